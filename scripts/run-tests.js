@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Runs the compiled test files with node's built-in test runner.
+// `node scripts/run-tests.js [unit|integration|faults] [filter...]`
+// Test files are run one at a time (--test-concurrency=1) because
+// integration tests start real etcd / podman / git servers and the CI
+// machine has two cores.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..', 'dist', 'test');
+const [suite, ...filters] = process.argv.slice(2);
+const suites = suite ? [suite] : ['unit', 'integration'];
+
+function walk(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return walk(p);
+    return e.name.endsWith('.test.js') ? [p] : [];
+  });
+}
+
+const files = suites.flatMap((s) => walk(path.join(root, s)))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
+const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+process.exit(res.status === null ? 1 : res.status);
