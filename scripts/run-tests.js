@@ -9,7 +9,8 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const root = path.join(__dirname, '..', 'dist', 'test');
+// OZY_DIST lets several builds coexist (e.g. dist-render while developing).
+const root = path.join(__dirname, '..', process.env.OZY_DIST || 'dist', 'test');
 const [suite, ...filters] = process.argv.slice(2);
 const suites = suite ? [suite] : ['unit', 'integration'];
 

@@ -1,0 +1,79 @@
+// The one place problem details (RFC 9457) are built. Every problem type has
+// an anchor in docs/errors.md; `type` is the URL of that anchor.
+import type { Problem, ProblemFieldError } from './model/problem';
+
+/** Base URL of docs/errors.md; override with OZY_DOCS_URL for a fork or mirror. */
+export const DOCS_URL =
+  process.env.OZY_DOCS_URL ?? 'https://github.com/ozymandias-scheduler/ozymandias/blob/main/docs/errors.md';
+
+/**
+ * Problem types: anchor → title. Adding a type means adding a section with
+ * the same anchor to docs/errors.md (a unit test checks they match).
+ */
+export const PROBLEM_TYPES = {
+  // Loading and parsing
+  'unparsable-yaml': 'Job file is not valid YAML',
+  'file-too-large': 'File is too large',
+  'repository-too-large': 'Repository is too large',
+  'unsafe-path': 'Unsafe path in repository',
+  'symlink-refused': 'Symbolic links are not followed',
+  'yaml-too-complex': 'YAML document is too complex',
+  // Schema and semantic validation
+  'invalid-job': 'Job does not match the job schema',
+  'invalid-job-name': 'Invalid job name',
+  'job-name-mismatch': 'Job name does not match its file name',
+  'duplicate-job-name': 'Job name is used more than once',
+  'invalid-size': 'Invalid size',
+  'invalid-cpu': 'Invalid CPU amount',
+  'invalid-image': 'Invalid image reference',
+  'invalid-port': 'Invalid port mapping',
+  'port-conflict-in-pod': 'Two containers of a pod use the same port',
+  'unknown-dependency': 'depends_on names an unknown container',
+  'dependency-cycle': 'depends_on has a cycle',
+  'invalid-healthcheck': 'Invalid health check',
+  'invalid-volume': 'Invalid volume',
+  'invalid-settings': 'Invalid repository settings (ozy.yaml)',
+  // Templates
+  'template-error': 'Chart template failed to render',
+  'invalid-chart': 'Invalid chart',
+  // Scheduling
+  'insufficient-memory': 'Insufficient memory for job',
+  'insufficient-disk': 'Insufficient disk space for job',
+  'insufficient-cpu': 'Insufficient CPU for job',
+  'insufficient-resources': 'Insufficient resources for job',
+  'host-port-conflict': 'Host port is not free on enough nodes',
+  'no-nodes': 'No live nodes to place the job on',
+  'mass-deletion': 'Commit would delete most jobs',
+} as const;
+
+export type ProblemType = keyof typeof PROBLEM_TYPES;
+
+export function problemTypeUrl(type: ProblemType): string {
+  return `${DOCS_URL}#${type}`;
+}
+
+export interface ProblemInit {
+  detail: string;
+  job?: string;
+  file?: string;
+  commit?: string;
+  errors?: ProblemFieldError[];
+  /** Extension members, e.g. `nodes: {name: reason}` for scheduling problems. */
+  extra?: Record<string, unknown>;
+}
+
+export function makeProblem(type: ProblemType, init: ProblemInit): Problem {
+  const p: Problem = { type: problemTypeUrl(type), title: PROBLEM_TYPES[type], detail: init.detail };
+  if (init.job !== undefined) p.job = init.job;
+  if (init.commit !== undefined) p.commit = init.commit;
+  if (init.file !== undefined) p.file = init.file;
+  if (init.errors !== undefined) p.errors = init.errors;
+  if (init.extra) Object.assign(p, init.extra);
+  return p;
+}
+
+/** The anchor part of a problem's `type` URL. */
+export function problemTypeOf(p: Problem): string {
+  const i = p.type.lastIndexOf('#');
+  return i >= 0 ? p.type.slice(i + 1) : p.type;
+}
