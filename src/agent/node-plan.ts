@@ -1,0 +1,56 @@
+// "What should this node run?" — pure: accepted jobs + the containers found
+// on the node → which instances to start, stop, replace or keep.
+import type { AcceptedJob } from '../model/cluster';
+import { instanceName } from '../model/cluster';
+import type { JobSpec } from '../model/job';
+
+export interface AssignedInstance {
+  instance: string;
+  job: string;
+  ordinal: number;
+  spec: JobSpec;
+  specHash: string;
+}
+
+/** What the node runs now, grouped from container labels. */
+export interface RunningInstance {
+  instance: string;
+  job: string;
+  specHash: string;
+}
+
+export interface NodePlan {
+  start: AssignedInstance[];
+  /** Instances with containers here that are no longer assigned here. */
+  stop: RunningInstance[];
+  /** Assigned here, but running another spec: stop, then start the new one. */
+  replace: AssignedInstance[];
+  keep: AssignedInstance[];
+}
+
+export function assignmentsFor(node: string, jobs: Iterable<AcceptedJob>): AssignedInstance[] {
+  const out: AssignedInstance[] = [];
+  for (const job of jobs) {
+    job.instances.forEach((p, ordinal) => {
+      if (p.node !== node) return;
+      out.push({ instance: instanceName(job.spec.name, ordinal), job: job.spec.name, ordinal, spec: job.spec, specHash: job.specHash });
+    });
+  }
+  return out.sort((a, b) => a.instance.localeCompare(b.instance));
+}
+
+export function planNode(assigned: AssignedInstance[], running: RunningInstance[]): NodePlan {
+  const runningBy = new Map(running.map((r) => [r.instance, r]));
+  const plan: NodePlan = { start: [], stop: [], replace: [], keep: [] };
+  const wanted = new Set<string>();
+  for (const a of assigned) {
+    wanted.add(a.instance);
+    const r = runningBy.get(a.instance);
+    if (!r) plan.start.push(a);
+    else if (r.specHash !== a.specHash || r.job !== a.job) plan.replace.push(a);
+    else plan.keep.push(a);
+  }
+  for (const r of running) if (!wanted.has(r.instance)) plan.stop.push(r);
+  plan.stop.sort((a, b) => a.instance.localeCompare(b.instance));
+  return plan;
+}

@@ -1,0 +1,56 @@
+// The narrow interfaces the agent's loops need from the outside world.
+// The real implementations are src/source (git), src/store (etcd) and
+// src/runtime (containers); unit tests pass fakes.
+import type { AcceptedJob, NodeInfo, Rejection } from '../model/cluster';
+
+export interface SourceFile {
+  path: string;
+  content: Uint8Array | string;
+  kind?: 'file' | 'symlink';
+}
+
+export interface GitPort {
+  /** Fetch the tracked branch; returns its tip. */
+  sync(): Promise<{ head: string }>;
+  readFiles(
+    commit: string,
+    filter: (path: string) => boolean,
+    previous?: { commit: string; files: SourceFile[] },
+  ): Promise<{ files: SourceFile[]; changed: string[] }>;
+  /** Make the reports dir on `branch` equal `desired`; null deletes. Returns the new commit or null. */
+  syncReports(branch: string, reportsDir: string, desired: Map<string, string | null>, message: string): Promise<string | null>;
+  /** True when `ancestor` is `descendant` or one of its ancestors (both known locally). */
+  isAncestor(ancestor: string, descendant: string): Promise<boolean>;
+}
+
+export interface ScheduleMeta {
+  commit: string;
+  at: string;
+  by: string;
+}
+
+export interface Snapshot {
+  revision: number;
+  /** mod_revision of the /schedule guard key (0 if never written). */
+  scheduleRevision: number;
+  schedule?: ScheduleMeta;
+  nodes: NodeInfo[];
+  jobs: Map<string, AcceptedJob>;
+  rejections: Map<string, Rejection>;
+}
+
+export interface ScheduleWrites {
+  putJobs: AcceptedJob[];
+  deleteJobs: string[];
+  putRejections: Rejection[];
+  deleteRejections: string[];
+}
+
+export interface StorePort {
+  snapshot(): Promise<Snapshot>;
+  commitSchedule(
+    guardRevision: number,
+    writes: ScheduleWrites,
+    meta: { commit: string; by: string },
+  ): Promise<{ ok: true; revision: number } | { ok: false }>;
+}

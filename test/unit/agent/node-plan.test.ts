@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { assignmentsFor, planNode } from '../../../src/agent/node-plan';
+import type { AcceptedJob } from '../../../src/model/cluster';
+
+function job(name: string, hash: string, nodes: Array<string | null>): AcceptedJob {
+  return {
+    spec: { name, numInstances: nodes.length, containers: [] },
+    specHash: hash,
+    commit: 'c1',
+    file: `jobs/${name}.yaml`,
+    acceptedAt: '2026-01-01T00:00:00Z',
+    instances: nodes.map((node) => ({ node, since: '2026-01-01T00:00:00Z' })),
+  };
+}
+
+describe('assignmentsFor', () => {
+  test('returns only this node\'s instances, named <job>-<ordinal>', () => {
+    const a = assignmentsFor('n1', [job('web', 'h1', ['n1', 'n2', 'n1', null]), job('db', 'h2', ['n2'])]);
+    assert.deepEqual(a.map((x) => [x.instance, x.ordinal]), [['web-0', 0], ['web-2', 2]]);
+  });
+});
+
+describe('planNode', () => {
+  const assigned = assignmentsFor('n1', [job('web', 'h1', ['n1', 'n1']), job('api', 'h9', ['n1'])]);
+  test('starts missing, keeps matching, replaces changed specs, stops unassigned', () => {
+    const plan = planNode(assigned, [
+      { instance: 'web-0', job: 'web', specHash: 'h1' },
+      { instance: 'api-0', job: 'api', specHash: 'old' },
+      { instance: 'gone-3', job: 'gone', specHash: 'x' },
+    ]);
+    assert.deepEqual(plan.keep.map((x) => x.instance), ['web-0']);
+    assert.deepEqual(plan.start.map((x) => x.instance), ['web-1']);
+    assert.deepEqual(plan.replace.map((x) => x.instance), ['api-0']);
+    assert.deepEqual(plan.stop.map((x) => x.instance), ['gone-3']);
+  });
+  test('nothing assigned: everything running is stopped', () => {
+    const plan = planNode([], [{ instance: 'web-0', job: 'web', specHash: 'h1' }]);
+    assert.equal(plan.stop.length, 1);
+    assert.equal(plan.start.length + plan.keep.length + plan.replace.length, 0);
+  });
+});
