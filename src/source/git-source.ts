@@ -1,0 +1,511 @@
+// The git source: the only module that uses isomorphic-git. It keeps a bare
+// clone of the job repository in the agent's data dir, fetches the tracked
+// branch, reads the files of a commit incrementally (only blobs whose oid
+// changed are read; unchanged subtrees are skipped whole), and commits and
+// pushes rejection reports without a work tree.
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import * as git from 'isomorphic-git';
+import type { FsClient, WalkerEntry } from 'isomorphic-git';
+import { backoffDelay } from './backoff';
+import { assertBranchName } from './branch-name';
+import {
+  basicAuthHeader,
+  type HttpCredentials,
+  redact,
+  resolveCredentials,
+  secretForms,
+  splitUrlCredentials,
+} from './credentials';
+import {
+  GitBranchMissingError,
+  GitInvalidUrlError,
+  GitObjectMissingError,
+  GitPushConflictError,
+  GitPushRefusedError,
+  type GitSourceError,
+  isPushConflict,
+  translateGitError,
+} from './errors';
+import { createHttpClient, type HttpClient } from './http-client';
+import { applyEdit, planDirectoryUpdate, type TreeStore } from './tree-edit';
+
+/** A file of the repository as the renderer consumes it. */
+export interface RepoFile {
+  /** Repository-relative, '/'-separated. */
+  path: string;
+  /** The blob's bytes; '' for symlinks and for files over maxFileBytes. */
+  content: Uint8Array | string;
+  kind?: 'file' | 'symlink';
+  /** Set when the blob exceeds maxFileBytes; its content was not kept. */
+  tooLarge?: boolean;
+  /** Size in bytes, given when tooLarge. */
+  size?: number;
+}
+
+export interface GitSourceOptions {
+  /** http(s) URL of the job repository. Credentials in it (`https://user:pass@host/…`) are used, then stripped. */
+  url: string;
+  /** The tracked branch (short name, e.g. "main"). */
+  branch: string;
+  /** Directory of the local (bare) clone, inside the agent's data dir. Created on first sync. */
+  dir: string;
+  /** OZY_GIT_TOKEN: sent as the HTTP Basic password. Never logged, never in an error message. */
+  token?: string;
+  /** OZY_GIT_USERNAME: the Basic username sent with the token. Default: the URL's username, else "x-access-token". */
+  username?: string;
+  /** Author and committer of report commits. Default: Ozymandias <ozymandias@localhost>. */
+  author?: { name: string; email: string };
+  /** Blobs larger than this are returned with tooLarge: true and no content. Default 1 MiB. */
+  maxFileBytes?: number;
+  /** A request whose socket is idle this long fails with GIT_UNREACHABLE, ms. Default 30,000. */
+  timeoutMs?: number;
+  /** syncReports push attempts before GIT_PUSH_CONFLICT. Default 6. */
+  pushAttempts?: number;
+  /** Back-off after a lost push race: about this long, doubling per attempt, capped at 2 s, with jitter; ms. Default 50. */
+  pushBackoffMs?: number;
+}
+
+export interface GitSourceDeps {
+  /** isomorphic-git HTTP client. Default: createHttpClient({timeoutMs}). */
+  http?: HttpClient;
+  /** isomorphic-git file system. Default: node:fs. */
+  fs?: FsClient;
+  /** Clock for commit timestamps, ms since the epoch. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** Counters for logs, benchmarks and tests (e.g. proving reads are incremental). */
+export interface GitSourceStats {
+  fetches: number;
+  blobsRead: number;
+  pushes: number;
+  pushConflicts: number;
+}
+
+export interface ReadFilesResult {
+  /** Every accepted file at the commit, sorted by path. */
+  files: RepoFile[];
+  /** Accepted paths added, modified or deleted since `previous` (every path when there is none), sorted. */
+  changed: string[];
+}
+
+export interface SyncReportsOptions {
+  /** Also delete every file under the reports dir that `desired` does not name with content. Default false. */
+  prune?: boolean;
+}
+
+const ZERO_OID = '0000000000000000000000000000000000000000';
+const REMOTE = 'origin';
+const SYMLINK_MODE = 0o120000;
+const FILE_TYPE_MASK = 0o170000;
+
+export class GitSource {
+  readonly stats: GitSourceStats = { fetches: 0, blobsRead: 0, pushes: 0, pushConflicts: 0 };
+  /** The repository URL without credentials: safe to log. */
+  readonly url: string;
+  readonly branch: string;
+
+  private readonly gitdir: string;
+  private readonly fs: FsClient;
+  private readonly http: HttpClient;
+  private readonly credentials: HttpCredentials | undefined;
+  private readonly secrets: string[];
+  private readonly author: { name: string; email: string };
+  private readonly maxFileBytes: number;
+  private readonly pushAttempts: number;
+  private readonly pushBackoffMs: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  /** Shared by every isomorphic-git call: parsed pack indexes stay in memory (20x faster blob reads). */
+  private readonly cache: object = {};
+  /** Serialises operations that fetch or write refs: one local clone, one writer at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private initialised = false;
+
+  /** Does no I/O. Throws GIT_INVALID_URL for a non-http(s) URL and GIT_INVALID_PATH for a bad branch name. */
+  constructor(opts: GitSourceOptions, deps: GitSourceDeps = {}) {
+    assertBranchName(opts.branch);
+    const split = splitUrlCredentials(opts.url);
+    if (!/^https?:\/\/[^/]/i.test(split.url)) {
+      throw new GitInvalidUrlError(`repository URL ${redact(split.url, [])} is not http(s); isomorphic-git speaks only smart HTTP`);
+    }
+    this.url = split.url;
+    this.branch = opts.branch;
+    this.gitdir = path.resolve(opts.dir);
+    this.credentials = resolveCredentials(split, opts.token, opts.username);
+    this.secrets = secretForms(this.credentials);
+    this.author = opts.author ?? { name: 'Ozymandias', email: 'ozymandias@localhost' };
+    this.maxFileBytes = opts.maxFileBytes ?? 1024 * 1024;
+    this.pushAttempts = Math.max(1, opts.pushAttempts ?? 6);
+    this.pushBackoffMs = opts.pushBackoffMs ?? 50;
+    this.fs = deps.fs ?? nodeFs;
+    this.http = deps.http ?? createHttpClient({ timeoutMs: opts.timeoutMs ?? 30_000 });
+    this.now = deps.now ?? Date.now;
+    this.sleep = deps.sleep ?? ((ms) => delay(ms));
+    this.random = deps.random ?? Math.random;
+  }
+
+  /**
+   * Creates the local clone if needed, then fetches the tracked branch and
+   * returns its tip. A force-push is just a new tip: nothing assumes it
+   * descends from the previous one. On failure the local clone and its refs
+   * are left as they were.
+   */
+  sync(): Promise<{ head: string }> {
+    return this.exclusive(async () => {
+      await this.ensureClone();
+      const head = await this.fetchBranch(this.branch);
+      if (head === null) throw new GitBranchMissingError(this.branch);
+      return { head };
+    });
+  }
+
+  /**
+   * The files at `commit` whose path `filter` accepts. With `previous` (the
+   * result of an earlier call with the same filter), subtrees whose oid did
+   * not change are not walked and blobs whose oid did not change are not
+   * read: their RepoFile objects are reused. Symlinks come back with kind
+   * "symlink" and no content; submodules are skipped.
+   */
+  async readFiles(
+    commit: string,
+    filter: (path: string) => boolean,
+    previous?: { commit: string; files: readonly RepoFile[] },
+  ): Promise<ReadFilesResult> {
+    const op = `read files of ${commit}`;
+    await this.requireCommit(commit, op);
+    const base = previous && (await this.hasCommit(previous.commit)) ? previous : undefined;
+    const prevByPath = new Map((base?.files ?? []).map((f) => [f.path, f]));
+    const unchangedDirs = new Set<string>();
+    const files: RepoFile[] = [];
+    const changed = new Set<string>();
+
+    const visit = async (filepath: string, before: WalkerEntry | null, after: WalkerEntry | null): Promise<null | undefined> => {
+      const beforeType = before ? await before.type() : undefined;
+      const afterType = after ? await after.type() : undefined;
+      if (beforeType === 'tree' && afterType === 'tree' && (await before!.oid()) === (await after!.oid())) {
+        unchangedDirs.add(filepath);
+        return null; // skip the whole subtree; its files are reused below
+      }
+      const prev = prevByPath.get(filepath);
+      if (afterType !== 'blob' || !filter(filepath)) {
+        if (prev) changed.add(filepath); // deleted, replaced by a directory, or no longer accepted
+        return undefined;
+      }
+      const oid = await after!.oid();
+      const mode = await after!.mode();
+      if (prev && beforeType === 'blob' && (await before!.oid()) === oid && (await before!.mode()) === mode) {
+        files.push(prev);
+        return undefined;
+      }
+      changed.add(filepath);
+      files.push(await this.toRepoFile(filepath, mode, after!));
+      return undefined;
+    };
+
+    try {
+      await git.walk({
+        fs: this.fs,
+        gitdir: this.gitdir,
+        cache: this.cache,
+        trees: base ? [git.TREE({ ref: base.commit }), git.TREE({ ref: commit })] : [git.TREE({ ref: commit })],
+        map: (filepath, entries) =>
+          base ? visit(filepath, entries[0] ?? null, entries[1] ?? null) : visit(filepath, null, entries[0] ?? null),
+        reduce: async () => undefined,
+      });
+    } catch (err) {
+      throw this.translate(err, op);
+    }
+
+    if (unchangedDirs.size > 0) {
+      for (const f of prevByPath.values()) if (isUnder(f.path, unchangedDirs)) files.push(f);
+    }
+    files.sort((a, b) => compare(a.path, b.path));
+    return { files, changed: [...changed].sort(compare) };
+  }
+
+  /**
+   * Paths (files, symlinks, submodules) that differ between two commits,
+   * sorted. Unchanged subtrees are skipped by oid, so a report commit that
+   * only touched the reports dir costs a few tree reads.
+   */
+  async changedPaths(from: string, to: string): Promise<string[]> {
+    const op = `diff ${from}..${to}`;
+    await this.requireCommit(from, op);
+    await this.requireCommit(to, op);
+    if (from === to) return [];
+    const out: string[] = [];
+    try {
+      await git.walk({
+        fs: this.fs,
+        gitdir: this.gitdir,
+        cache: this.cache,
+        trees: [git.TREE({ ref: from }), git.TREE({ ref: to })],
+        reduce: async () => undefined,
+        map: async (filepath, [a, b]) => {
+          const ta = a ? await a.type() : undefined;
+          const tb = b ? await b.type() : undefined;
+          const sameOid = a && b ? (await a.oid()) === (await b.oid()) : false;
+          if (ta === 'tree' && tb === 'tree') return sameOid ? null : undefined;
+          const leafA = ta !== undefined && ta !== 'tree';
+          const leafB = tb !== undefined && tb !== 'tree';
+          if (!leafA && !leafB) return undefined;
+          if (leafA && leafB && sameOid && (await a!.mode()) === (await b!.mode())) return undefined;
+          out.push(filepath);
+          return undefined;
+        },
+      });
+    } catch (err) {
+      throw this.translate(err, op);
+    }
+    return out.sort(compare);
+  }
+
+  /**
+   * True when `ancestor` is `descendant` or in its history. False when either
+   * commit is not in the local clone (e.g. it was force-pushed away or not
+   * fetched yet): the caller decides what an unknown commit means.
+   */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    if (ancestor === descendant) return this.hasCommit(ancestor);
+    if (!(await this.hasCommit(ancestor)) || !(await this.hasCommit(descendant))) return false;
+    try {
+      return await git.isDescendent({ fs: this.fs, gitdir: this.gitdir, cache: this.cache, oid: descendant, ancestor, depth: -1 });
+    } catch (err) {
+      throw this.translate(err, `ancestry ${ancestor}..${descendant}`);
+    }
+  }
+
+  /**
+   * Makes `<reportsDir>/` on `branch` match `desired` (path relative to
+   * reportsDir → JSON text, or null to delete; with `prune`, files not named
+   * are deleted too). Fetches the branch tip first; if nothing differs,
+   * returns null without committing. Otherwise commits once on top of the
+   * tip, touching nothing outside reportsDir, and pushes. If another pusher
+   * got there first, re-fetches and rebuilds on the new tip, so neither their
+   * commit nor any report is lost — and if they pushed the same reports,
+   * there is nothing left to commit. A missing branch is created with a
+   * root commit holding only the reports.
+   */
+  async syncReports(
+    branch: string,
+    reportsDir: string,
+    desired: ReadonlyMap<string, string | null>,
+    message: string,
+    options: SyncReportsOptions = {},
+  ): Promise<string | null> {
+    assertBranchName(branch);
+    const encoder = new TextEncoder();
+    const edit = planDirectoryUpdate({
+      dir: reportsDir.replace(/^\/+|\/+$/g, ''),
+      files: new Map([...desired].map(([p, text]) => [p, text === null ? null : encoder.encode(text)])),
+      prune: options.prune ?? false,
+    });
+    return this.exclusive(async () => {
+      await this.ensureClone();
+      const op = `push reports to branch ${branch}`;
+      for (let attempt = 1; ; attempt++) {
+        const tip = await this.fetchBranch(branch);
+        const baseTree = tip ? await this.commitTree(tip, op) : null;
+        let tree: string | null;
+        try {
+          tree = await applyEdit(this.treeStore(), baseTree, edit);
+        } catch (err) {
+          throw this.translate(err, op);
+        }
+        if (tree === baseTree) return null;
+        const commit = await this.writeCommit(tree, tip, message, op);
+        try {
+          await this.push(commit, branch, tip);
+          this.stats.pushes++;
+          return commit;
+        } catch (err) {
+          if (!isPushConflict(err)) throw this.translatePush(err, op);
+          this.stats.pushConflicts++;
+          if (attempt >= this.pushAttempts) throw new GitPushConflictError(branch, attempt);
+          await this.sleep(backoffDelay(attempt, this.pushBackoffMs, 2_000, this.random));
+        }
+      }
+    });
+  }
+
+  // ---- internals ----
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async ensureClone(): Promise<void> {
+    if (this.initialised) return;
+    try {
+      await nodeFs.promises.mkdir(this.gitdir, { recursive: true });
+      // init is a no-op on an existing clone (it checks for `config`).
+      await git.init({ fs: this.fs, gitdir: this.gitdir, dir: this.gitdir, bare: true, defaultBranch: this.branch });
+      // isomorphic-git maps fetched refs to tracking refs through the remote's refspec.
+      // The URL stored is the one without credentials.
+      await git.setConfig({ fs: this.fs, gitdir: this.gitdir, path: `remote.${REMOTE}.url`, value: this.url });
+      await git.setConfig({
+        fs: this.fs,
+        gitdir: this.gitdir,
+        path: `remote.${REMOTE}.fetch`,
+        value: `+refs/heads/*:refs/remotes/${REMOTE}/*`,
+      });
+    } catch (err) {
+      throw this.translate(err, 'create local clone');
+    }
+    this.initialised = true;
+  }
+
+  /** Fetches one branch into refs/remotes/origin/<branch>; null when the server has no such branch. */
+  private async fetchBranch(branch: string): Promise<string | null> {
+    const remoteRef = `refs/heads/${branch}`;
+    try {
+      const res = await git.fetch({
+        fs: this.fs,
+        http: this.http,
+        gitdir: this.gitdir,
+        cache: this.cache,
+        url: this.url,
+        remote: REMOTE,
+        // `ref` names our tracking ref so that isomorphic-git offers its tip as a "have":
+        // only new objects are sent, even after a force-push.
+        ref: `refs/remotes/${REMOTE}/${branch}`,
+        remoteRef,
+        singleBranch: true,
+        tags: false,
+        headers: this.headers(),
+      });
+      this.stats.fetches++;
+      return res.fetchHead; // null: the repository has no refs at all
+    } catch (err) {
+      if (isNotFound(err, remoteRef)) return null;
+      throw this.translate(err, `fetch branch ${branch}`);
+    }
+  }
+
+  private async push(commit: string, branch: string, expectedRemote: string | null): Promise<void> {
+    const localRef = `refs/ozy/push/${branch}`;
+    await git.writeRef({ fs: this.fs, gitdir: this.gitdir, ref: localRef, value: commit, force: true });
+    await git.push({
+      fs: this.fs,
+      http: this.http,
+      gitdir: this.gitdir,
+      cache: this.cache,
+      url: this.url,
+      remote: REMOTE,
+      ref: localRef,
+      remoteRef: `refs/heads/${branch}`,
+      headers: this.headers(),
+      // The branch moved since we fetched: cancel before packing (cheap), re-fetch and rebuild.
+      // The server's own compare-and-swap covers the moment between this check and the update.
+      onPrePush: ({ remoteRef }) => remoteRef.oid === (expectedRemote ?? ZERO_OID),
+    });
+  }
+
+  private async writeCommit(tree: string | null, parent: string | null, message: string, op: string): Promise<string> {
+    try {
+      const treeOid = tree ?? (await git.writeTree({ fs: this.fs, gitdir: this.gitdir, tree: [] }));
+      const who = { ...this.author, timestamp: Math.floor(this.now() / 1000), timezoneOffset: 0 };
+      return await git.writeCommit({
+        fs: this.fs,
+        gitdir: this.gitdir,
+        commit: {
+          message: message.endsWith('\n') ? message : `${message}\n`,
+          tree: treeOid,
+          parent: parent ? [parent] : [],
+          author: who,
+          committer: who,
+        },
+      });
+    } catch (err) {
+      throw this.translate(err, op);
+    }
+  }
+
+  private treeStore(): TreeStore {
+    const { fs, gitdir, cache } = this;
+    return {
+      readTree: async (oid) => (await git.readTree({ fs, gitdir, cache, oid })).tree,
+      writeTree: (tree) => git.writeTree({ fs, gitdir, tree }),
+      writeBlob: (blob) => git.writeBlob({ fs, gitdir, blob }),
+    };
+  }
+
+  private async commitTree(oid: string, op: string): Promise<string> {
+    try {
+      return (await git.readCommit({ fs: this.fs, gitdir: this.gitdir, cache: this.cache, oid })).commit.tree;
+    } catch (err) {
+      throw this.translate(err, op);
+    }
+  }
+
+  private async hasCommit(oid: string): Promise<boolean> {
+    try {
+      await git.readCommit({ fs: this.fs, gitdir: this.gitdir, cache: this.cache, oid });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async requireCommit(oid: string, op: string): Promise<void> {
+    if (!/^[0-9a-f]{40}$/.test(oid) || !(await this.hasCommit(oid))) {
+      throw new GitObjectMissingError(`${op}: commit ${oid} is not in the local clone (sync first)`);
+    }
+  }
+
+  private async toRepoFile(filepath: string, mode: number, entry: WalkerEntry): Promise<RepoFile> {
+    if ((mode & FILE_TYPE_MASK) === SYMLINK_MODE) return { path: filepath, content: '', kind: 'symlink' };
+    const content = await entry.content();
+    this.stats.blobsRead++;
+    const bytes = content ?? new Uint8Array();
+    if (bytes.byteLength > this.maxFileBytes) {
+      return { path: filepath, content: '', kind: 'file', tooLarge: true, size: bytes.byteLength };
+    }
+    return { path: filepath, content: bytes, kind: 'file' };
+  }
+
+  private headers(): Record<string, string> {
+    // Sent up front rather than through onAuth: onAuth only answers a 401,
+    // which would double the requests of every poll against a private repository.
+    return this.credentials ? { Authorization: basicAuthHeader(this.credentials) } : {};
+  }
+
+  private translate(err: unknown, operation: string): GitSourceError {
+    return translateGitError(err, { operation, url: this.url, secrets: this.secrets });
+  }
+
+  private translatePush(err: unknown, operation: string): GitSourceError {
+    const translated = this.translate(err, operation);
+    if (translated.causeCode === 'GitPushError') {
+      return new GitPushRefusedError(translated.message, translated.causeCode);
+    }
+    return translated;
+  }
+}
+
+function isNotFound(err: unknown, what: string): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; data?: { what?: unknown } };
+  return e.code === 'NotFoundError' && e.data?.what === what;
+}
+
+function isUnder(file: string, dirs: ReadonlySet<string>): boolean {
+  if (dirs.has('.')) return true;
+  for (let i = file.indexOf('/'); i >= 0; i = file.indexOf('/', i + 1)) {
+    if (dirs.has(file.slice(0, i))) return true;
+  }
+  return false;
+}
+
+/** Byte-order comparison, so the order does not depend on the locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
