@@ -1,0 +1,79 @@
+// The inputs and outputs of one scheduling decision. Plain data: the
+// caller (the agent's brain, or `ozy plan`) reads them from git and etcd
+// and turns the Decision into one guarded etcd transaction.
+import type { AcceptedJob, NodeInfo, Rejection } from '../model/cluster';
+import type { DesiredJob } from '../model/job';
+import type { Problem } from '../model/problem';
+
+export interface ClusterView {
+  /** Live nodes only (their lease is held). Instances on any other node are lost. */
+  nodes: NodeInfo[];
+  /** Accepted jobs by name. */
+  jobs: Map<string, AcceptedJob>;
+  /** Existing rejections by key. */
+  rejections: Map<string, Rejection>;
+}
+
+/** A file the renderer could not turn into a job. */
+export interface InvalidEntry {
+  /** Report key: the job name when known, else the file path. */
+  key: string;
+  file: string;
+  /** The job's name when it is known (the file parsed far enough). */
+  job?: string;
+  problem: Problem;
+}
+
+export interface DeletionGuardSettings {
+  /** Largest share of accepted jobs one commit may delete (applies when more than 2 are accepted). */
+  maxDeleteShare: number;
+  /** The repository's explicit opt-in to deleting any number of jobs, all of them included. */
+  allowDeleteAll: boolean;
+}
+
+export interface DecideInput {
+  desired: DesiredJob[];
+  invalid: InvalidEntry[];
+  cluster: ClusterView;
+  /** The git commit judged. */
+  commit: string;
+  now: Date;
+  deletionGuard: DeletionGuardSettings;
+}
+
+export const BUCKETS = [
+  'create',
+  'update',
+  'scale-up',
+  'scale-down',
+  'delete',
+  'unchanged',
+  'invalid',
+  'rejected',
+  'reschedule',
+] as const;
+export type Bucket = (typeof BUCKETS)[number];
+
+export interface JobOutcome {
+  job: string;
+  bucket: Bucket;
+  /** Node of each ordinal after this decision (null: pending); absent for deleted or never-accepted jobs. */
+  placements?: Array<string | null>;
+  /** Why the job was rejected or invalid, or why some instances stay pending. */
+  problem?: Problem;
+  /** node → why it could not take an instance (every node, not capped). */
+  nodeReasons?: Record<string, string>;
+}
+
+/** The exact writes of one decision, plus what to tell humans about it. */
+export interface Decision {
+  /** Jobs to write, sorted by name: each is spec + every placement, one key. */
+  putJobs: AcceptedJob[];
+  deleteJobs: string[];
+  putRejections: Rejection[];
+  deleteRejections: string[];
+  /** One per job (and per invalid file), sorted by job name. */
+  outcomes: JobOutcome[];
+  /** Outcomes per bucket, plus `pending`: instances left without a node. */
+  counts: Record<string, number>;
+}

@@ -1,0 +1,124 @@
+// The scheduler's working copy of the cluster: what every live node has
+// free, which host ports are taken, and how many instances of each job sit
+// where. Built fresh for each decision and mutated only by it; nothing here
+// outlives one call of decide().
+import type { NodeInfo } from '../model/cluster';
+import { CPU, DISK, MEMORY, RESOURCE_INDEXES, type Demand, type ResourceIndex } from './demand';
+import { FreeIndex } from './free-index';
+
+export class ClusterState {
+  /** Live node names, sorted: a node's id is its position here. */
+  readonly names: readonly string[];
+  readonly nodes: readonly NodeInfo[];
+  /** capacity[resource][id] */
+  readonly capacity: readonly [Float64Array, Float64Array, Float64Array];
+  /** free[resource][id]; negative when a node is committed beyond capacity. */
+  readonly free: readonly [Float64Array, Float64Array, Float64Array];
+  /** One best-fit index per resource. */
+  readonly indexes: readonly [FreeIndex, FreeIndex, FreeIndex];
+  /** Sum of capacity over live nodes, per resource. */
+  readonly totalCapacity: readonly [number, number, number];
+  private readonly ids = new Map<string, number>();
+  private readonly ports: Array<Map<string, number> | undefined>;
+  private readonly jobCounts = new Map<string, Map<number, number>>();
+
+  constructor(alive: readonly NodeInfo[]) {
+    // Duplicate names would make two ids for one node: keep the first.
+    const byName = new Map<string, NodeInfo>();
+    for (const n of alive) if (!byName.has(n.name)) byName.set(n.name, n);
+    this.names = [...byName.keys()].sort();
+    this.nodes = this.names.map((name) => byName.get(name) as NodeInfo);
+    this.names.forEach((name, id) => this.ids.set(name, id));
+    const n = this.names.length;
+    const cap = (pick: (node: NodeInfo) => number) => Float64Array.from(this.nodes, (node) => pick(node));
+    this.capacity = [cap((x) => x.capacity.memory), cap((x) => x.capacity.disk), cap((x) => x.capacity.cpu)];
+    this.free = [Float64Array.from(this.capacity[MEMORY]), Float64Array.from(this.capacity[DISK]), Float64Array.from(this.capacity[CPU])];
+    this.indexes = [new FreeIndex(this.free[MEMORY]), new FreeIndex(this.free[DISK]), new FreeIndex(this.free[CPU])];
+    const sum = (a: Float64Array) => a.reduce((s, v) => s + v, 0);
+    this.totalCapacity = [sum(this.capacity[MEMORY]), sum(this.capacity[DISK]), sum(this.capacity[CPU])];
+    this.ports = new Array<Map<string, number> | undefined>(n);
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** The id of a live node, or undefined for a dead/unknown one. */
+  idOf(name: string): number | undefined {
+    return this.ids.get(name);
+  }
+
+  portTaken(id: number, port: string): boolean {
+    const m = this.ports[id];
+    return m !== undefined && (m.get(port) ?? 0) > 0;
+  }
+
+  /** How many instances of `job` are on node `id`. */
+  jobInstancesOn(job: string, id: number): number {
+    return this.jobCounts.get(job)?.get(id) ?? 0;
+  }
+
+  /** Account `times` instances of `job` on node `id`. */
+  add(id: number, job: string, demand: Demand, times = 1): void {
+    this.shift(id, demand, -times);
+    this.countPorts(id, demand, times);
+    this.countJob(id, job, times);
+  }
+
+  /** Undo add(): the instances no longer take anything on node `id`. */
+  remove(id: number, job: string, demand: Demand, times = 1): void {
+    this.shift(id, demand, times);
+    this.countPorts(id, demand, -times);
+    this.countJob(id, job, -times);
+  }
+
+  private countPorts(id: number, demand: Demand, delta: number): void {
+    if (demand.hostPorts.length === 0) return;
+    let m = this.ports[id];
+    if (!m) this.ports[id] = m = new Map();
+    for (const p of demand.hostPorts) {
+      const c = (m.get(p) ?? 0) + delta;
+      if (c > 0) m.set(p, c);
+      else m.delete(p);
+    }
+  }
+
+  private countJob(id: number, job: string, delta: number): void {
+    let counts = this.jobCounts.get(job);
+    if (!counts) this.jobCounts.set(job, (counts = new Map()));
+    const c = (counts.get(id) ?? 0) + delta;
+    if (c > 0) counts.set(id, c);
+    else counts.delete(id);
+  }
+
+  /**
+   * Evaluate `probe` as if `times` more instances were on node `id`, then
+   * put everything back. The best-fit indexes are left alone (checkers do
+   * not read them), which keeps explaining a failure cheap on big clusters.
+   */
+  whatIf<T>(id: number, job: string, demand: Demand, times: number, probe: () => T): T {
+    for (const r of RESOURCE_INDEXES) this.free[r][id] -= times * demand.amounts[r];
+    this.countPorts(id, demand, times);
+    this.countJob(id, job, times);
+    try {
+      return probe();
+    } finally {
+      // Integer amounts: adding back restores the exact value the indexes were sorted by.
+      for (const r of RESOURCE_INDEXES) this.free[r][id] += times * demand.amounts[r];
+      this.countPorts(id, demand, -times);
+      this.countJob(id, job, -times);
+    }
+  }
+
+  /** Change node `id`'s free amounts by `times` × demand (negative: take). */
+  private shift(id: number, demand: Demand, times: number): void {
+    for (const r of RESOURCE_INDEXES) {
+      const amount = demand.amounts[r];
+      if (amount === 0) continue;
+      const free = this.free[r as ResourceIndex];
+      const before = free[id];
+      free[id] = before + times * amount;
+      this.indexes[r].moved(id, before);
+    }
+  }
+}

@@ -1,0 +1,42 @@
+// What one instance of a job takes from the node it is placed on.
+import type { JobSpec } from '../model/job';
+
+/** Resource axes, in a fixed order so state can live in typed arrays. */
+export const MEMORY = 0;
+export const DISK = 1;
+export const CPU = 2;
+export type ResourceIndex = typeof MEMORY | typeof DISK | typeof CPU;
+export const RESOURCE_INDEXES: readonly ResourceIndex[] = [MEMORY, DISK, CPU];
+export const RESOURCE_NAMES = ['memory', 'disk', 'cpu'] as const;
+export type ResourceName = (typeof RESOURCE_NAMES)[number];
+
+/** Per-instance demand: [memory bytes, local disk bytes, CPU millicores] plus host ports. */
+export interface Demand {
+  /** Indexed by MEMORY, DISK, CPU. */
+  readonly amounts: readonly [number, number, number];
+  /** Host ports the pod publishes, as "80/tcp", sorted and unique. */
+  readonly hostPorts: readonly string[];
+}
+
+export function portKey(port: number, protocol: string): string {
+  return `${port}/${protocol}`;
+}
+
+/**
+ * Sum over the pod's containers. Only `local` volumes count as disk: a
+ * `shared` volume lives on the operator's shared filesystem, not on the
+ * node, so it takes nothing from any node's disk capacity.
+ */
+export function instanceDemand(spec: JobSpec): Demand {
+  let memory = 0;
+  let disk = 0;
+  let cpu = 0;
+  const ports = new Set<string>();
+  for (const c of spec.containers) {
+    memory += c.memory;
+    cpu += c.cpu;
+    for (const v of c.volumes) if (v.type === 'local') disk += v.space;
+    for (const p of c.ports) if (p.host !== undefined) ports.add(portKey(p.host, p.protocol));
+  }
+  return { amounts: [memory, disk, cpu], hostPorts: [...ports].sort() };
+}
