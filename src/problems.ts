@@ -18,6 +18,7 @@ export const PROBLEM_TYPES = {
   'unsafe-path': 'Unsafe path in repository',
   'symlink-refused': 'Symbolic links are not followed',
   'yaml-too-complex': 'YAML document is too complex',
+  'unreadable-file': 'File cannot be read',
   // Schema and semantic validation
   'invalid-job': 'Job does not match the job schema',
   'invalid-job-name': 'Invalid job name',
@@ -27,6 +28,7 @@ export const PROBLEM_TYPES = {
   'invalid-cpu': 'Invalid CPU amount',
   'invalid-image': 'Invalid image reference',
   'invalid-port': 'Invalid port mapping',
+  'invalid-environment': 'Invalid environment variable',
   'port-conflict-in-pod': 'Two containers of a pod use the same port',
   'unknown-dependency': 'depends_on names an unknown container',
   'dependency-cycle': 'depends_on has a cycle',

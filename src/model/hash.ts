@@ -22,3 +22,12 @@ function sortKeys(value: unknown): unknown {
 export function specHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }
+
+/**
+ * The hash of a job's pod template: everything but `numInstances`. It is the
+ * `ozy.spec` container label and `DesiredJob.specHash`, so scaling a job
+ * never looks like a spec change to the nodes (no restarts on scale).
+ */
+export function podTemplateHash(spec: { numInstances: number }): string {
+  return specHash({ ...spec, numInstances: 0 });
+}

@@ -78,7 +78,7 @@ export interface Resources {
 /** A rendered, validated job together with where it came from. */
 export interface DesiredJob {
   spec: JobSpec;
-  /** sha256 of the canonical JSON of `spec`; see model/hash.ts. */
+  /** Pod-template hash of `spec` (instance count excluded); see model/hash.ts podTemplateHash. */
   specHash: string;
   /** Repository-relative path of the file (or chart) it came from. */
   file: string;

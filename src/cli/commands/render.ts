@@ -1,0 +1,58 @@
+// `ozy render [DIR]`: the job set after templates, as the agents will see it,
+// in the raw job format with every default spelled out.
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Command } from '../command';
+import { formatProblems, plural } from '../format';
+import { renderRepoDir, RepoDirError, toRawJob, toYaml } from '../../render';
+
+const USAGE = `Usage: ozy render [DIR] [--json]
+
+Renders the job repository checked out in DIR (default: the current
+directory): job files and charts become job documents, printed as YAML
+separated by '---' (each preceded by a "# Source:" comment), with defaults
+filled in and units normalized. Problems go to stderr.
+
+Options:
+  --json   print a JSON array of jobs instead
+  -h, --help
+
+Exit status: 0 every job rendered, 1 some problems, 2 usage error or unreadable DIR.
+`;
+
+export const command: Command = {
+  summary: 'print the job set after templates, as YAML',
+  usage: USAGE,
+  async run(argv, io) {
+    let json: boolean;
+    let dirArg: string | undefined;
+    try {
+      const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+      if (positionals.length > 1) throw new Error(`expected at most one DIR, got ${positionals.length}`);
+      json = values.json === true;
+      dirArg = positionals[0];
+    } catch (err) {
+      io.stderr.write(`ozy render: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+      return 2;
+    }
+    let result;
+    try {
+      result = await renderRepoDir(path.resolve(io.cwd, dirArg ?? '.'));
+    } catch (err) {
+      if (!(err instanceof RepoDirError)) throw err;
+      io.stderr.write(`ozy render: ${err.message}\n`);
+      return 2;
+    }
+    const { jobs, problems } = result;
+    if (json) {
+      io.stdout.write(`${JSON.stringify(jobs.map((j) => toRawJob(j.spec)), null, 2)}\n`);
+    } else {
+      io.stdout.write(jobs.map((j) => `# Source: ${j.file}\n${toYaml(toRawJob(j.spec))}`).join('---\n'));
+    }
+    if (problems.length > 0) {
+      io.stderr.write(`${formatProblems(problems)}\n${plural(problems.length, 'problem')}; ${plural(jobs.length, 'job')} rendered.\n`);
+      return 1;
+    }
+    return 0;
+  },
+};

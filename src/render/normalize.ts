@@ -1,0 +1,176 @@
+// Raw job (already valid against the schema) → the normalized JobSpec:
+// units parsed to numbers, defaults applied, commands split, environment and
+// ports in one form. Values the schema cannot judge (a port above 65535 in
+// "70000:80", a size beyond the sane range) become findings here.
+import type { ContainerSpec, EnvVar, HealthCheck, JobSpec, PortMapping, VolumeSpec } from '../model/job';
+import type { ProblemType } from '../problems';
+import * as D from './defaults';
+import { describeValue, finding, type Finding, type Segment } from './findings';
+import type { Container as ContainerRaw, Healthcheck as HealthcheckRaw, Job as JobRaw } from './job-raw.generated';
+import { splitShellWords } from './shell-words';
+import { describeSize, formatCpu, parseCpu, parseDurationMs, parseSize } from './units';
+
+export interface Normalized {
+  /** Containers in the order the file declares them (see orderContainers). */
+  spec: JobSpec;
+  findings: Finding[];
+}
+
+export function normalizeJob(raw: JobRaw): Normalized {
+  const findings: Finding[] = [];
+  const containers: ContainerSpec[] = [];
+  for (const [name, c] of Object.entries(raw.containers)) {
+    if (c) containers.push(normalizeContainer(name, c, findings));
+  }
+  return {
+    spec: { name: raw.name, numInstances: raw.numInstances ?? D.DEFAULT_NUM_INSTANCES, containers },
+    findings,
+  };
+}
+
+function normalizeContainer(name: string, c: ContainerRaw, findings: Finding[]): ContainerSpec {
+  const at: Segment[] = ['containers', name];
+  const spec: ContainerSpec = {
+    name,
+    image: c.image,
+    restart: c.restart ?? D.DEFAULT_RESTART,
+    environment: normalizeEnvironment(c.environment, at, findings),
+    ports: (c.ports ?? []).flatMap((p, i) => parsePortOrReport(p, [...at, 'ports', i], findings)),
+    dependsOn: [...(c.depends_on ?? [])],
+    memory: boundedSize(c.memory, D.DEFAULT_MEMORY_BYTES, D.MIN_MEMORY_BYTES, D.MAX_MEMORY_BYTES, [...at, 'memory'], findings),
+    cpu: boundedCpu(c.cpu, [...at, 'cpu'], findings),
+    volumes: (c.volumes ?? []).map(
+      (v, i): VolumeSpec => ({
+        type: v.type,
+        path: v.path,
+        space: boundedSize(v.space, 0, D.MIN_VOLUME_BYTES, D.MAX_VOLUME_BYTES, [...at, 'volumes', i, 'space'], findings),
+      }),
+    ),
+  };
+  if (c.command !== undefined) {
+    const cmd = commandOf(c.command, [...at, 'command'], 'invalid-job', findings);
+    if (cmd) spec.command = cmd;
+  }
+  if (c.healthcheck) {
+    const hc = normalizeHealthcheck(c.healthcheck, [...at, 'healthcheck'], findings);
+    if (hc) spec.healthcheck = hc;
+  }
+  return spec;
+}
+
+function commandOf(cmd: string | string[], at: Segment[], type: ProblemType, findings: Finding[]): string[] | undefined {
+  if (Array.isArray(cmd)) return [...cmd];
+  const split = splitShellWords(cmd);
+  if (split.ok) return split.words;
+  findings.push(finding(type, at, `the command string ${split.error}; quote it properly or write it as a list`));
+  return undefined;
+}
+
+function normalizeEnvironment(env: ContainerRaw['environment'], at: Segment[], findings: Finding[]): EnvVar[] {
+  if (env === undefined) return [];
+  if (!Array.isArray(env)) {
+    return Object.entries(env).flatMap(([name, value]) => (value === undefined ? [] : [{ name, value: String(value) }]));
+  }
+  const firstIndex = new Map<string, number>();
+  const out: EnvVar[] = [];
+  env.forEach((v, i) => {
+    const prev = firstIndex.get(v.name);
+    if (prev !== undefined) {
+      // Only the name is quoted: values may be secrets.
+      findings.push(finding('invalid-environment', [...at, 'environment', i, 'name'], `${v.name} is already set by environment[${prev}]`));
+      return;
+    }
+    firstIndex.set(v.name, i);
+    out.push({ name: v.name, value: String(v.value) });
+  });
+  return out;
+}
+
+const PORT_RE = /^(?:([0-9]{1,5}):)?([0-9]{1,5})(?:\/(tcp|udp))?$/;
+
+/** `"80:3000"`, `"3000"`, `"53/udp"`, 3000 → PortMapping; undefined if malformed or out of range. */
+export function parsePort(input: string | number): PortMapping | undefined {
+  const m = PORT_RE.exec(String(input));
+  if (!m) return undefined;
+  const container = Number(m[2]);
+  const host = m[1] === undefined ? undefined : Number(m[1]);
+  const inRange = (p: number) => p >= 1 && p <= 65535;
+  if (!inRange(container) || (host !== undefined && !inRange(host))) return undefined;
+  const out: PortMapping = { container, protocol: m[3] === 'udp' ? 'udp' : 'tcp' };
+  if (host !== undefined) out.host = host;
+  return out;
+}
+
+function parsePortOrReport(input: string | number, at: Segment[], findings: Finding[]): PortMapping[] {
+  const p = parsePort(input);
+  if (p) return [p];
+  findings.push(finding('invalid-port', at, `expected ports from 1 to 65535 like "80:3000" or "3000", got ${describeValue(input)}`));
+  return [];
+}
+
+function boundedSize(
+  raw: string | number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  at: Segment[],
+  findings: Finding[],
+): number {
+  const bytes = raw === undefined ? fallback : parseSize(raw);
+  if (bytes === undefined) {
+    findings.push(finding('invalid-size', at, `expected a size like 512M or 2G, got ${describeValue(raw)}`));
+    return 0;
+  }
+  if (bytes < min || bytes > max) {
+    findings.push(
+      finding('invalid-size', at, `expected a size from ${describeSize(min)} to ${describeSize(max)}, got ${describeValue(raw)} (${describeSize(bytes)})`),
+    );
+  }
+  return bytes;
+}
+
+function boundedCpu(raw: string | number | undefined, at: Segment[], findings: Finding[]): number {
+  const millis = raw === undefined ? D.DEFAULT_CPU_MILLICORES : parseCpu(raw);
+  if (millis === undefined) {
+    findings.push(finding('invalid-cpu', at, `expected a CPU amount like 0.5, 2 or 250m, got ${describeValue(raw)}`));
+    return 0;
+  }
+  if (millis < D.MIN_CPU_MILLICORES || millis > D.MAX_CPU_MILLICORES) {
+    findings.push(
+      finding(
+        'invalid-cpu',
+        at,
+        `expected a CPU amount from ${formatCpu(D.MIN_CPU_MILLICORES)} to ${formatCpu(D.MAX_CPU_MILLICORES)} cores, got ${describeValue(raw)}`,
+      ),
+    );
+  }
+  return millis;
+}
+
+function boundedDuration(raw: string | number | undefined, fallback: number, min: number, at: Segment[], findings: Finding[]): number {
+  const ms = raw === undefined ? fallback : parseDurationMs(raw);
+  if (ms === undefined || ms < min || ms > D.MAX_HEALTH_DURATION_MS) {
+    findings.push(finding('invalid-healthcheck', at, `expected a duration from ${min}ms to 1h like 5s or 500ms, got ${describeValue(raw)}`));
+    return ms ?? 0;
+  }
+  return ms;
+}
+
+function normalizeHealthcheck(hc: HealthcheckRaw, at: Segment[], findings: Finding[]): HealthCheck | undefined {
+  const timing = {
+    intervalMs: boundedDuration(hc.interval, D.DEFAULT_HEALTH_INTERVAL_MS, D.MIN_HEALTH_INTERVAL_MS, [...at, 'interval'], findings),
+    timeoutMs: boundedDuration(hc.timeout, D.DEFAULT_HEALTH_TIMEOUT_MS, D.MIN_HEALTH_TIMEOUT_MS, [...at, 'timeout'], findings),
+    healthyThreshold: hc.healthy_threshold ?? D.DEFAULT_HEALTHY_THRESHOLD,
+    unhealthyThreshold: hc.unhealthy_threshold ?? D.DEFAULT_UNHEALTHY_THRESHOLD,
+  };
+  switch (hc.type) {
+    case 'http':
+      return { type: 'http', port: hc.port, path: hc.path ?? D.DEFAULT_HEALTH_PATH, ...timing };
+    case 'tcp':
+      return { type: 'tcp', port: hc.port, ...timing };
+    case 'exec': {
+      const command = commandOf(hc.command, [...at, 'command'], 'invalid-healthcheck', findings);
+      return command ? { type: 'exec', command, ...timing } : undefined;
+    }
+  }
+}

@@ -1,0 +1,246 @@
+// The renderer: repository files → desired jobs, problems and settings.
+// Pure (no I/O, no clock). Steps:
+//   1. admit files: safe paths, no symlinks, size limits, UTF-8
+//   2. job files: YAML → job (or chart reference → rendered jobs) → verdict
+//   3. chart directories under jobs/: render → jobs → verdicts
+//   4. names unique across the repository
+//   5. ozy.yaml settings
+// One bad file never hides the others' results: every source is judged on
+// its own, and every problem says which file (and job, when known) it is for.
+import * as path from 'node:path';
+import type { DesiredJob } from '../model/job';
+import type { Problem } from '../model/problem';
+import type { ProblemType } from '../problems';
+import type { Chart } from './charts';
+import { describeValue, finding } from './findings';
+import { fileBaseName, jobNameOfFile, MAX_JOB_NAME_LENGTH } from './job-name';
+import { judgeJobDocument, type NameRule } from './judge-job';
+import { MAX_FILE_BYTES, MAX_REPO_BYTES, MAX_REPO_FILES } from './limits';
+import { problemFromFindings, simpleProblem } from './problem-details';
+import { judgeChartDirectory, judgeChartReference } from './render-charts';
+import { RenderContext } from './render-context';
+import { chartRootOf, findChartRoots, isJobFilePath, isRelevantPath, SETTINGS_FILE, unsafePathReason } from './repo-paths';
+import { defaultSettings, judgeSettings, type RepoSettings } from './settings';
+import { parseYaml, type YamlError } from './yaml';
+
+export interface RepoFile {
+  /** Repository-relative, posix separators. */
+  path: string;
+  content: Uint8Array | string;
+  /** Symlinks are never followed: a symlink gets a problem. Default 'file'. */
+  kind?: 'file' | 'symlink';
+  /**
+   * The file's size when `content` was deliberately not read because it is
+   * over the limit (a loader may pass `content: ''` and the size): the file
+   * is then refused as too large rather than forgotten.
+   */
+  size?: number;
+}
+
+/**
+ * One problem of a rendered repository.
+ * - `key`: the report key: the job name when known, else the file path (or
+ *   chart directory) — the report is `<reports-dir>/<key>.json`.
+ * - `file`: the source the problem holds back: a job file, or a chart
+ *   directory for jobs rendered from it. Equal to `DesiredJob.file` of the
+ *   jobs that source would produce: an accepted job whose `file` (or name)
+ *   appears here must be KEPT at its accepted version, not deleted.
+ * - `job`: set whenever the job's name is known.
+ */
+export interface RenderProblem {
+  key: string;
+  file: string;
+  job?: string;
+  problem: Problem;
+}
+
+export interface RenderResult {
+  /** Valid jobs, sorted by name; names are unique. */
+  jobs: DesiredJob[];
+  /** Sorted by key, then file. */
+  problems: RenderProblem[];
+  settings: RepoSettings;
+}
+
+export interface RenderOptions {
+  /** The commit judged; copied into every problem. */
+  commit?: string;
+  /**
+   * Charts job files may use as `chart: ozy/<name>`. Pass
+   * `loadBuiltinCharts()`; without it such job files are invalid-chart
+   * (rendering stays pure: it never reads the disk itself).
+   */
+  builtinCharts?: ReadonlyMap<string, Chart>;
+}
+
+export function renderRepo(files: readonly RepoFile[], opts: RenderOptions = {}): RenderResult {
+  const ctx = new RenderContext(opts);
+  // 1. Admit files.
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const relevant = sorted.filter(
+    (f) =>
+      isRelevantPath(f.path) ||
+      (f.kind === 'symlink' && (f.path === 'jobs' || f.path.startsWith('jobs/'))) ||
+      (unsafePathReason(f.path) !== undefined && looksRelevant(f.path)),
+  );
+  const chartRoots = findChartRoots(relevant.filter((f) => !unsafePathReason(f.path)).map((f) => f.path));
+  const texts = admitFiles(relevant, ctx);
+
+  // 2. Job files (outside chart directories).
+  for (const [p, text] of texts) {
+    if (p === SETTINGS_FILE || !isJobFilePath(p) || chartRootOf(p, chartRoots)) continue;
+    judgeJobFile(p, text, ctx);
+  }
+
+  // 3. Chart directories.
+  for (const root of chartRoots) {
+    const members = relevant.filter((f) => f.path.startsWith(`${root}/`)).map((f) => f.path);
+    judgeChartDirectory(root, members, texts, ctx);
+  }
+
+  // 4. Unique names.
+  ctx.settleDuplicates();
+
+  // 5. Settings.
+  let settings = defaultSettings();
+  const settingsText = texts.get(SETTINGS_FILE);
+  if (settingsText !== undefined) settings = judgeSettingsFile(settingsText, ctx) ?? settings;
+
+  return { jobs: ctx.jobs(), problems: ctx.problems(), settings };
+}
+
+/** Paths that would be relevant were they spelled safely (so they are refused, not skipped). */
+function looksRelevant(p: string): boolean {
+  return /(^|[\\/])jobs[\\/]/.test(p) || p.includes(SETTINGS_FILE);
+}
+
+// --- 1. admission ------------------------------------------------------------
+
+function admitFiles(files: readonly RepoFile[], ctx: RenderContext): Map<string, string> {
+  const texts = new Map<string, string>();
+  let count = 0;
+  let bytes = 0;
+  for (const f of files) {
+    const unsafe = unsafePathReason(f.path);
+    if (unsafe) {
+      ctx.reportFile(f.path, 'unsafe-path', `${JSON.stringify(f.path)} is refused: ${unsafe}`);
+      continue;
+    }
+    if (texts.has(f.path)) continue;
+    if (f.kind === 'symlink') {
+      ctx.reportFile(f.path, 'symlink-refused', `${f.path} is a symbolic link; links are not followed: commit the file itself`);
+      continue;
+    }
+    const size = Math.max(f.size ?? 0, typeof f.content === 'string' ? Buffer.byteLength(f.content, 'utf8') : f.content.byteLength);
+    if (size > MAX_FILE_BYTES) {
+      ctx.reportFile(f.path, 'file-too-large', `${f.path} has ${size} bytes; files may have at most ${MAX_FILE_BYTES} bytes (1 MiB)`);
+      continue;
+    }
+    count += 1;
+    bytes += size;
+    if (count > MAX_REPO_FILES || bytes > MAX_REPO_BYTES) {
+      ctx.reportFile(
+        f.path,
+        'repository-too-large',
+        `${f.path} was not read: the repository exceeds ${MAX_REPO_FILES} relevant files or ${MAX_REPO_BYTES / (1024 * 1024)} MiB in total`,
+      );
+      continue;
+    }
+    const text = decode(f.content);
+    if (text === undefined) {
+      ctx.reportFile(f.path, 'unparsable-yaml', `${f.path} is not valid UTF-8 text`);
+      continue;
+    }
+    texts.set(f.path, text);
+  }
+  return texts;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function decode(content: Uint8Array | string): string | undefined {
+  if (typeof content === 'string') return content.startsWith('\uFEFF') ? content.slice(1) : content;
+  try {
+    return UTF8.decode(content);
+  } catch {
+    return undefined;
+  }
+}
+
+function yamlProblemType(e: YamlError): ProblemType {
+  return e.kind === 'too-complex' ? 'yaml-too-complex' : 'unparsable-yaml';
+}
+
+function describeYamlError(file: string, e: YamlError): string {
+  const where = e.line !== undefined ? ` at line ${e.line}${e.column !== undefined ? `, column ${e.column}` : ''}` : '';
+  return `${file}${where}: ${e.message}`;
+}
+
+// --- 2. job files --------------------------------------------------------------
+
+function judgeJobFile(p: string, text: string, ctx: RenderContext): void {
+  const parsed = parseYaml(text);
+  if (!parsed.ok) {
+    const extra = parsed.error.line !== undefined ? { line: parsed.error.line } : undefined;
+    ctx.report({
+      file: p,
+      problem: simpleProblem(yamlProblemType(parsed.error), describeYamlError(p, parsed.error), { file: p, ...(extra ? { extra } : {}) }),
+    });
+    return;
+  }
+  const docs = parsed.documents.filter((d) => d !== null && d !== undefined);
+  const base = fileBaseName(p);
+  const job = jobNameOfFile(p);
+  if (docs.length !== 1) {
+    const why = docs.length === 0 ? 'is empty' : `holds ${docs.length} YAML documents`;
+    const f = finding('invalid-job', [], `the file ${why}; a job file holds exactly one job (a chart can produce several)`);
+    ctx.report({ file: p, ...(job ? { job } : {}), problem: problemFromFindings([f], { file: p, ...(job ? { job } : {}) }) });
+    return;
+  }
+  const doc = docs[0];
+  const fileNameFindings = job
+    ? []
+    : [
+        finding(
+          'invalid-job-name',
+          [],
+          `the file name ${JSON.stringify(path.posix.basename(p))} does not make a job name: expected <name>.yaml where <name> is a DNS-1123 label of at most ${MAX_JOB_NAME_LENGTH} characters (lowercase letters, digits, '-')`,
+        ),
+      ];
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    const f = finding('invalid-job', [], `expected a map with name and containers, got ${describeValue(doc)}`);
+    ctx.report({ file: p, ...(job ? { job } : {}), problem: problemFromFindings([...fileNameFindings, f], { file: p, ...(job ? { job } : {}) }) });
+    return;
+  }
+  if ('chart' in doc) {
+    judgeChartReference(p, doc, job, fileNameFindings, ctx);
+    return;
+  }
+  const rule: NameRule | undefined = job ? { expected: base, source: `the file is ${p}: a job file's base name is its job's name` } : undefined;
+  const verdict = judgeJobDocument(doc, rule);
+  if (verdict.ok && fileNameFindings.length === 0) {
+    ctx.accept({ spec: verdict.spec, file: p, problemFile: p });
+    return;
+  }
+  const findings = [...fileNameFindings, ...(verdict.ok ? [] : verdict.findings)];
+  ctx.report({ file: p, ...(job ? { job } : {}), problem: problemFromFindings(findings, { file: p, ...(job ? { job } : {}) }) });
+}
+
+// --- 5. settings ----------------------------------------------------------------
+
+function judgeSettingsFile(text: string, ctx: RenderContext): RepoSettings | undefined {
+  const parsed = parseYaml(text);
+  if (!parsed.ok) {
+    ctx.reportFile(SETTINGS_FILE, 'invalid-settings', describeYamlError(SETTINGS_FILE, parsed.error));
+    return undefined;
+  }
+  const docs = parsed.documents.filter((d) => d !== null && d !== undefined);
+  if (docs.length > 1) {
+    ctx.reportFile(SETTINGS_FILE, 'invalid-settings', `${SETTINGS_FILE} holds ${docs.length} YAML documents; expected one`);
+    return undefined;
+  }
+  const verdict = judgeSettings(docs[0] ?? null);
+  if (verdict.ok) return verdict.settings;
+  ctx.report({ file: SETTINGS_FILE, problem: problemFromFindings(verdict.findings, { file: SETTINGS_FILE }) });
+  return undefined;
+}

@@ -1,0 +1,47 @@
+// JobSpec → the raw job format: what `ozy render` prints. The output is a
+// valid job file (normalizing it again gives the same spec), with every
+// default spelled out and units in their shortest exact form.
+import type { ContainerSpec, HealthCheck, JobSpec, PortMapping } from '../model/job';
+import type { Container, Healthcheck, Job } from './job-raw.generated';
+import { formatCpu, formatDuration, formatSize } from './units';
+
+export function toRawJob(spec: JobSpec): Job {
+  const containers: Job['containers'] = {};
+  for (const c of spec.containers) containers[c.name] = toRawContainer(c);
+  return { name: spec.name, numInstances: spec.numInstances, containers };
+}
+
+function toRawContainer(c: ContainerSpec): Container {
+  const out: Container = { image: c.image, restart: c.restart };
+  if (c.command) out.command = [...c.command];
+  if (c.environment.length > 0) out.environment = c.environment.map((e) => ({ name: e.name, value: e.value }));
+  if (c.ports.length > 0) out.ports = c.ports.map(formatPort);
+  if (c.dependsOn.length > 0) out.depends_on = [...c.dependsOn];
+  out.memory = formatSize(c.memory);
+  out.cpu = formatCpu(c.cpu);
+  if (c.healthcheck) out.healthcheck = toRawHealthcheck(c.healthcheck);
+  if (c.volumes.length > 0) out.volumes = c.volumes.map((v) => ({ type: v.type, path: v.path, space: formatSize(v.space) }));
+  return out;
+}
+
+export function formatPort(p: PortMapping): string {
+  const base = p.host !== undefined ? `${p.host}:${p.container}` : `${p.container}`;
+  return p.protocol === 'udp' ? `${base}/udp` : base;
+}
+
+function toRawHealthcheck(hc: HealthCheck): Healthcheck {
+  const timing = {
+    timeout: formatDuration(hc.timeoutMs),
+    interval: formatDuration(hc.intervalMs),
+    healthy_threshold: hc.healthyThreshold,
+    unhealthy_threshold: hc.unhealthyThreshold,
+  };
+  switch (hc.type) {
+    case 'http':
+      return { type: 'http', port: hc.port, path: hc.path, ...timing };
+    case 'tcp':
+      return { type: 'tcp', port: hc.port, ...timing };
+    case 'exec':
+      return { type: 'exec', command: [...hc.command], ...timing };
+  }
+}
