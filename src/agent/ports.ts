@@ -17,8 +17,18 @@ export interface GitPort {
     filter: (path: string) => boolean,
     previous?: { commit: string; files: SourceFile[] },
   ): Promise<{ files: SourceFile[]; changed: string[] }>;
-  /** Make the reports dir on `branch` equal `desired`; null deletes. Returns the new commit or null. */
-  syncReports(branch: string, reportsDir: string, desired: Map<string, string | null>, message: string): Promise<string | null>;
+  /**
+   * Make `<reportsDir>/` on `branch` equal `desired` (paths relative to
+   * reportsDir; with prune, files not named are deleted). Returns the new
+   * commit, or null when nothing differed.
+   */
+  syncReports(
+    branch: string,
+    reportsDir: string,
+    desired: ReadonlyMap<string, string | null>,
+    message: string,
+    opts?: { prune?: boolean },
+  ): Promise<string | null>;
   /** True when `ancestor` is `descendant` or one of its ancestors (both known locally). */
   isAncestor(ancestor: string, descendant: string): Promise<boolean>;
 }

@@ -1,0 +1,177 @@
+// The cluster brain: one round of "what does git want, what does etcd have,
+// commit the difference". Any number of agents run it; there is no leader.
+// A round is:
+//   1. fetch the tracked branch (a git outage keeps the last judged state)
+//   2. render and validate what changed since the last judged commit
+//   3. snapshot etcd; stand down if another agent judged a newer commit
+//   4. decide (pure): placements, rejections, deletions
+//   5. commit, guarded by the revision the decision read; on a lost race re-read
+//   6. the winner pushes the rejection reports into the repository
+import type { Logger } from 'pino';
+import type { Rejection } from '../model/cluster';
+import type { Decision } from '../plan';
+import { decide } from '../plan';
+import type { Chart } from '../render/template';
+import type { RenderResult } from '../render';
+import { isRelevantPath, renderRepo } from '../render';
+import type { GitPort, Snapshot, SourceFile, StorePort } from './ports';
+
+export interface BrainOptions {
+  node: string;
+  reportBranch: string;
+  reportsDir: string;
+  /** A judged commit older than this that git no longer has was force-pushed away. */
+  staleCommitMs: number;
+  builtinCharts?: Map<string, Chart>;
+  log: Logger;
+  now?: () => Date;
+  maxAttempts?: number;
+}
+
+export type RoundResult =
+  | { kind: 'no-source'; gitError?: string }
+  | { kind: 'behind'; head: string; judged: string }
+  | { kind: 'unchanged'; head: string; decision: Decision }
+  | { kind: 'committed'; head: string; decision: Decision; attempts: number; reportCommit: string | null }
+  | { kind: 'contended'; head: string; attempts: number };
+
+interface Judged {
+  head: string;
+  files: SourceFile[];
+  render: RenderResult;
+}
+
+export class Brain {
+  private judged?: Judged;
+  private gitErrorText?: string;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly git: GitPort,
+    private readonly store: StorePort,
+    private readonly opts: BrainOptions,
+  ) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** The last git error, cleared by the next successful fetch (shown by `ozy status`). */
+  get gitError(): string | undefined {
+    return this.gitErrorText;
+  }
+
+  get head(): string | undefined {
+    return this.judged?.head;
+  }
+
+  async tick(): Promise<RoundResult> {
+    const { log } = this.opts;
+    // 1. Fetch. Losing git never changes the schedule by itself (invariant 5).
+    let head = this.judged?.head;
+    try {
+      head = (await this.git.sync()).head;
+      this.gitErrorText = undefined;
+    } catch (err) {
+      this.gitErrorText = err instanceof Error ? err.message : String(err);
+      log.warn({ err: this.gitErrorText }, 'git fetch failed; keeping the last judged commit');
+    }
+    if (!head) return { kind: 'no-source', ...(this.gitErrorText ? { gitError: this.gitErrorText } : {}) };
+
+    // 2. Render only when a relevant file changed (our own report commits don't count).
+    if (head !== this.judged?.head) await this.judge(head);
+    const judged = this.judged!;
+
+    // 3–5. Decide against a fresh snapshot and commit; the first agent to commit wins.
+    const maxAttempts = this.opts.maxAttempts ?? 8;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const snap = await this.store.snapshot();
+      if (await this.isBehind(snap, judged.head)) {
+        return { kind: 'behind', head: judged.head, judged: snap.schedule!.commit };
+      }
+      const decision = decide({
+        desired: judged.render.jobs,
+        invalid: judged.render.problems,
+        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections },
+        commit: judged.head,
+        now: this.now(),
+        deletionGuard: judged.render.settings.deletionGuard,
+      });
+      if (isEmptyDecision(decision)) return { kind: 'unchanged', head: judged.head, decision };
+
+      const res = await this.store.commitSchedule(snap.scheduleRevision, decision, { commit: judged.head, by: this.opts.node });
+      if (res.ok) {
+        log.info({ commit: judged.head, counts: decision.counts, attempt }, 'schedule committed');
+        // 6. The winner writes the reports: exactly one report commit per judged change.
+        const reportCommit = await this.pushReports(applyRejections(snap.rejections, decision), judged.head);
+        return { kind: 'committed', head: judged.head, decision, attempts: attempt, reportCommit };
+      }
+      log.debug({ attempt }, 'another agent committed first; re-reading');
+    }
+    return { kind: 'contended', head: judged.head, attempts: maxAttempts };
+  }
+
+  private async judge(head: string): Promise<void> {
+    const prev = this.judged;
+    const { files, changed } = await this.git.readFiles(
+      head,
+      isRelevantPath,
+      prev ? { commit: prev.head, files: prev.files } : undefined,
+    );
+    if (prev && changed.length === 0) {
+      // e.g. a report commit: same job files, nothing to re-render.
+      this.judged = { ...prev, head, files };
+      return;
+    }
+    const render = renderRepo(files, { commit: head, ...(this.opts.builtinCharts ? { builtinCharts: this.opts.builtinCharts } : {}) });
+    this.opts.log.info({ commit: head, jobs: render.jobs.length, problems: render.problems.length, changed: changed.length }, 'rendered');
+    this.judged = { head, files, render };
+  }
+
+  /**
+   * True when another agent already judged a commit we have not fetched yet:
+   * committing our older view would undo theirs. A judged commit that our
+   * fresh fetch does not contain and that is old was force-pushed away.
+   */
+  private async isBehind(snap: Snapshot, head: string): Promise<boolean> {
+    const judged = snap.schedule?.commit;
+    if (!judged || judged === head) return false;
+    if (await this.git.isAncestor(judged, head).catch(() => false)) return false;
+    const age = this.now().getTime() - Date.parse(snap.schedule!.at);
+    return !(this.gitErrorText === undefined && age > this.opts.staleCommitMs);
+  }
+
+  /** Make the reports directory mirror the rejections in etcd. */
+  async pushReports(rejections: Map<string, Rejection>, head: string): Promise<string | null> {
+    const desired = new Map<string, string | null>();
+    for (const [key, r] of rejections) desired.set(reportFileName(key), `${JSON.stringify(r.problem, null, 2)}\n`);
+    try {
+      const commit = await this.git.syncReports(
+        this.opts.reportBranch,
+        this.opts.reportsDir,
+        desired,
+        `ozy: rejection reports for ${head.slice(0, 12)}`,
+        { prune: true },
+      );
+      if (commit) this.opts.log.info({ commit, reports: desired.size }, 'reports pushed');
+      return commit;
+    } catch (err) {
+      this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pushing reports failed');
+      return null;
+    }
+  }
+}
+
+/** `<job>.json`, or `<path>.json` for a file that could not be parsed. */
+export function reportFileName(key: string): string {
+  return `${key}.json`;
+}
+
+export function isEmptyDecision(d: Decision): boolean {
+  return d.putJobs.length + d.deleteJobs.length + d.putRejections.length + d.deleteRejections.length === 0;
+}
+
+function applyRejections(current: Map<string, Rejection>, d: Decision): Map<string, Rejection> {
+  const next = new Map(current);
+  for (const k of d.deleteRejections) next.delete(k);
+  for (const r of d.putRejections) next.set(r.key, r);
+  return next;
+}
