@@ -1,0 +1,447 @@
+// ClusterStore: everything Ozymandias keeps in etcd, in the layout of
+// docs/architecture.md. Nodes register under a lease; the schedule (jobs +
+// placements + rejections) changes only through transactions guarded by the
+// `/schedule` key's mod revision (invariant 3); per-node keys (status, agent
+// status, DNS records) hang on the node's lease so they vanish with it.
+import type { AcceptedJob, InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
+import { chunkWrites, MAX_TXN_PAYLOAD_BYTES, type KeyWrite } from './chunks';
+import {
+  decodeAcceptedJob,
+  decodeDnsRecord,
+  decodeInstanceStatus,
+  decodeNodeInfo,
+  decodeObject,
+  decodeRejection,
+  decodeScheduleMark,
+  dnsRecordProblem,
+  encodeValue,
+  type Decoded,
+  type DnsRecord,
+  type ScheduleMark,
+} from './codec';
+import type { EtcdDriver, StoredKv, TxnOp } from './driver';
+import { createEtcdDriver } from './etcd-driver';
+import {
+  CorruptValueError,
+  InvalidStoreArgumentError,
+  LeaseLostError,
+  NodeAlreadyRegisteredError,
+  StoreClosedError,
+  ValueTooLargeError,
+} from './errors';
+import { KeyLayout, keyName } from './keys';
+import { LeaseSession, systemClock, type Clock, type NodeSession } from './session';
+import { PrefixWatch, type StopWatch, type WatchChange, type WatchHandlers } from './watch';
+
+export interface StoreOptions {
+  /** etcd client URLs, e.g. ["http://127.0.0.1:2379"]; at least one. */
+  endpoints: string[];
+  /** Prefix of every Ozymandias key. Default "/ozy". */
+  prefix?: string;
+  /** Prefix of the CoreDNS records (the etcd plugin's `path`). Default "/skydns". */
+  dnsPrefix?: string;
+  /** Deadline of one request attempt to one endpoint, connecting included. Default 5000 ms. */
+  requestTimeoutMs?: number;
+  /** Told about each stored value skipped because it is not what we expect. Default: ignored. */
+  onCorrupt?: (err: CorruptValueError) => void;
+  /** Time source of lease bookkeeping and timestamps. Default: the system clock. */
+  clock?: Clock;
+  /** Tests only: talk to this driver instead of etcd. */
+  driver?: EtcdDriver;
+}
+
+/** etcd refuses shorter leases. */
+export const MIN_LEASE_TTL_SECONDS = 2;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+/** The cluster state at one etcd revision. */
+export interface ClusterSnapshot {
+  revision: number;
+  /** mod_revision of the `/schedule` guard key; 0 when no schedule was ever committed. */
+  scheduleRevision: number;
+  /** Who committed the last schedule, for which git commit. */
+  schedule?: ScheduleMark;
+  /** Registered (hence alive: their lease holds) nodes, by name. */
+  nodes: NodeInfo[];
+  jobs: Map<string, AcceptedJob>;
+  rejections: Map<string, Rejection>;
+  /** Values that were skipped because they are corrupt. */
+  corrupt: CorruptValueError[];
+}
+
+export interface ScheduleWrites {
+  putJobs: AcceptedJob[];
+  deleteJobs: string[];
+  putRejections: Rejection[];
+  deleteRejections: string[];
+}
+
+export type CommitResult =
+  | { ok: true; revision: number; transactions: number }
+  /** The guard failed: someone committed first. `appliedTransactions` > 0 when a multi-part round was cut short. */
+  | { ok: false; appliedTransactions: number };
+
+export type NodeRegistration = Omit<NodeInfo, 'leaseId' | 'agentId' | 'startedAt'>;
+
+export interface RegisterOptions {
+  /** Lease TTL in whole seconds, ≥ 2. */
+  ttlSeconds: number;
+  /** The lease a previous process of this agent held (from its data dir). */
+  resumeLeaseId?: string;
+  /** Random id of this agent process. */
+  agentId: string;
+}
+
+export type JobChange = WatchChange<AcceptedJob>;
+export type NodeChange = WatchChange<NodeInfo>;
+
+export class ClusterStore {
+  readonly keys: KeyLayout;
+  private readonly clock: Clock;
+  private readonly onCorrupt: (err: CorruptValueError) => void;
+  private readonly sessions = new Set<LeaseSession>();
+  private readonly watches = new Set<PrefixWatch<unknown>>();
+  private closed = false;
+
+  private constructor(
+    private readonly driver: EtcdDriver,
+    opts: StoreOptions,
+  ) {
+    this.keys = new KeyLayout(opts.prefix, opts.dnsPrefix);
+    this.clock = opts.clock ?? systemClock;
+    this.onCorrupt = opts.onCorrupt ?? (() => undefined);
+  }
+
+  /** Creates the client; connecting is lazy, so this never fails on an unreachable etcd. */
+  static connect(opts: StoreOptions): ClusterStore {
+    if (!opts.driver && (!Array.isArray(opts.endpoints) || opts.endpoints.length === 0)) {
+      throw new InvalidStoreArgumentError('at least one etcd endpoint is needed');
+    }
+    const driver =
+      opts.driver ??
+      createEtcdDriver({ endpoints: opts.endpoints, requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
+    return new ClusterStore(driver, opts);
+  }
+
+  // ── nodes and leases ────────────────────────────────────────────────
+
+  /**
+   * Registers the node under a new lease, or re-attaches to `resumeLeaseId`
+   * when that lease is alive and still holds this node's key (the agent
+   * restarted within its lease: its status and DNS keys are kept).
+   * Throws NodeAlreadyRegisteredError when another live lease holds the name.
+   */
+  async registerNode(info: NodeRegistration, opts: RegisterOptions): Promise<NodeSession> {
+    this.assertOpen();
+    const ttl = opts.ttlSeconds;
+    if (!Number.isInteger(ttl) || ttl < MIN_LEASE_TTL_SECONDS) {
+      throw new InvalidStoreArgumentError(`lease TTL must be a whole number of seconds ≥ ${MIN_LEASE_TTL_SECONDS} (got ${ttl})`);
+    }
+    const key = this.keys.node(info.name);
+    const value = (leaseId: string): string =>
+      encodeValue({ ...info, agentId: opts.agentId, leaseId, startedAt: new Date(this.clock.now()).toISOString() });
+
+    // A lease id is a positive decimal int64; anything else (a damaged state file) cannot be resumed.
+    if (opts.resumeLeaseId !== undefined && /^[1-9]\d{0,18}$/.test(opts.resumeLeaseId)) {
+      const resumed = await this.tryResume(info.name, key, opts.resumeLeaseId, value(opts.resumeLeaseId));
+      if (resumed) return resumed;
+    }
+
+    const grantedAt = this.clock.now();
+    const lease = await this.driver.leaseGrant(ttl);
+    try {
+      const put: TxnOp = { op: 'put', key, value: value(lease.id), lease: lease.id };
+      const res = await this.driver.txn([{ key, target: 'create', equals: 0 }], [put], [{ op: 'range', key }]);
+      if (!res.succeeded) {
+        const holder = res.results[0]?.[0];
+        // A node key always hangs on a lease; one without (written by hand) is stale: take it over.
+        const takeover =
+          holder && holder.lease === '0'
+            ? await this.driver.txn([{ key, target: 'mod', equals: holder.modRevision }], [put])
+            : undefined;
+        if (!takeover?.succeeded) throw this.nodeTaken(info.name, holder);
+      }
+    } catch (err) {
+      await this.driver.leaseRevoke(lease.id).catch(() => undefined);
+      throw err;
+    }
+    const session = this.newSession(info.name, lease.id, lease.ttlSeconds, false, grantedAt);
+    session.start();
+    return session;
+  }
+
+  private async tryResume(node: string, key: string, leaseId: string, value: string): Promise<LeaseSession | undefined> {
+    const lease = await this.driver.leaseTimeToLive(leaseId);
+    if (lease.ttlSeconds <= 0 || !lease.keys.includes(key)) return undefined;
+    // Rewrite the node value (new agent id) only if the key is still on that lease.
+    const res = await this.driver.txn(
+      [{ key, target: 'lease', equals: leaseId }],
+      [{ op: 'put', key, value, lease: leaseId }],
+    );
+    if (!res.succeeded) return undefined;
+    const session = this.newSession(node, leaseId, lease.grantedTtlSeconds, true, this.clock.now() - (lease.grantedTtlSeconds - lease.ttlSeconds) * 1000);
+    // Renew at once: the lease has only what was left of its TTL.
+    try {
+      await session.renewNow();
+    } catch (err) {
+      if (err instanceof LeaseLostError) return undefined;
+      // A transient failure: the loop retries shortly.
+    }
+    if (session.isLost()) return undefined;
+    session.start();
+    return session;
+  }
+
+  private nodeTaken(node: string, holder: StoredKv | undefined): NodeAlreadyRegisteredError {
+    const d = holder ? decodeNodeInfo(holder.value) : undefined;
+    return new NodeAlreadyRegisteredError(node, {
+      leaseId: holder?.lease ?? 'unknown',
+      ...(d?.ok ? { agentId: d.value.agentId } : {}),
+    });
+  }
+
+  private newSession(node: string, leaseId: string, ttl: number, resumed: boolean, renewedAt: number): LeaseSession {
+    const session = new LeaseSession(this.driver, node, leaseId, ttl, resumed, renewedAt, this.clock, (s) => this.sessions.delete(s));
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** Rewrites the node's info (capacity, labels...) on its lease. */
+  async updateNode(session: NodeSession, info: NodeRegistration & { agentId: string; startedAt: string }): Promise<void> {
+    if (info.name !== session.node) throw new InvalidStoreArgumentError(`session of ${session.node} cannot write node ${info.name}`);
+    await this.putOnLease(session, this.keys.node(info.name), encodeValue({ ...info, leaseId: session.leaseId }));
+  }
+
+  // ── the schedule ────────────────────────────────────────────────────
+
+  /** Nodes, jobs, rejections and the guard revision, all read at one revision (one read-only txn). */
+  async snapshot(): Promise<ClusterSnapshot> {
+    this.assertOpen();
+    const k = this.keys;
+    const res = await this.driver.txn(
+      [],
+      [
+        { op: 'range', key: k.nodesPrefix, prefix: true },
+        { op: 'range', key: k.jobsPrefix, prefix: true },
+        { op: 'range', key: k.rejectionsPrefix, prefix: true },
+        { op: 'range', key: k.schedule },
+      ],
+    );
+    const [nodeKvs = [], jobKvs = [], rejectionKvs = [], scheduleKvs = []] = res.results;
+    const corrupt: CorruptValueError[] = [];
+    const report = (err: CorruptValueError): void => {
+      corrupt.push(err);
+      this.onCorrupt(err);
+    };
+    const nodes = [...this.decodeAll(k.nodesPrefix, nodeKvs, decodeNamedNode, report).values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    const jobs = this.decodeAll(k.jobsPrefix, jobKvs, (name, kv) => decodeAcceptedJob(kv.value, name), report);
+    const rejections = this.decodeAll(k.rejectionsPrefix, rejectionKvs, decodeNamedRejection, report);
+    const scheduleKv = scheduleKvs[0];
+    let schedule: ScheduleMark | undefined;
+    if (scheduleKv) {
+      const d = decodeScheduleMark(scheduleKv.value);
+      if (d.ok) schedule = d.value;
+      else report(new CorruptValueError(scheduleKv.key, d.reason));
+    }
+    return {
+      revision: res.revision,
+      scheduleRevision: scheduleKv?.modRevision ?? 0,
+      ...(schedule ? { schedule } : {}),
+      nodes,
+      jobs,
+      rejections,
+      corrupt,
+    };
+  }
+
+  /**
+   * Writes a scheduling round (invariant 3). Each transaction requires
+   * `/schedule`'s mod revision to equal the guard, then applies its writes
+   * and bumps `/schedule` (so it always commits something, even with no
+   * writes: the mark records the judged commit). A round larger than one
+   * transaction (64 writes or ~1.4 MiB) is cut into several, each guarded by
+   * the revision the previous produced, so no other agent can interleave.
+   *
+   * Order of writes: job deletes, job puts (in the order given: put jobs that
+   * free capacity first), rejection deletes, rejection puts. A job is one key
+   * (spec + all placements), so it is never split.
+   *
+   * `{ok:false}`: someone committed first, re-read and decide again. Also
+   * after a timeout whose transaction did apply (the retry sees its own bump):
+   * re-reading shows it. Throws StoreError on etcd failure.
+   */
+  async commitSchedule(guardRevision: number, writes: ScheduleWrites, meta: { commit: string; by: string }): Promise<CommitResult> {
+    this.assertOpen();
+    if (!Number.isInteger(guardRevision) || guardRevision < 0) throw new InvalidStoreArgumentError(`guard revision ${guardRevision} is not a revision`);
+    const k = this.keys;
+    const all: KeyWrite[] = [
+      ...writes.deleteJobs.map((name) => ({ key: k.job(name) })),
+      ...writes.putJobs.map((job) => ({ key: k.job(job.spec.name), value: encodeValue(job) })),
+      ...writes.deleteRejections.map((key) => ({ key: k.rejection(key) })),
+      ...writes.putRejections.map((r) => ({ key: k.rejection(r.key), value: encodeValue(r) })),
+    ];
+    for (const w of all) {
+      if (w.key === k.schedule) throw new InvalidStoreArgumentError('the /schedule key is written by commitSchedule itself');
+    }
+    const chunks = chunkWrites(all);
+    if (chunks.length === 0) chunks.push([]);
+    const mark = encodeValue({ commit: meta.commit, at: new Date(this.clock.now()).toISOString(), by: meta.by } satisfies ScheduleMark);
+
+    let guard = guardRevision;
+    for (let i = 0; i < chunks.length; i++) {
+      const ops: TxnOp[] = chunks[i]!.map((w) => (w.value === undefined ? { op: 'delete', key: w.key } : { op: 'put', key: w.key, value: w.value }));
+      ops.push({ op: 'put', key: k.schedule, value: mark });
+      const res = await this.driver.txn([{ key: k.schedule, target: 'mod', equals: guard }], ops);
+      if (!res.succeeded) return { ok: false, appliedTransactions: i };
+      guard = res.revision;
+    }
+    return { ok: true, revision: guard, transactions: chunks.length };
+  }
+
+  /** Changes to accepted jobs from `fromRevision` on (pass snapshot.revision + 1). */
+  watchJobs(fromRevision: number, handlers: WatchHandlers<AcceptedJob>): Promise<StopWatch> {
+    return this.watchPrefix(this.keys.jobsPrefix, fromRevision, (name, kv) => decodeAcceptedJob(kv.value, name), handlers);
+  }
+
+  /** Nodes joining, updating, and leaving (lease expiry shows as a delete): failover triggers. */
+  watchNodes(fromRevision: number, handlers: WatchHandlers<NodeInfo>): Promise<StopWatch> {
+    return this.watchPrefix(this.keys.nodesPrefix, fromRevision, decodeNamedNode, handlers);
+  }
+
+  private async watchPrefix<T>(
+    prefix: string,
+    fromRevision: number,
+    decode: (name: string, kv: StoredKv) => Decoded<T>,
+    handlers: WatchHandlers<T>,
+  ): Promise<StopWatch> {
+    this.assertOpen();
+    const w = new PrefixWatch<T>(this.driver, prefix, decode, handlers, this.onCorrupt);
+    this.watches.add(w as PrefixWatch<unknown>);
+    await w.start(fromRevision);
+    return async () => {
+      this.watches.delete(w as PrefixWatch<unknown>);
+      await w.stop();
+    };
+  }
+
+  /** The store's current revision. */
+  currentRevision(): Promise<number> {
+    this.assertOpen();
+    return this.driver.currentRevision();
+  }
+
+  // ── per-node keys, on the node's lease ──────────────────────────────
+
+  async putInstanceStatus(session: NodeSession, status: InstanceStatus): Promise<void> {
+    if (status.node !== session.node) throw new InvalidStoreArgumentError(`session of ${session.node} cannot write status of node ${status.node}`);
+    await this.putOnLease(session, this.keys.status(status.node, status.instance), encodeValue(status));
+  }
+
+  async deleteInstanceStatus(node: string, instance: string): Promise<void> {
+    this.assertOpen();
+    await this.driver.delete(this.keys.status(node, instance));
+  }
+
+  /** Every instance status, or one node's. */
+  async listInstanceStatus(node?: string): Promise<InstanceStatus[]> {
+    const prefix = this.keys.statusPrefix(node);
+    const found = await this.list(prefix, (_name, kv) => decodeInstanceStatus(kv.value));
+    return [...found.values()];
+  }
+
+  /** `key` is a full CoreDNS key, e.g. from `store.keys.dnsKey(zone, job, instance)`. */
+  async putDnsRecord(session: NodeSession, key: string, record: DnsRecord): Promise<void> {
+    this.keys.checkDnsKey(key);
+    const problem = dnsRecordProblem(record);
+    if (problem) throw new InvalidStoreArgumentError(`DNS record for ${key}: ${problem}`);
+    await this.putOnLease(session, key, encodeValue({ host: record.host, port: record.port, ttl: record.ttl }));
+  }
+
+  async deleteDnsRecord(key: string): Promise<void> {
+    this.assertOpen();
+    await this.driver.delete(this.keys.checkDnsKey(key));
+  }
+
+  /** Records below `prefix` (default: the whole DNS prefix), by full key. */
+  async listDnsRecords(prefix: string = this.keys.dnsRoot): Promise<Map<string, DnsRecord>> {
+    const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
+    if (p !== this.keys.dnsRoot) this.keys.checkDnsKey(p.slice(0, -1));
+    const byName = await this.list(p, (_name, kv) => decodeDnsRecord(kv.value));
+    return new Map([...byName].map(([name, r]) => [p + name, r]));
+  }
+
+  /** The agent's own report (git head, last git error...), shown by `ozy status`. */
+  async putAgentStatus(session: NodeSession, status: Record<string, unknown>): Promise<void> {
+    await this.putOnLease(session, this.keys.agent(session.node), encodeValue(status));
+  }
+
+  async listAgentStatus(): Promise<Map<string, Record<string, unknown>>> {
+    return this.list(this.keys.agentsPrefix, (_name, kv) => decodeObject(kv.value));
+  }
+
+  /** Stops watches and keepalives (without revoking: call session.revoke() first for a clean exit). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.watches].map((w) => w.stop()));
+    this.watches.clear();
+    await Promise.all([...this.sessions].map((s) => s.release()));
+    this.driver.close();
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────
+
+  private async putOnLease(session: NodeSession, key: string, value: string): Promise<void> {
+    this.assertOpen();
+    const bytes = Buffer.byteLength(value);
+    if (bytes > MAX_TXN_PAYLOAD_BYTES) throw new ValueTooLargeError(key, bytes, MAX_TXN_PAYLOAD_BYTES);
+    if (session.isLost()) throw new LeaseLostError(session.leaseId);
+    try {
+      await this.driver.put(key, value, session.leaseId);
+    } catch (err) {
+      if (err instanceof LeaseLostError && session instanceof LeaseSession) session.markLost(err);
+      throw err;
+    }
+  }
+
+  private async list<T>(prefix: string, decode: (name: string, kv: StoredKv) => Decoded<T>): Promise<Map<string, T>> {
+    this.assertOpen();
+    const res = await this.driver.range(prefix, { prefix: true });
+    return this.decodeAll(prefix, res.kvs, decode, this.onCorrupt);
+  }
+
+  private decodeAll<T>(
+    prefix: string,
+    kvs: StoredKv[],
+    decode: (name: string, kv: StoredKv) => Decoded<T>,
+    report: (err: CorruptValueError) => void,
+  ): Map<string, T> {
+    const out = new Map<string, T>();
+    for (const kv of kvs) {
+      const name = keyName(prefix, kv.key);
+      if (name === undefined) continue;
+      const d = decode(name, kv);
+      if (d.ok) out.set(name, d.value);
+      else report(new CorruptValueError(kv.key, d.reason));
+    }
+    return out;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}
+
+function decodeNamedNode(name: string, kv: StoredKv): Decoded<NodeInfo> {
+  const d = decodeNodeInfo(kv.value);
+  if (d.ok && d.value.name !== name) return { ok: false, reason: `name "${d.value.name}" does not match the key` };
+  return d;
+}
+
+function decodeNamedRejection(name: string, kv: StoredKv): Decoded<Rejection> {
+  const d = decodeRejection(kv.value);
+  if (d.ok && d.value.key !== name) return { ok: false, reason: `key "${d.value.key}" does not match the etcd key` };
+  return d;
+}

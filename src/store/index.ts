@@ -1,0 +1,29 @@
+// The cluster store: the only module that talks to etcd (through etcd3).
+//
+//   ClusterStore.connect({ endpoints })        lazy client, never throws on an unreachable etcd
+//   registerNode(...) → NodeSession            the node's lease + keepalive ('lost' = fence yourself)
+//   snapshot() → ClusterSnapshot               nodes, jobs, rejections, guard revision at ONE revision
+//   commitSchedule(guard, writes, meta)        guarded txn(s); {ok:false} = someone else won, re-read
+//   watchJobs / watchNodes                     change feeds that survive reconnects and compaction
+//   put/list InstanceStatus, DnsRecord, AgentStatus   per-node keys on the node's lease
+//
+// Keys: docs/architecture.md "etcd key layout" (see keys.ts). Errors: errors.ts.
+export {
+  ClusterStore,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  MIN_LEASE_TTL_SECONDS,
+  type ClusterSnapshot,
+  type CommitResult,
+  type JobChange,
+  type NodeChange,
+  type NodeRegistration,
+  type RegisterOptions,
+  type ScheduleWrites,
+  type StoreOptions,
+} from './cluster-store';
+export type { NodeSession, SessionEvents, Clock } from './session';
+export type { WatchChange, WatchHandlers, StopWatch } from './watch';
+export type { DnsRecord, ScheduleMark } from './codec';
+export { KeyLayout, dnsKey, checkSegment, DEFAULT_PREFIX, DEFAULT_DNS_PREFIX } from './keys';
+export { MAX_WRITES_PER_TXN, MAX_TXN_PAYLOAD_BYTES, ETCD_MAX_REQUEST_BYTES } from './chunks';
+export * from './errors';

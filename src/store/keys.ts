@@ -1,0 +1,136 @@
+// The etcd key layout (docs/architecture.md, "etcd key layout"). Pure: every
+// key the store reads or writes is built here, so nothing can land outside
+// the configured prefixes (invariant 8).
+import { InvalidStoreArgumentError } from './errors';
+
+export const DEFAULT_PREFIX = '/ozy';
+export const DEFAULT_DNS_PREFIX = '/skydns';
+
+/** "/ozy", "/a/b": starts with '/', no trailing '/', no empty or dot segments. */
+function normalizeRoot(what: string, root: string): string {
+  const trimmed = root.endsWith('/') ? root.slice(0, -1) : root;
+  const segments = trimmed.split('/').slice(1);
+  if (!trimmed.startsWith('/') || segments.length === 0 || segments.some((s) => !isSafeSegment(s))) {
+    throw new InvalidStoreArgumentError(`${what} must look like "/name" (got "${root}")`);
+  }
+  return trimmed;
+}
+
+function isSafeSegment(s: string): boolean {
+  return s.length > 0 && s !== '.' && s !== '..' && !s.includes('/') && !s.includes('\0');
+}
+
+/** Node, job and instance names become one key segment: no '/', not empty. */
+export function checkSegment(what: string, value: string): string {
+  if (typeof value !== 'string' || !isSafeSegment(value)) {
+    throw new InvalidStoreArgumentError(`${what} "${String(value)}" cannot be used in an etcd key`);
+  }
+  return value;
+}
+
+/** Rejection keys may be file paths ("jobs/a/b.yaml"): segments must be safe. */
+function checkPath(what: string, value: string): string {
+  if (typeof value !== 'string' || value.length === 0 || !value.split('/').every(isSafeSegment)) {
+    throw new InvalidStoreArgumentError(`${what} "${String(value)}" cannot be used in an etcd key`);
+  }
+  return value;
+}
+
+export class KeyLayout {
+  readonly prefix: string;
+  readonly dnsPrefix: string;
+
+  constructor(prefix: string = DEFAULT_PREFIX, dnsPrefix: string = DEFAULT_DNS_PREFIX) {
+    this.prefix = normalizeRoot('prefix', prefix);
+    this.dnsPrefix = normalizeRoot('dnsPrefix', dnsPrefix);
+    if (`${this.prefix}/`.startsWith(`${this.dnsPrefix}/`) || `${this.dnsPrefix}/`.startsWith(`${this.prefix}/`)) {
+      throw new InvalidStoreArgumentError(`prefix "${prefix}" and dnsPrefix "${dnsPrefix}" must not overlap`);
+    }
+  }
+
+  get nodesPrefix(): string {
+    return `${this.prefix}/nodes/`;
+  }
+  node(name: string): string {
+    return this.nodesPrefix + checkSegment('node name', name);
+  }
+
+  get jobsPrefix(): string {
+    return `${this.prefix}/jobs/`;
+  }
+  job(name: string): string {
+    return this.jobsPrefix + checkSegment('job name', name);
+  }
+
+  get rejectionsPrefix(): string {
+    return `${this.prefix}/rejections/`;
+  }
+  rejection(key: string): string {
+    return this.rejectionsPrefix + checkPath('rejection key', key);
+  }
+
+  /** The guard key every scheduling transaction compares and bumps. */
+  get schedule(): string {
+    return `${this.prefix}/schedule`;
+  }
+
+  statusPrefix(node?: string): string {
+    return node === undefined ? `${this.prefix}/status/` : `${this.prefix}/status/${checkSegment('node name', node)}/`;
+  }
+  status(node: string, instance: string): string {
+    return this.statusPrefix(node) + checkSegment('instance name', instance);
+  }
+
+  get agentsPrefix(): string {
+    return `${this.prefix}/agents/`;
+  }
+  agent(node: string): string {
+    return this.agentsPrefix + checkSegment('node name', node);
+  }
+
+  get dnsRoot(): string {
+    return `${this.dnsPrefix}/`;
+  }
+  dnsKey(zone: string, job: string, instance: string): string {
+    return dnsKey(zone, job, instance, this.dnsPrefix);
+  }
+  /** A full DNS key given by the caller: it must be a well-formed key below the DNS prefix. */
+  checkDnsKey(key: string): string {
+    if (typeof key !== 'string' || !key.startsWith(this.dnsRoot) || !key.slice(this.dnsRoot.length).split('/').every(isSafeSegment)) {
+      throw new InvalidStoreArgumentError(`DNS key "${String(key)}" is not below ${this.dnsRoot}`);
+    }
+    return key;
+  }
+}
+
+/**
+ * CoreDNS etcd-plugin key of one instance: the zone's labels reversed, then
+ * job and instance. ('ozy.local', 'web', 'web-1') → '/skydns/local/ozy/web/web-1',
+ * so `web.ozy.local` answers every instance and `web-1.web.ozy.local` one.
+ */
+export function dnsKey(zone: string, job: string, instance: string, dnsPrefix: string = DEFAULT_DNS_PREFIX): string {
+  const labels = zone.split('.').filter((l) => l.length > 0).reverse();
+  if (labels.length === 0) throw new InvalidStoreArgumentError(`DNS zone "${zone}" has no labels`);
+  for (const l of labels) checkSegment('DNS zone label', l);
+  return [normalizeRoot('dnsPrefix', dnsPrefix), ...labels, checkSegment('job name', job), checkSegment('instance name', instance)].join('/');
+}
+
+/** The part of `key` after `prefix`, or undefined when `key` is not below it. */
+export function keyName(prefix: string, key: string): string | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  const rest = key.slice(prefix.length);
+  return rest.length > 0 ? rest : undefined;
+}
+
+/** etcd's range_end for "every key starting with `prefix`". */
+export function prefixRangeEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i] = end[i]! + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  // All 0xff (or empty): etcd's "to the end of the keyspace".
+  return Buffer.from([0]);
+}

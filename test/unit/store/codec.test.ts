@@ -1,0 +1,40 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeAcceptedJob, decodeDnsRecord, decodeInstanceStatus, decodeNodeInfo, decodeRejection, dnsRecordProblem } from '../../../src/store/codec';
+import { job, nodeInfo, rejection, status } from '../../integration/store/fixtures';
+
+const node = { ...nodeInfo('n1'), agentId: 'a', leaseId: '7', startedAt: '2024-01-01T00:00:00Z' };
+
+function reason<T>(d: { ok: true; value: T } | { ok: false; reason: string }): string | undefined {
+  return d.ok ? undefined : d.reason;
+}
+
+describe('decoding stored values', () => {
+  test('accepts what the store writes', () => {
+    assert.deepEqual(decodeNodeInfo(JSON.stringify(node)), { ok: true, value: node });
+    assert.ok(decodeAcceptedJob(JSON.stringify(job('web', ['a', null])), 'web').ok);
+    assert.ok(decodeRejection(JSON.stringify(rejection('jobs/x.yaml'))).ok);
+    assert.ok(decodeInstanceStatus(JSON.stringify(status('n1', 'web-0'))).ok);
+    assert.ok(decodeDnsRecord('{"host":"10.0.0.1","port":80,"ttl":30}').ok);
+  });
+
+  test('names what is wrong with a corrupt value instead of throwing', () => {
+    assert.equal(reason(decodeNodeInfo('{oops')), 'not JSON');
+    assert.equal(reason(decodeNodeInfo('[1]')), 'not a JSON object');
+    assert.equal(reason(decodeNodeInfo(JSON.stringify({ ...node, capacity: { memory: 1, disk: 'x', cpu: 1 } }))), 'capacity.disk is not a number');
+    assert.equal(reason(decodeNodeInfo(JSON.stringify({ ...node, labels: { a: 1 } }))), 'labels is not a map of strings');
+    const j = job('web', ['a']);
+    assert.equal(reason(decodeAcceptedJob(JSON.stringify({ ...j, instances: [{ node: 3, since: 'x' }] }))), 'instances[0] is not a placement');
+    assert.equal(reason(decodeAcceptedJob(JSON.stringify({ ...j, spec: { ...j.spec, numInstances: -1 } }))), 'spec.numInstances is not a count');
+    assert.equal(reason(decodeAcceptedJob(JSON.stringify(j), 'other')), 'spec.name "web" does not match the key');
+    assert.equal(reason(decodeRejection(JSON.stringify({ ...rejection('r'), problem: {} }))), 'problem.type is not a string');
+    assert.equal(reason(decodeInstanceStatus(JSON.stringify({ ...status('n', 'web-0'), state: 'dancing' }))), 'state is not an instance state');
+  });
+
+  test('checks DNS records before writing them', () => {
+    assert.equal(dnsRecordProblem({ host: 'h', port: 80, ttl: 30 }), undefined);
+    assert.ok(dnsRecordProblem({ host: '', port: 80, ttl: 30 }));
+    assert.ok(dnsRecordProblem({ host: 'h', port: 70000, ttl: 30 }));
+    assert.ok(dnsRecordProblem({ host: 'h', port: 80, ttl: -1 }));
+  });
+});
