@@ -1,0 +1,131 @@
+// What the engine tells us about a container, in our own terms, and the
+// pure judgements made from it (state names, OOM kills, log frames).
+
+/** Container states, normalized across dockerd and podman. */
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | 'unknown';
+
+export interface ContainerFacts {
+  id: string;
+  /** Without the leading '/'. */
+  name: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  /** Meaningful once the container has exited. */
+  exitCode: number;
+  /** The engine's own OOMKilled flag (always false under podman 4.3). */
+  oomKilledReported: boolean;
+  /** Hard memory limit in bytes, 0 for none. */
+  memoryLimit: number;
+  /** ISO times; undefined when the container never started / has not finished. */
+  createdAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** IP on the engine's bridge (the namespace owner's; shared by the pod). */
+  ip?: string;
+}
+
+/**
+ * Whether an exit was an OOM kill. dockerd sets OOMKilled; podman 4.3 never
+ * does, though it enforces the limit: the kernel's SIGKILL shows as exit
+ * 137. So: the engine said so, or 137 with a memory limit and we did not
+ * stop the container ourselves (our stop's SIGKILL after the timeout is
+ * also 137). A kill -9 from outside would be misread as OOM; acceptable.
+ */
+export function isOomKill(facts: {
+  state: ContainerState;
+  exitCode: number;
+  oomKilledReported: boolean;
+  memoryLimit: number;
+  stoppedByUs: boolean;
+}): boolean {
+  if (facts.state !== 'exited' && facts.state !== 'dead') return false;
+  if (facts.oomKilledReported) return true;
+  return facts.exitCode === 137 && facts.memoryLimit > 0 && !facts.stoppedByUs;
+}
+
+export function normalizeState(status: string | undefined): ContainerState {
+  switch ((status ?? '').toLowerCase()) {
+    case 'created':
+    case 'configured': // podman: created, never initialized
+    case 'initialized': // podman: runtime container prepared, not started
+      return 'created';
+    case 'running':
+      return 'running';
+    case 'paused':
+      return 'paused';
+    case 'restarting':
+      return 'restarting';
+    case 'removing':
+      return 'removing';
+    case 'exited':
+    case 'stopped': // podman: stopped but exit not yet processed
+      return 'exited';
+    case 'dead':
+      return 'dead';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Engines report "never" as Go's zero time; map it (and junk) to undefined. */
+export function engineTime(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '' || value.startsWith('0001-01-01')) return undefined;
+  return Number.isNaN(Date.parse(value)) ? undefined : value;
+}
+
+/** One resource sample of a running container (stats, not streamed). */
+export interface ContainerStats {
+  /** ISO time the engine took the sample. */
+  readAt: string;
+  memoryUsage: number;
+  memoryLimit: number;
+  /** Cumulative CPU time, nanoseconds. */
+  cpuTotalNs: number;
+}
+
+/**
+ * CPU used between two samples, in millicores. Two samples are needed:
+ * podman leaves the "previous" block of a single sample empty, and
+ * Docker's percentage formula (× online CPUs) doubles the figure here.
+ */
+export function cpuMillicores(prev: ContainerStats, cur: ContainerStats): number {
+  const dtNs = (Date.parse(cur.readAt) - Date.parse(prev.readAt)) * 1e6;
+  if (!(dtNs > 0)) return 0;
+  return Math.max(0, ((cur.cpuTotalNs - prev.cpuTotalNs) / dtNs) * 1000);
+}
+
+/**
+ * Orders engine timestamps (RFC 3339 with up to nanoseconds, trailing
+ * zeros trimmed, so not comparable as strings). Undefined sorts first.
+ */
+export function compareEngineTimes(a: string | undefined, b: string | undefined): number {
+  const key = (t: string | undefined): [number, number] => {
+    if (t === undefined) return [-Infinity, 0];
+    const ms = Date.parse(t);
+    const frac = /\.(\d+)/.exec(t)?.[1] ?? '';
+    return [Number.isNaN(ms) ? -Infinity : Math.floor(ms / 1000), Number(frac.padEnd(9, '0').slice(0, 9))];
+  };
+  const [as, an] = key(a);
+  const [bs, bn] = key(b);
+  return as !== bs ? (as < bs ? -1 : 1) : an - bn;
+}
+
+/**
+ * Splits a non-TTY log / exec stream: frames of an 8-byte header (stream
+ * type, 3 zero bytes, big-endian length) and the payload. Returns stdout and
+ * stderr; a truncated trailing frame is dropped.
+ */
+export function demuxStream(buf: Buffer): { stdout: string; stderr: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const type = buf[at];
+    const len = buf.readUInt32BE(at + 4);
+    const payload = buf.subarray(at + 8, at + 8 + len);
+    if (payload.length < len) break;
+    (type === 2 ? err : out).push(payload);
+    at += 8 + len;
+  }
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
