@@ -19,7 +19,7 @@ export const DEFAULT_UNHEALTHY_THRESHOLD = 3;
 export const DEFAULT_HEALTH_PATH = '/';
 
 /** Sanity bounds (semantic checks beyond the schema). */
-export const MIN_MEMORY_BYTES = 4 * MiB;
+export const MIN_MEMORY_BYTES = 6 * MiB; // dockerd refuses limits under 6 MB
 export const MAX_MEMORY_BYTES = 1024 * 1024 * MiB;
 export const MIN_VOLUME_BYTES = 1 * MiB;
 export const MAX_VOLUME_BYTES = 16 * 1024 * 1024 * MiB;

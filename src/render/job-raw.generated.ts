@@ -93,7 +93,7 @@ export interface Container {
    */
   depends_on?: ContainerName[];
   /**
-   * Hard memory limit; allocations beyond it fail. Default `128M`. At least 4Mi, at most 1Ti.
+   * Hard memory limit; allocations beyond it fail. Default `128M`. At least 6Mi (dockerd refuses less), at most 1Ti.
    */
   memory?: string | number;
   /**

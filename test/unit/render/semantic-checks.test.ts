@@ -168,7 +168,7 @@ describe('healthcheck port', () => {
 
 describe('sizes and CPU are sane', () => {
   const cases: Array<[string, (j: Record<string, any>) => void, string, string]> = [
-    ['memory below 4Mi', (j) => (app(j).memory = '1M'), 'invalid-size', '/containers/app/memory'],
+    ['memory below 6Mi', (j) => (app(j).memory = '1M'), 'invalid-size', '/containers/app/memory'],
     ['memory 0', (j) => (app(j).memory = 0), 'invalid-size', '/containers/app/memory'],
     ['memory above 1Ti', (j) => (app(j).memory = '2T'), 'invalid-size', '/containers/app/memory'],
     ['memory beyond safe integers', (j) => (app(j).memory = '99999999999999T'), 'invalid-size', '/containers/app/memory'],
@@ -189,7 +189,7 @@ describe('sizes and CPU are sane', () => {
     const job = validJob();
     app(job).memory = '1k';
     const p = expectProblem(job, 'invalid-size', ['/containers/app/memory']);
-    assert.equal(p.errors![0]!.message, 'containers.app.memory: expected a size from 4Mi to 1Ti, got "1k" (1Ki)');
+    assert.equal(p.errors![0]!.message, 'containers.app.memory: expected a size from 6Mi to 1Ti, got "1k" (1Ki)');
   });
 });
 
