@@ -50,6 +50,8 @@ export interface AgentConfig {
   dnsZone: string;
   /** OZY_GIT_TOKEN (environment only, never a flag so it stays out of `ps`): git HTTP credentials. */
   gitToken?: string;
+  /** OZY_GIT_USERNAME (environment only): the username sent with the token. Default "x-access-token". */
+  gitUsername?: string;
 }
 
 export class ConfigError extends Error {
@@ -200,6 +202,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     reportsDir: (get('reports-dir') ?? 'rejections').replace(/^\/+|\/+$/g, ''),
     dnsZone: get('dns-zone') ?? 'ozy.local',
     ...(env.OZY_GIT_TOKEN ? { gitToken: env.OZY_GIT_TOKEN } : {}),
+    ...(env.OZY_GIT_USERNAME ? { gitUsername: env.OZY_GIT_USERNAME } : {}),
   };
 }
 

@@ -1,0 +1,132 @@
+// What `ozy status` shows, built purely from what etcd holds.
+import type { AcceptedJob, InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
+import { instanceName } from '../model/cluster';
+import type { Resources } from '../model/job';
+import { allocatedByNode } from '../schedule';
+
+export interface AgentReport {
+  head?: string;
+  gitError?: string;
+  lastRoundAt?: string;
+  [k: string]: unknown;
+}
+
+export interface NodeRow {
+  name: string;
+  alive: boolean;
+  zone?: string;
+  address?: string;
+  labels: Record<string, string>;
+  capacity?: Resources;
+  allocated: Resources;
+  instances: number;
+  agent?: AgentReport;
+}
+
+export interface JobRow {
+  name: string;
+  commit: string;
+  file: string;
+  acceptedAt: string;
+  desired: number;
+  placed: number;
+  pending: number;
+  healthy: number;
+}
+
+export interface InstanceRow {
+  instance: string;
+  job: string;
+  node: string | null;
+  state: string;
+  message?: string;
+  restarts: number;
+  /** Since when the instance has had this placement (pending: how long it has waited). */
+  since: string;
+}
+
+export interface RejectionRow {
+  key: string;
+  commit: string;
+  type: string;
+  title: string;
+  detail: string;
+  at: string;
+}
+
+export interface ClusterStatus {
+  nodes: NodeRow[];
+  jobs: JobRow[];
+  instances: InstanceRow[];
+  rejections: RejectionRow[];
+  schedule?: { commit: string; at: string; by: string };
+}
+
+export function buildClusterStatus(input: {
+  nodes: NodeInfo[];
+  jobs: Map<string, AcceptedJob>;
+  rejections: Map<string, Rejection>;
+  statuses: InstanceStatus[];
+  agents: Map<string, Record<string, unknown>>;
+  schedule?: { commit: string; at: string; by: string };
+}): ClusterStatus {
+  const alive = new Map(input.nodes.map((n) => [n.name, n]));
+  const allocated = allocatedByNode(input.jobs.values());
+  const statusBy = new Map(input.statuses.map((s) => [s.instance, s]));
+  const perNode = new Map<string, number>();
+
+  const instances: InstanceRow[] = [];
+  const jobs: JobRow[] = [];
+  for (const job of [...input.jobs.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name))) {
+    let placed = 0;
+    let pending = 0;
+    let healthy = 0;
+    job.instances.forEach((p, ordinal) => {
+      const name = instanceName(job.spec.name, ordinal);
+      const s = statusBy.get(name);
+      const reported = s && s.node === p.node && s.specHash === job.specHash ? s : undefined;
+      let state: string;
+      if (p.node === null) state = 'pending';
+      else if (!alive.has(p.node)) state = 'lost';
+      else state = reported?.state ?? 'pending';
+      if (p.node === null) pending++;
+      else {
+        placed++;
+        perNode.set(p.node, (perNode.get(p.node) ?? 0) + 1);
+      }
+      if (state === 'healthy') healthy++;
+      instances.push({
+        instance: name,
+        job: job.spec.name,
+        node: p.node,
+        state,
+        ...(reported?.message ? { message: reported.message } : {}),
+        restarts: reported?.restarts ?? 0,
+        since: p.since,
+      });
+    });
+    jobs.push({ name: job.spec.name, commit: job.commit, file: job.file, acceptedAt: job.acceptedAt, desired: job.spec.numInstances, placed, pending, healthy });
+  }
+
+  const names = new Set([...alive.keys(), ...allocated.keys()]);
+  const nodes: NodeRow[] = [...names].sort().map((name) => {
+    const n = alive.get(name);
+    const agent = input.agents.get(name) as AgentReport | undefined;
+    return {
+      name,
+      alive: n !== undefined,
+      ...(n?.zone ? { zone: n.zone } : {}),
+      ...(n ? { address: n.address, capacity: n.capacity } : {}),
+      labels: n?.labels ?? {},
+      allocated: allocated.get(name) ?? { memory: 0, disk: 0, cpu: 0 },
+      instances: perNode.get(name) ?? 0,
+      ...(agent ? { agent } : {}),
+    };
+  });
+
+  const rejections = [...input.rejections.values()]
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .map((r) => ({ key: r.key, commit: r.commit, type: r.problem.type, title: r.problem.title, detail: r.problem.detail, at: r.at }));
+
+  return { nodes, jobs, instances, rejections, ...(input.schedule ? { schedule: input.schedule } : {}) };
+}

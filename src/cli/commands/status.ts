@@ -1,0 +1,92 @@
+// `ozy status --etcd URL [--json]`: nodes, jobs, instances and rejections.
+import { parseArgs } from 'node:util';
+import { buildClusterStatus, type ClusterStatus } from '../../agent/cluster-status';
+import { formatBytes, formatCpu } from '../../schedule';
+import { ClusterStore } from '../../store';
+import type { Command, CommandIo } from '../command';
+import { formatAge, table } from '../table';
+
+const USAGE = `Usage: ozy status --etcd URL [--json] [--etcd-prefix P]
+
+Show the cluster as etcd holds it:
+  nodes       capacity, allocated, zone, lease alive, the agent's git head and last git error
+  jobs        accepted commit, instances desired / placed / pending / healthy
+  instances   node, state (pending, pulling, starting, healthy, unhealthy, exited, failed; lost
+              when its node died and it is not rescheduled yet), restarts, how long in this placement
+  rejections  the problem each rejected job or file got
+
+Options:
+  --etcd URL        etcd endpoints, comma-separated (or OZY_ETCD)
+  --etcd-prefix P   key prefix (default /ozy, or OZY_ETCD_PREFIX)
+  --json            print the status as JSON
+`;
+
+export const command: Command = {
+  summary: 'nodes, jobs, instances and rejections of the live cluster',
+  usage: USAGE,
+  async run(argv: string[], io: CommandIo): Promise<number> {
+    const { values } = parseArgs({
+      args: argv,
+      options: { etcd: { type: 'string' }, 'etcd-prefix': { type: 'string' }, json: { type: 'boolean' } },
+    });
+    const endpoints = (values.etcd ?? io.env.OZY_ETCD ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (endpoints.length === 0) {
+      io.stderr.write(`ozy status: --etcd is required\n\n${USAGE}`);
+      return 1;
+    }
+    const store = ClusterStore.connect({ endpoints, prefix: values['etcd-prefix'] ?? io.env.OZY_ETCD_PREFIX ?? '/ozy' });
+    try {
+      const status = await readClusterStatus(store);
+      io.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      return 0;
+    } finally {
+      await store.close();
+    }
+  },
+};
+
+export async function readClusterStatus(store: ClusterStore): Promise<ClusterStatus> {
+  const [snap, statuses, agents] = await Promise.all([store.snapshot(), store.listInstanceStatus(), store.listAgentStatus()]);
+  return buildClusterStatus({ ...snap, statuses, agents, ...(snap.schedule ? { schedule: snap.schedule } : {}) });
+}
+
+export function formatStatus(s: ClusterStatus, now = Date.now()): string {
+  const out: string[] = [];
+  out.push('NODES');
+  out.push(
+    table(
+      ['NAME', 'ALIVE', 'ZONE', 'MEMORY', 'DISK', 'CPU', 'INSTANCES', 'GIT'],
+      s.nodes.map((n) => [
+        n.name,
+        n.alive ? 'yes' : 'no',
+        n.zone ?? '-',
+        n.capacity ? `${formatBytes(n.allocated.memory)}/${formatBytes(n.capacity.memory)}` : formatBytes(n.allocated.memory),
+        n.capacity ? `${formatBytes(n.allocated.disk)}/${formatBytes(n.capacity.disk)}` : formatBytes(n.allocated.disk),
+        n.capacity ? `${formatCpu(n.allocated.cpu)}/${formatCpu(n.capacity.cpu)}` : formatCpu(n.allocated.cpu),
+        String(n.instances),
+        n.agent?.gitError ? `error: ${n.agent.gitError}` : n.agent?.head ? n.agent.head.slice(0, 12) : '-',
+      ]),
+    ),
+  );
+  out.push('JOBS');
+  out.push(
+    table(
+      ['NAME', 'DESIRED', 'PLACED', 'PENDING', 'HEALTHY', 'COMMIT', 'FILE'],
+      s.jobs.map((j) => [j.name, String(j.desired), String(j.placed), String(j.pending), String(j.healthy), j.commit.slice(0, 12), j.file]),
+    ),
+  );
+  out.push('INSTANCES');
+  out.push(
+    table(
+      ['INSTANCE', 'NODE', 'STATE', 'RESTARTS', 'FOR', 'MESSAGE'],
+      s.instances.map((i) => [i.instance, i.node ?? '-', i.state, String(i.restarts), formatAge(i.since, now), i.message ?? '']),
+    ),
+  );
+  out.push('REJECTIONS');
+  out.push(
+    s.rejections.length === 0
+      ? '(none)\n'
+      : table(['KEY', 'COMMIT', 'PROBLEM'], s.rejections.map((r) => [r.key, r.commit.slice(0, 12), `${r.title}: ${r.detail}`])),
+  );
+  return out.join('\n');
+}
