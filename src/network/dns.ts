@@ -9,7 +9,8 @@ export interface DnsRecord {
   ttl: number;
 }
 
-export const DNS_TTL_SECONDS = 30;
+// Short, like CoreDNS's Kubernetes records: clients stop resolving a dead instance soon after failover.
+export const DNS_TTL_SECONDS = 5;
 
 /** `/skydns` + the zone's labels reversed + job + instance. */
 export function dnsKey(zone: string, job: string, instance: string, root = '/skydns'): string {

@@ -97,7 +97,7 @@ export interface Container {
    */
   memory?: string | number;
   /**
-   * CPU limit in cores (`0.5`, `2`) or millicores (`250m`). Default `100m`. At least 1m, at most 1024 cores.
+   * CPU limit in cores (`0.5`, `2`) or millicores (`250m`). Default `100m`. At least 10m (runc refuses less), at most 1024 cores.
    */
   cpu?: string | number;
   healthcheck?: Healthcheck;

@@ -20,10 +20,10 @@ describe('dns', () => {
     assert.equal(dnsKey('svc.example.com.', 'db', 'db-0'), '/skydns/com/example/svc/db/db-0');
   });
   test('a published port is reached at the node address', () => {
-    assert.deepEqual(dnsRecordFor(spec([{ host: 8080, container: 80 }]), '10.0.0.5', '10.88.0.3'), { host: '10.0.0.5', port: 8080, ttl: 30 });
+    assert.deepEqual(dnsRecordFor(spec([{ host: 8080, container: 80 }]), '10.0.0.5', '10.88.0.3'), { host: '10.0.0.5', port: 8080, ttl: 5 });
   });
   test('without published ports the pod IP and first container port are used', () => {
-    assert.deepEqual(dnsRecordFor(spec([{ container: 5432 }]), '10.0.0.5', '10.88.0.3'), { host: '10.88.0.3', port: 5432, ttl: 30 });
+    assert.deepEqual(dnsRecordFor(spec([{ container: 5432 }]), '10.0.0.5', '10.88.0.3'), { host: '10.88.0.3', port: 5432, ttl: 5 });
     assert.equal(dnsRecordFor(spec([]), '10.0.0.5', undefined), undefined);
   });
 });
