@@ -38,6 +38,15 @@ export interface AgentConfig {
   pollMs: number;
   /** --lease-ttl / OZY_LEASE_TTL: node lease TTL, seconds (≥2). Default 10s. */
   leaseTtlSeconds: number;
+  /**
+   * --fence-on-expiry / OZY_FENCE_ON_EXPIRY=true: strict fencing. When no
+   * lease renewal has succeeded for a whole TTL, stop this node's instances
+   * at once (others may be taking them over), instead of waiting for etcd to
+   * confirm the lease is gone. Bounds the overlap of old and new copies under
+   * a partition, at the cost of stopping containers during an etcd outage
+   * longer than the TTL. Default false (docs/fault-tolerance.md).
+   */
+  fenceOnExpiry: boolean;
   /** --data-dir / OZY_DATA_DIR: clone, local volumes, agent state. Default /var/lib/ozy/<node> (root) or ~/.ozy/<node>. */
   dataDir: string;
   /** --shared-dir / OZY_SHARED_DIR: root of `shared` volumes (a shared filesystem on real clusters). Default <data-dir>/../shared. */
@@ -133,9 +142,11 @@ export const AGENT_OPTIONS = {
   'report-branch': { type: 'string' },
   'reports-dir': { type: 'string' },
   'dns-zone': { type: 'string' },
+  'fence-on-expiry': { type: 'boolean' },
 } as const;
 
 type Flag = keyof typeof AGENT_OPTIONS;
+type StringFlag = { [F in Flag]: (typeof AGENT_OPTIONS)[F]['type'] extends 'string' ? F : never }[Flag];
 
 function envName(flag: Flag): string {
   return `OZY_${flag.replace(/-/g, '_').toUpperCase()}`;
@@ -143,13 +154,13 @@ function envName(flag: Flag): string {
 
 /** Parse `ozy agent` argv + environment into a validated config. */
 export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
-  let values: Record<string, string | string[] | undefined>;
+  let values: Record<string, string | boolean | Array<string | boolean> | undefined>;
   try {
     values = parseArgs({ args: argv, options: AGENT_OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (err) {
     throw new ConfigError(err instanceof Error ? err.message : String(err));
   }
-  const get = (flag: Flag): string | undefined => {
+  const get = (flag: StringFlag): string | undefined => {
     const v = values[flag];
     if (typeof v === 'string') return v;
     const e = env[envName(flag)];
@@ -179,6 +190,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   if (pollMs < 100) throw new ConfigError('--poll: at least 100ms');
   const branch = get('branch') ?? 'main';
   const zone = get('zone');
+  const fenceOnExpiry = values['fence-on-expiry'] === true || parseBool(env[envName('fence-on-expiry')], 'OZY_FENCE_ON_EXPIRY');
 
   return {
     node,
@@ -196,6 +208,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     publishIp: get('publish-ip') ?? '0.0.0.0',
     pollMs,
     leaseTtlSeconds: Math.ceil(leaseTtlMs / 1000),
+    fenceOnExpiry,
     dataDir,
     sharedDir: path.resolve(get('shared-dir') ?? path.join(path.dirname(dataDir), 'shared')),
     reportBranch: get('report-branch') ?? branch,
@@ -204,6 +217,15 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     ...(env.OZY_GIT_TOKEN ? { gitToken: env.OZY_GIT_TOKEN } : {}),
     ...(env.OZY_GIT_USERNAME ? { gitUsername: env.OZY_GIT_USERNAME } : {}),
   };
+}
+
+/** An OZY_* boolean: true/1/yes or false/0/no (any case); unset or empty is false. */
+function parseBool(text: string | undefined, field: string): boolean {
+  if (text === undefined || text.trim() === '') return false;
+  const t = text.trim().toLowerCase();
+  if (t === 'true' || t === '1' || t === 'yes') return true;
+  if (t === 'false' || t === '0' || t === 'no') return false;
+  throw new ConfigError(`${field}: expected true or false, got "${text}"`);
 }
 
 /** A URL with any user:password part replaced, safe for logs. */

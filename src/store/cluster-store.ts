@@ -172,7 +172,8 @@ export class ClusterStore {
 
   private async tryResume(node: string, key: string, leaseId: string, value: string): Promise<LeaseSession | undefined> {
     const lease = await this.driver.leaseTimeToLive(leaseId);
-    if (lease.ttlSeconds <= 0 || !lease.keys.includes(key)) return undefined;
+    // etcd reports whole seconds, rounded down: 0 is a live lease with under a second left; gone is -1.
+    if (lease.ttlSeconds < 0 || !lease.keys.includes(key)) return undefined;
     // Rewrite the node value (new agent id) only if the key is still on that lease.
     const res = await this.driver.txn(
       [{ key, target: 'lease', equals: leaseId }],

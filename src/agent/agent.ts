@@ -1,0 +1,386 @@
+// `ozy agent`: one process per node. It wires the modules together:
+//   1. register the node under an etcd lease (resume it after a quick restart)
+//   2. a node whose lease had expired stops what it still runs (others took it over)
+//   3. brain loop: every --poll, and at once when a node joins or dies
+//   4. node loop: watch accepted jobs, reconcile this node's containers; resync periodically
+//   5. publish the agent's own status (git head, last git error) for `ozy status`
+//   6. lease lost (etcd says so) → fence: stop local containers, register anew, re-list jobs
+//   7. strict mode (--fence-on-expiry): no renewal for a whole TTL → fence at once;
+//      a later renewal (the lease survived, e.g. etcd was down for everyone) lifts it
+// While fenced the node loop does nothing, and status / DNS keys are never
+// deleted on behalf of a lease that is gone (see OwnedKeys).
+// Failure model and trade-offs: docs/fault-tolerance.md.
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../config';
+import type { AcceptedJob, InstanceStatus } from '../model/cluster';
+import { loadBuiltinCharts } from '../render';
+import { createEngine, PodRuntime, type ContainerEngine } from '../runtime';
+import { GitSource } from '../source';
+import { ClusterStore, type NodeSession } from '../store';
+import { Brain, type RoundResult } from './brain';
+import { NodeAgent } from './node-agent';
+import { Loop } from './loop';
+
+/** What survives an agent restart: the lease to try to resume. */
+interface AgentState {
+  node: string;
+  leaseId: string;
+}
+
+export class Agent {
+  private session?: NodeSession;
+  private readonly agentId = randomUUID();
+  private readonly store: ClusterStore;
+  private readonly engine: ContainerEngine;
+  private readonly git: GitSource;
+  private readonly nodeAgent: NodeAgent;
+  private readonly brain: Brain;
+  private readonly brainLoop: Loop;
+  private readonly nodeLoop: Loop;
+  private readonly jobs = new Map<string, AcceptedJob>();
+  private readonly stops: Array<() => Promise<void> | void> = [];
+  private stopped = false;
+  private lastAgentStatus = '';
+  private lastRound?: RoundResult['kind'];
+  /** Set while this node must not run instances: lease lost or (strict) maybe expired. */
+  private fenced: false | 'lease-lost' | 'lease-may-have-expired' = false;
+  /** Revision of the last full listing of jobs: older watch changes are already in it. */
+  private jobsListedAt = 0;
+  private readonly owned = new OwnedKeys();
+
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly log: Logger,
+  ) {
+    this.store = ClusterStore.connect({
+      endpoints: cfg.etcd,
+      prefix: cfg.etcdPrefix,
+      onCorrupt: (err) => log.warn({ err: err.message }, 'skipped a corrupt value in etcd'),
+    });
+    this.engine = createEngine({ socketPath: cfg.dockerSocket });
+    const pods = new PodRuntime({
+      engine: this.engine,
+      node: cfg.node,
+      volumes: { dataDir: cfg.dataDir, sharedRoot: cfg.sharedDir },
+      hostIp: cfg.publishIp,
+    });
+    this.git = new GitSource({
+      url: cfg.repo,
+      branch: cfg.branch,
+      dir: path.join(cfg.dataDir, 'repo'),
+      ...(cfg.gitToken ? { token: cfg.gitToken } : {}),
+      ...(cfg.gitUsername ? { username: cfg.gitUsername } : {}),
+      author: { name: `ozy agent ${cfg.node}`, email: `ozy-agent@${cfg.node}` },
+    });
+    this.brain = new Brain(this.git, this.store, {
+      node: cfg.node,
+      reportBranch: cfg.reportBranch,
+      reportsDir: cfg.reportsDir,
+      staleCommitMs: Math.max(3 * cfg.pollMs, 10_000),
+      builtinCharts: loadBuiltinCharts(),
+      log: log.child({ loop: 'brain' }),
+    });
+    this.nodeAgent = new NodeAgent({
+      node: cfg.node,
+      address: cfg.address,
+      dnsZone: cfg.dnsZone,
+      engine: this.engine,
+      pods,
+      log: log.child({ loop: 'node' }),
+      sink: {
+        putStatus: async (s: InstanceStatus) => {
+          const session = this.requireSession();
+          await this.store.putInstanceStatus(session, s);
+          this.owned.wrote(statusKey(s.instance), session);
+        },
+        deleteStatus: async (instance: string) => {
+          if (!this.owned.mayDelete(statusKey(instance), this.session, this.fenced !== false)) return;
+          await this.store.deleteInstanceStatus(cfg.node, instance);
+          this.owned.deleted(statusKey(instance));
+        },
+        putDns: async (key, rec) => {
+          const session = this.requireSession();
+          await this.store.putDnsRecord(session, key, rec);
+          this.owned.wrote(key, session);
+        },
+        deleteDns: async (key) => {
+          if (!this.owned.mayDelete(key, this.session, this.fenced !== false)) return;
+          await this.store.deleteDnsRecord(key);
+          this.owned.deleted(key);
+        },
+      },
+    });
+    this.brainLoop = new Loop('brain', cfg.pollMs, () => this.brainRound(), log);
+    // The watch drives the node loop; the periodic resync catches anything a watch missed.
+    this.nodeLoop = new Loop('node', Math.max(cfg.pollMs * 2, 10_000), () => this.nodeRound(), log);
+  }
+
+  /** Starts everything; resolves once the node is registered and the loops run. */
+  async start(): Promise<void> {
+    const { cfg, log } = this;
+    fs.mkdirSync(cfg.dataDir, { recursive: true });
+    fs.mkdirSync(cfg.sharedDir, { recursive: true });
+    await this.register();
+    await this.watchCluster();
+    this.nodeLoop.start();
+    this.brainLoop.start();
+    if (cfg.fenceOnExpiry) this.watchLeaseClock();
+    log.info({ node: cfg.node, lease: this.session?.leaseId, resumed: this.session?.resumed, fenceOnExpiry: cfg.fenceOnExpiry }, 'agent running');
+  }
+
+  /** Stops the loops and leaves containers running: a restart within the lease adopts them. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.brainLoop.stop();
+    await this.nodeLoop.stop();
+    for (const stop of this.stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+    await this.nodeAgent.close();
+    await this.session?.release().catch(() => undefined);
+    await this.store.close().catch(() => undefined);
+  }
+
+  // ── registration and fencing ──────────────────────────────────────
+
+  private async register(): Promise<void> {
+    const { cfg, log } = this;
+    const saved = readState(cfg.dataDir, cfg.node);
+    const info = {
+      name: cfg.node,
+      address: cfg.address,
+      ...(cfg.zone ? { zone: cfg.zone } : {}),
+      labels: cfg.labels,
+      capacity: { memory: cfg.memory, disk: cfg.disk, cpu: cfg.cpu },
+    };
+    // etcd may not be up yet (e.g. the whole cluster is starting): keep trying.
+    // A live lease holding our name is most likely our own previous process
+    // whose lease we could not resume (state file lost): wait for it to lapse.
+    // Past two TTLs it is another live agent using this name: give up loudly.
+    const takenUntil = Date.now() + 2 * cfg.leaseTtlSeconds * 1000 + 1000;
+    const session = await retryForever(log, 'register node', () =>
+      this.store.registerNode(info, {
+        ttlSeconds: cfg.leaseTtlSeconds,
+        agentId: this.agentId,
+        ...(saved ? { resumeLeaseId: saved.leaseId } : {}),
+      }),
+      (err) => (err as { code?: string }).code !== 'NODE_TAKEN' || Date.now() < takenUntil,
+    );
+    this.session = session;
+    writeState(cfg.dataDir, { node: cfg.node, leaseId: session.leaseId });
+    if (!session.resumed) {
+      // Our previous lease expired (or we never had one): whatever still runs here
+      // was rescheduled elsewhere, so it must go before we take new work (invariant 7).
+      // If the engine is away, keep trying: starting work first could run an instance twice.
+      await retryForever(log, 'stop containers of the expired lease', () => this.nodeAgent.stopAll());
+    }
+    this.stops.push(
+      session.on('lost', () => void this.onLeaseLost(session)),
+      session.on('renewed', () => this.onRenewed(session)),
+    );
+  }
+
+  /** etcd says our lease is gone: our instances run elsewhere now. Stop them, then start over. */
+  private async onLeaseLost(lost: NodeSession): Promise<void> {
+    if (this.stopped || this.session !== lost) return;
+    this.log.error({ lease: lost.leaseId, alreadyFenced: this.fenced }, 'lease lost: stopping local instances and registering anew');
+    this.fenced = 'lease-lost';
+    await retryForever(this.log, 'fence: stop local instances', () => this.nodeAgent.stopAll());
+    if (this.stopped) return;
+    await this.register();
+    // The job watch may lag behind (it was cut off too): judge from a fresh listing.
+    await retryForever(this.log, 're-list jobs', () => this.relistJobs());
+    this.fenced = false;
+    this.log.info({ lease: this.session?.leaseId }, 'registered anew after losing the lease');
+    this.nodeLoop.kick();
+    this.brainLoop.kick();
+  }
+
+  /**
+   * Strict mode: every so often, ask whether a whole TTL has passed since
+   * the last successful renewal. If so etcd may have dropped the lease and
+   * others may be starting our instances: stop them now rather than when
+   * (if ever) etcd confirms it.
+   */
+  private watchLeaseClock(): void {
+    const everyMs = Math.max(100, Math.min(500, (this.cfg.leaseTtlSeconds * 1000) / 10));
+    const timer = setInterval(() => {
+      const session = this.session;
+      if (this.stopped || this.fenced !== false || !session || session.isLost() || !session.mayHaveExpired()) return;
+      void this.fenceOnExpiry(session);
+    }, everyMs);
+    timer.unref();
+    this.stops.push(() => clearInterval(timer));
+  }
+
+  private async fenceOnExpiry(session: NodeSession): Promise<void> {
+    this.fenced = 'lease-may-have-expired';
+    this.log.error(
+      { lease: session.leaseId, lastRenewedAt: new Date(session.lastRenewedAt()).toISOString(), ttlSeconds: session.ttlSeconds },
+      'no lease renewal for a whole TTL: fencing (stopping local instances) until the lease is renewed or replaced',
+    );
+    await retryForever(this.log, 'fence: stop local instances', () => this.nodeAgent.stopAll());
+    this.log.info('fenced: local instances stopped');
+    // A renewal may have come while we were stopping: lift the fence now, then.
+    if (this.session === session && !session.isLost() && !session.mayHaveExpired()) this.onRenewed(session);
+  }
+
+  /** Strict mode: the lease survived the outage (nobody rescheduled us): run our instances again. */
+  private onRenewed(session: NodeSession): void {
+    if (this.stopped || this.fenced !== 'lease-may-have-expired' || this.session !== session || session.isLost()) return;
+    this.fenced = false;
+    this.log.warn({ lease: session.leaseId }, 'lease renewed after fencing: it survived; starting local instances again');
+    void retryForever(this.log, 're-list jobs', () => this.relistJobs()).then(() => this.nodeLoop.kick());
+  }
+
+  private requireSession(): NodeSession {
+    if (!this.session) throw new Error('node not registered');
+    return this.session;
+  }
+
+  // ── cluster watches ───────────────────────────────────────────────
+
+  private async watchCluster(): Promise<void> {
+    const snap = await retryForever(this.log, 'read cluster', () => this.store.snapshot());
+    this.replaceJobs(snap.jobs, snap.revision);
+    const stopJobs = await this.store.watchJobs(snap.revision + 1, {
+      onChange: (ev) => {
+        // Already in a newer listing (we re-listed after fencing while the watch lagged).
+        if (ev.revision <= this.jobsListedAt) return;
+        if (ev.type === 'put' && ev.value) this.jobs.set(ev.name, ev.value);
+        else this.jobs.delete(ev.name);
+        this.nodeLoop.kick();
+      },
+      onReset: async () => {
+        // History was compacted away: re-list; the watch resumes right after the listing.
+        this.log.warn('job watch history was compacted: re-listing jobs');
+        const revision = await this.relistJobs();
+        this.nodeLoop.kick();
+        return revision;
+      },
+      onError: (err) => this.log.warn({ err: err.message }, 'job watch error'),
+    });
+    this.stops.push(stopJobs);
+    // A node that joins or dies changes what fits: judge again at once (failover).
+    const stopNodes = await this.store.watchNodes(snap.revision + 1, {
+      onChange: () => this.brainLoop.kick(),
+      onReset: () => this.brainLoop.kick(),
+      onError: (err) => this.log.warn({ err: err.message }, 'node watch error'),
+    });
+    this.stops.push(stopNodes);
+  }
+
+  private replaceJobs(jobs: Map<string, AcceptedJob>, revision: number): void {
+    this.jobs.clear();
+    for (const [k, v] of jobs) this.jobs.set(k, v);
+    this.jobsListedAt = Math.max(this.jobsListedAt, revision);
+  }
+
+  /** Replaces the job cache with a fresh listing; returns its revision. */
+  private async relistJobs(): Promise<number> {
+    const s = await this.store.snapshot();
+    this.replaceJobs(s.jobs, s.revision);
+    return s.revision;
+  }
+
+  // ── loops ─────────────────────────────────────────────────────────
+
+  private async brainRound(): Promise<void> {
+    const result = await this.brain.tick();
+    this.lastRound = result.kind;
+    if (result.kind === 'committed') this.nodeLoop.kick();
+    await this.publishAgentStatus();
+  }
+
+  private async nodeRound(): Promise<void> {
+    // Fenced: our view of the schedule may be stale and others may run our instances.
+    if (this.fenced !== false) return;
+    await this.nodeAgent.reconcile(this.jobs.values());
+  }
+
+  private async publishAgentStatus(): Promise<void> {
+    const status = {
+      head: this.brain.head ?? null,
+      gitError: this.brain.gitError ?? null,
+      lastRound: this.lastRound ?? null,
+      fenced: this.fenced === false ? null : this.fenced,
+      agentId: this.agentId,
+    };
+    const text = JSON.stringify(status);
+    if (text === this.lastAgentStatus || !this.session) return;
+    await this.store.putAgentStatus(this.session, { ...status, at: new Date().toISOString() });
+    this.lastAgentStatus = text;
+  }
+}
+
+/**
+ * Which status and DNS keys this process may delete. Each hangs on the lease
+ * it was written under, so when that lease is gone the key is gone too. And
+ * a DNS key belongs to the instance, not the node: after a failover the same
+ * key holds the record of the instance's new home, which a deletion by the
+ * old node (fencing, or stopping leftovers after a restart) would unpublish.
+ * So: delete only what was written under the current live lease, or, after a
+ * restart that resumed the lease, what the previous process may have written
+ * under it; nothing while fenced (etcd may be out of reach, and the lease's
+ * fate decides the keys' fate anyway).
+ */
+class OwnedKeys {
+  /** key → lease it was last written under, by this process. */
+  private readonly written = new Map<string, string>();
+
+  wrote(key: string, session: NodeSession): void {
+    this.written.set(key, session.leaseId);
+  }
+
+  deleted(key: string): void {
+    this.written.delete(key);
+  }
+
+  mayDelete(key: string, session: NodeSession | undefined, fenced: boolean): boolean {
+    if (fenced || !session || session.isLost()) return false;
+    const lease = this.written.get(key);
+    if (lease === undefined) return session.resumed;
+    if (lease === session.leaseId) return true;
+    this.written.delete(key);
+    return false;
+  }
+}
+
+function statusKey(instance: string): string {
+  return `status:${instance}`;
+}
+
+function statePath(dataDir: string): string {
+  return path.join(dataDir, 'agent-state.json');
+}
+
+function readState(dataDir: string, node: string): AgentState | undefined {
+  try {
+    const s = JSON.parse(fs.readFileSync(statePath(dataDir), 'utf8')) as Partial<AgentState>;
+    return s.node === node && typeof s.leaseId === 'string' ? { node, leaseId: s.leaseId } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeState(dataDir: string, s: AgentState): void {
+  const tmp = `${statePath(dataDir)}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(s));
+  fs.renameSync(tmp, statePath(dataDir));
+}
+
+async function retryForever<T>(log: Logger, what: string, fn: () => Promise<T>, retryable: (err: unknown) => boolean = () => true): Promise<T> {
+  let delay = 200;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!retryable(err)) throw err;
+      log.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: delay }, `${what} failed; retrying`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+}

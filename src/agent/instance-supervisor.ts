@@ -1,0 +1,575 @@
+// One instance on this node, from start (or adoption) until it is stopped:
+// starts its pod, watches its containers, runs their health checks,
+// restarts them as their policies say, and states what to publish.
+//
+// Everything runs on one loop per instance, so starts, probes and restarts
+// of one instance never overlap. Each round:
+//   1. a pod that failed to start (pull failure...) is retried when its back-off ends
+//   2. observe: list the instance's containers (exits, OOM kills, the pod IP)
+//   3. a container that vanished → the pod is recreated
+//   4. health checks that are due
+//   5. judge: schedule a restart (policy + back-off) or give up
+//   6. restart what is due: the namespace owner restarts the whole pod
+//   7. publish status and DNS (written in the background)
+// Engine errors are logged and the round is simply tried again later.
+import type { Logger } from 'pino';
+import type { InstanceStatus } from '../model/cluster';
+import type { ContainerSpec, HealthCheck } from '../model/job';
+import { dnsRecordFor } from '../network/dns';
+import {
+  ContainerNotFoundError,
+  LABEL,
+  PodStartError,
+  PullError,
+  podOf,
+  type ContainerEngine,
+  type ContainerState,
+  type InspectedContainer,
+  type PodHooks,
+  type PodRuntime,
+  type PodSpec,
+} from '../runtime';
+import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, INITIAL_HEALTH, recordProbe, restartDelayMs, shouldRestart, type HealthState, type StopCause } from './health-state';
+import type { StatusPublisher } from './instance-publisher';
+import { containerStatuses, deriveInstanceState, isDown, stopCauseOf, type ContainerView, type PodPhase } from './instance-view';
+import type { AssignedInstance } from './node-plan';
+import { NETWORK_PROBES, readyTimeoutFor, runCheck, type Probes } from './instance-probe';
+
+/** The engine calls a supervisor makes (ContainerEngine satisfies it). */
+export type SupervisorEngine = Pick<ContainerEngine, 'listManaged' | 'inspect' | 'exec'>;
+/** The pod calls a supervisor and the node agent make (PodRuntime satisfies it). */
+export type SupervisorPods = Pick<PodRuntime, 'startPod' | 'stopPod' | 'restartPod' | 'restartContainer' | 'cleanupVolumes'>;
+
+export interface SupervisorTiming {
+  /** How often container states are polled. Default 1000 ms. */
+  pollMs: number;
+  /** First restart back-off; doubles per consecutive restart. Default 1000 ms (health-state.ts). */
+  backoffBaseMs: number;
+  /** Back-off cap. Default 60 s. */
+  backoffMaxMs: number;
+  /**
+   * How long a container may take after a (re)start to become ready:
+   * running, and healthy when it has a health check. Dependents wait this
+   * long; failed checks before its first success only count once it has
+   * passed (a slow starter is not restarted while it starts). Never less
+   * than (healthy + unhealthy threshold) × interval + timeout of its check.
+   * Default 120 s.
+   */
+  readyTimeoutMs: number;
+  /** A container that served this long forgets its earlier restarts (back-off starts over). Default 60 s. */
+  backoffResetMs: number;
+}
+
+export const DEFAULT_TIMING: SupervisorTiming = {
+  pollMs: 1000,
+  backoffBaseMs: BACKOFF_BASE_MS,
+  backoffMaxMs: BACKOFF_MAX_MS,
+  readyTimeoutMs: 120_000,
+  backoffResetMs: 60_000,
+};
+
+export interface SupervisorOptions {
+  node: string;
+  /** The node's --address (DNS records of pods that publish a port). */
+  address: string;
+  assigned: AssignedInstance;
+  engine: SupervisorEngine;
+  pods: SupervisorPods;
+  publisher: StatusPublisher;
+  log: Logger;
+  timing: SupervisorTiming;
+  now: () => number;
+  /** Its containers already run (the agent restarted): supervise them, do not start anything. */
+  adopt: boolean;
+  /** Default: real HTTP / TCP probes (probes.ts). */
+  probes?: Probes;
+}
+
+/** Thrown into a pod start that is waiting on a dependency when the supervisor stops. */
+export class SupervisorStoppedError extends Error {
+  readonly code = 'SUPERVISOR_STOPPED';
+  readonly retryable = false;
+}
+
+interface Track {
+  spec: ContainerSpec;
+  owner: boolean;
+  id?: string;
+  state: ContainerState | 'pending' | 'missing' | 'restarting';
+  exitCode?: number;
+  oomKilled: boolean;
+  health: HealthState;
+  nextProbeAt: number;
+  /** Restarts since it last served for backoffResetMs: the back-off exponent. */
+  consecutive: number;
+  restartAt?: number;
+  /** The back-off chosen for restartAt. */
+  restartInMs?: number;
+  gaveUp: boolean;
+  servingSince?: number;
+  /** When it last started (engine time when known), for the start-up grace. */
+  startedAtMs?: number;
+  /** Passed its health check since it last started. */
+  everHealthy: boolean;
+}
+
+const MIN_SLEEP_MS = 10;
+const READY_POLL_MS = 100;
+
+export class InstanceSupervisor {
+  readonly instance: string;
+  readonly job: string;
+  readonly publisher: StatusPublisher;
+  private assigned: AssignedInstance;
+  private readonly tracks: Track[];
+  private phase: PodPhase;
+  private restarts = 0;
+  private startFailures = 0;
+  private podIp: string | undefined;
+  /** Adopted and not yet judged: leave its DNS record as the previous agent left it. */
+  private undetermined: boolean;
+  private current: InstanceStatus;
+  private currentKey = '';
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private lastEngineError: string | undefined;
+  private readonly probes: Probes;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.assigned = opts.assigned;
+    this.instance = opts.assigned.instance;
+    this.job = opts.assigned.job;
+    this.publisher = opts.publisher;
+    this.probes = opts.probes ?? NETWORK_PROBES;
+    this.log = opts.log.child({ instance: this.instance });
+    this.tracks = opts.assigned.spec.containers.map((spec, i) => ({
+      spec,
+      owner: i === 0,
+      state: 'pending',
+      oomKilled: false,
+      health: INITIAL_HEALTH,
+      nextProbeAt: 0,
+      consecutive: 0,
+      gaveUp: false,
+      everHealthy: false,
+    }));
+    this.phase = opts.adopt ? { kind: 'running' } : { kind: 'pending' };
+    this.undetermined = opts.adopt;
+    this.current = this.buildStatus();
+    // A fresh start owes the cluster no DNS record (a stale one from an earlier life goes now).
+    if (!opts.adopt) this.publisher.setDns({ kind: 'absent' });
+  }
+
+  get specHash(): string {
+    return this.assigned.specHash;
+  }
+
+  /** Same spec hash, newer job data (e.g. numInstances changed). */
+  update(assigned: AssignedInstance): void {
+    if (assigned.specHash === this.assigned.specHash) this.assigned = assigned;
+  }
+
+  status(): InstanceStatus {
+    return this.current;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.run().catch((err: unknown) => {
+      // run() handles its own errors; this is a bug guard so supervision failures never crash the agent.
+      this.log.error({ err: errText(err) }, 'instance supervisor ended unexpectedly');
+    });
+  }
+
+  /** Stops supervising (timers, probes); containers are left as they are. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  // ── the loop ──────────────────────────────────────────────────────
+
+  private async run(): Promise<void> {
+    this.publish();
+    if (this.phase.kind === 'pending') await this.startPod();
+    while (!this.stopping) {
+      try {
+        await this.round();
+      } catch (err) {
+        this.log.error({ err: errText(err) }, 'supervision round failed');
+      }
+      if (this.stopping) break;
+      this.publish();
+      await this.sleep(this.nextWakeInMs());
+    }
+  }
+
+  private async round(): Promise<void> {
+    const now = this.opts.now();
+    // 1. a failed start is retried when its back-off ends
+    if (this.phase.kind === 'failed') {
+      if (now >= this.phase.retryAt) await this.startPod();
+      return;
+    }
+    if (this.phase.kind !== 'running') return;
+    // 2. observe
+    if (!(await this.observe())) return;
+    // 3. health checks
+    await this.probeDue();
+    // 4. judge
+    this.judge(this.opts.now());
+    // 5. restart (then the loop publishes)
+    await this.restartDue(this.opts.now());
+  }
+
+  /** Creates and starts the pod; a failure becomes state `failed`, retried with back-off. */
+  private async startPod(): Promise<void> {
+    this.phase = { kind: 'pending' };
+    this.podIp = undefined;
+    for (const t of this.tracks) this.resetTrack(t, 'pending');
+    this.publish();
+    try {
+      const started = await this.opts.pods.startPod(this.pod(), this.hooks());
+      for (const c of started.containers) {
+        const t = this.track(c.name);
+        if (t) t.id = c.id;
+      }
+      this.phase = { kind: 'running' };
+      this.startFailures = 0;
+      this.log.info('pod started');
+    } catch (err) {
+      if (this.stopping) return;
+      const message = startFailureMessage(err);
+      const retryInMs = this.backoff(this.startFailures++);
+      this.phase = { kind: 'failed', message, retryAt: this.opts.now() + retryInMs, retryInMs };
+      this.log.warn({ err: message, retryInMs }, 'pod start failed');
+    }
+    this.publish();
+  }
+
+  private hooks(): PodHooks {
+    return {
+      waitReady: (name, id) => this.waitReady(name, id),
+      onPullStart: (image) => {
+        if (this.phase.kind === 'pending') this.phase = { kind: 'pulling' };
+        this.log.info({ image }, 'pulling image');
+        this.publish();
+      },
+      onStarted: (name, id) => {
+        if (this.phase.kind === 'pending' || this.phase.kind === 'pulling') this.phase = { kind: 'starting' };
+        const t = this.track(name);
+        if (t) {
+          this.resetTrack(t, 'running');
+          t.id = id;
+        }
+        this.publish();
+      },
+    };
+  }
+
+  /**
+   * Resolves once `name` is ready for its dependents: running, and healthy
+   * when it has a health check. Rejects when it exits, when it is not ready
+   * within readyTimeoutMs, or when supervision stops.
+   */
+  private async waitReady(name: string, id: string): Promise<void> {
+    const t = this.track(name);
+    const hc = t?.spec.healthcheck;
+    const deadline = this.opts.now() + this.readyTimeoutOf(hc);
+    for (;;) {
+      if (this.stopping) throw new SupervisorStoppedError(`supervision of ${this.instance} stopped`);
+      const c = await this.opts.engine.inspect(id);
+      if (isDown(c.state)) {
+        const how = c.oomKilled ? 'was OOM killed' : `exited with code ${c.exitCode}`;
+        throw new Error(`${name} ${how} before it was ready`);
+      }
+      if (c.state === 'running') {
+        if (t?.owner && c.ip) this.podIp = c.ip;
+        if (!t || !hc) return;
+        this.record(t, hc, await this.probe(t, hc));
+        this.publish();
+        if (t.health.health === 'healthy') return;
+      }
+      if (this.opts.now() > deadline) throw new Error(`${name} was not ready within ${this.readyTimeoutOf(hc)} ms`);
+      await this.sleep(hc ? hc.intervalMs : READY_POLL_MS);
+    }
+  }
+
+  /** Refreshes every track from the engine; false when the engine could not be asked. */
+  private async observe(): Promise<boolean> {
+    let found: InspectedContainer[];
+    try {
+      found = await this.opts.engine.listManaged(this.opts.node, { instance: this.instance });
+      if (this.lastEngineError !== undefined) this.log.info('container engine answers again');
+      this.lastEngineError = undefined;
+    } catch (err) {
+      const message = errText(err);
+      if (message !== this.lastEngineError) this.log.warn({ err: message }, 'cannot observe containers; keeping the last known state');
+      this.lastEngineError = message;
+      return false;
+    }
+    const byName = new Map(found.filter((c) => c.labels[LABEL.spec] === this.specHash).map((c) => [c.labels[LABEL.container], c]));
+    for (const t of this.tracks) {
+      const c = byName.get(t.spec.name);
+      if (c === undefined) {
+        t.state = 'missing';
+        continue;
+      }
+      // A different container (recreated behind our back) has proven nothing yet.
+      if (t.id !== undefined && t.id !== c.id) this.resetTrack(t, c.state);
+      t.id = c.id;
+      t.state = c.state;
+      t.exitCode = isDown(c.state) ? c.exitCode : undefined;
+      t.oomKilled = c.oomKilled;
+      const started = c.startedAt === undefined ? NaN : Date.parse(c.startedAt);
+      if (!Number.isNaN(started)) t.startedAtMs = started;
+      else t.startedAtMs ??= this.opts.now();
+      if (t.owner && c.ip) this.podIp = c.ip;
+    }
+    return true;
+  }
+
+  private async probeDue(): Promise<void> {
+    const now = this.opts.now();
+    const due = this.tracks.filter(
+      (t) => t.spec.healthcheck !== undefined && t.state === 'running' && t.restartAt === undefined && now >= t.nextProbeAt,
+    );
+    await Promise.all(
+      due.map(async (t) => {
+        const hc = t.spec.healthcheck!;
+        const before = t.health.health;
+        this.record(t, hc, await this.probe(t, hc));
+        if (t.health.health !== before) this.log.info({ container: t.spec.name, health: t.health.health }, 'health changed');
+      }),
+    );
+  }
+
+  /** Schedules restarts the policies ask for, and notes which containers are left down. */
+  private judge(now: number): void {
+    for (const t of this.tracks) {
+      const cause = stopCauseOf(this.viewOf(t));
+      if (cause === undefined) {
+        // Serving again (or still starting): nothing pending.
+        t.gaveUp = false;
+        if (t.restartAt !== undefined && t.state === 'running' && t.health.health !== 'unhealthy') {
+          t.restartAt = undefined;
+          t.restartInMs = undefined;
+        }
+        const serving = t.state === 'running' && (t.spec.healthcheck === undefined || t.health.health === 'healthy');
+        if (!serving) t.servingSince = undefined;
+        else if (t.servingSince === undefined) t.servingSince = now;
+        else if (t.consecutive > 0 && now - t.servingSince >= this.opts.timing.backoffResetMs) t.consecutive = 0;
+        continue;
+      }
+      t.servingSince = undefined;
+      if (t.restartAt !== undefined || t.gaveUp) continue;
+      if (shouldRestart(t.spec.restart, cause)) {
+        t.restartInMs = this.backoff(t.consecutive);
+        t.restartAt = now + t.restartInMs;
+        this.log.info({ container: t.spec.name, cause: describeCause(cause, t), restartInMs: t.restartInMs }, 'container will be restarted');
+      } else {
+        t.gaveUp = true;
+        this.log.info({ container: t.spec.name, cause: describeCause(cause, t), policy: t.spec.restart }, 'container left stopped (restart policy)');
+      }
+    }
+  }
+
+  private async restartDue(now: number): Promise<void> {
+    const due = this.tracks.filter((t) => t.restartAt !== undefined && now >= t.restartAt);
+    if (due.length === 0) return;
+    const pod = this.pod();
+    // The namespace owner cannot restart alone: the others would stay in its dead namespace.
+    const whole = due.some((t) => t.owner);
+    const targets = whole ? this.tracks : due;
+    for (const t of due) t.consecutive++;
+    for (const t of targets) this.resetTrack(t, 'restarting');
+    this.restarts++;
+    this.publish();
+    try {
+      if (whole) {
+        this.log.info({ containers: due.map((t) => t.spec.name) }, 'restarting the pod');
+        this.podIp = undefined;
+        await this.opts.pods.restartPod(pod, this.hooks());
+      } else {
+        for (const t of due) {
+          this.log.info({ container: t.spec.name }, 'restarting container');
+          await this.opts.pods.restartContainer(pod, t.spec.name, this.hooks());
+        }
+      }
+    } catch (err) {
+      if (this.stopping) return;
+      if (err instanceof ContainerNotFoundError) {
+        this.log.warn({ err: errText(err) }, 'restart found a container missing; recreating the pod');
+        await this.opts.pods.stopPod(this.instance);
+        await this.startPod();
+        return;
+      }
+      this.log.warn({ err: errText(err) }, 'restart failed; will retry');
+      // The next observation sees what is down and schedules it again with a longer back-off.
+    }
+  }
+
+  // ── publishing ────────────────────────────────────────────────────
+
+  private publish(): void {
+    const status = this.buildStatus();
+    const { updatedAt: _at, ...rest } = status;
+    const key = JSON.stringify(rest);
+    if (key !== this.currentKey) {
+      if (status.state !== this.current.state) this.log.info({ state: status.state, message: status.message }, 'instance state');
+      this.currentKey = key;
+      this.current = status;
+      this.publisher.setStatus(status);
+    }
+    if (status.state === 'healthy') {
+      this.undetermined = false;
+      const record = dnsRecordFor(this.assigned.spec, this.opts.address, this.podIp);
+      this.publisher.setDns(record ? { kind: 'present', record } : { kind: 'absent' });
+    } else if (!(this.undetermined && status.state === 'starting')) {
+      this.undetermined = false;
+      this.publisher.setDns({ kind: 'absent' });
+    }
+    this.publisher.kick();
+  }
+
+  private buildStatus(): InstanceStatus {
+    const now = this.opts.now();
+    const views = this.tracks.map((t) => this.viewOf(t));
+    const { state, message } = deriveInstanceState(this.phase, views);
+    const status: InstanceStatus = {
+      instance: this.instance,
+      job: this.job,
+      node: this.opts.node,
+      specHash: this.specHash,
+      state,
+      restarts: this.restarts,
+      containers: containerStatuses(views),
+      updatedAt: new Date(now).toISOString(),
+    };
+    if (message !== undefined) status.message = message;
+    return status;
+  }
+
+  private viewOf(t: Track): ContainerView {
+    const v: ContainerView = {
+      name: t.spec.name,
+      state: t.state,
+      oomKilled: t.oomKilled,
+      memoryLimit: t.spec.memory,
+      hasHealthcheck: t.spec.healthcheck !== undefined,
+      health: t.health.health,
+      gaveUp: t.gaveUp,
+    };
+    if (t.id !== undefined) v.id = t.id;
+    if (t.exitCode !== undefined) v.exitCode = t.exitCode;
+    if (t.restartInMs !== undefined) v.restartInMs = t.restartInMs;
+    return v;
+  }
+
+  // ── helpers ───────────────────────────────────────────────────────
+
+  private async probe(t: Track, hc: HealthCheck): Promise<boolean> {
+    if (hc.type !== 'exec' && this.podIp === undefined) await this.refreshPodIp();
+    const ports = this.assigned.spec.containers.flatMap((c) => c.ports);
+    return runCheck(hc, { containerId: t.id, podIp: this.podIp, ports }, this.opts.engine, this.probes);
+  }
+
+  /** The owner's bridge IP (undefined with network none). */
+  private async refreshPodIp(): Promise<void> {
+    const owner = this.tracks.find((t) => t.owner);
+    if (owner?.id === undefined) return;
+    try {
+      this.podIp = (await this.opts.engine.inspect(owner.id)).ip;
+    } catch {
+      // The check then goes to loopback and most likely fails: the next round asks again.
+    }
+  }
+
+  /** Counts one probe result; before its first success a container gets the start-up grace. */
+  private record(t: Track, hc: HealthCheck, ok: boolean): void {
+    const now = this.opts.now();
+    t.nextProbeAt = now + hc.intervalMs;
+    const next = recordProbe(t.health, ok, hc);
+    const starting = !t.everHealthy && now - (t.startedAtMs ?? now) < this.readyTimeoutOf(hc);
+    // Still starting: the failures are kept, but do not make it unhealthy yet.
+    t.health = next.health === 'unhealthy' && starting ? { ...next, health: t.health.health } : next;
+    if (t.health.health === 'healthy') t.everHealthy = true;
+  }
+
+  private readyTimeoutOf(hc: HealthCheck | undefined): number {
+    return readyTimeoutFor(this.opts.timing.readyTimeoutMs, hc);
+  }
+
+  private resetTrack(t: Track, state: Track['state']): void {
+    t.state = state;
+    t.exitCode = undefined;
+    t.oomKilled = false;
+    t.health = INITIAL_HEALTH;
+    t.nextProbeAt = 0;
+    t.restartAt = undefined;
+    t.restartInMs = undefined;
+    t.gaveUp = false;
+    t.servingSince = undefined;
+    t.startedAtMs = state === 'running' ? this.opts.now() : undefined;
+    t.everHealthy = false;
+  }
+
+  private track(name: string): Track | undefined {
+    return this.tracks.find((t) => t.spec.name === name);
+  }
+
+  private pod(): PodSpec {
+    return podOf(this.assigned.spec, this.assigned.specHash, this.assigned.ordinal);
+  }
+
+  private backoff(n: number): number {
+    return restartDelayMs(n, this.opts.timing.backoffBaseMs, this.opts.timing.backoffMaxMs);
+  }
+
+  /** Until the next poll, probe, restart or retry, whichever comes first. */
+  private nextWakeInMs(): number {
+    const now = this.opts.now();
+    const at: number[] = [now + this.opts.timing.pollMs];
+    if (this.phase.kind === 'failed') at.push(this.phase.retryAt);
+    for (const t of this.tracks) {
+      if (t.restartAt !== undefined) at.push(t.restartAt);
+      if (t.spec.healthcheck !== undefined && t.state === 'running' && t.restartAt === undefined) at.push(t.nextProbeAt);
+    }
+    return Math.max(MIN_SLEEP_MS, Math.min(...at) - now);
+  }
+
+  /** Waits `ms`, or less when stop() is called. One loop per instance: one sleep at a time. */
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}
+
+function startFailureMessage(err: unknown): string {
+  if (err instanceof PodStartError && err.step === 'pull') {
+    const cause = err.cause;
+    if (cause instanceof PullError) return `pull failed: ${cause.image}: ${cause.registryMessage}`;
+    return `pull failed: ${errText(cause)}`;
+  }
+  return `start failed: ${errText(err)}`;
+}
+
+function describeCause(cause: StopCause, t: Track): string {
+  if (cause.kind === 'unhealthy') return 'failed its health check';
+  return t.oomKilled ? 'OOM killed' : t.state === 'missing' ? 'missing' : `exited with code ${cause.exitCode}`;
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

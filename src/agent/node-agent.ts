@@ -1,0 +1,273 @@
+// The node side of the agent: what this node does with the instances the
+// schedule assigns to it. reconcile() compares the accepted jobs with the
+// containers the engine runs here (by label) and:
+//   1. stops instances no longer assigned here (containers, local volumes, status, DNS)
+//   2. replaces instances whose accepted spec changed (local volumes stay: same instance)
+//   3. starts instances newly assigned here
+//   4. adopts instances that already run here but have no supervisor (the agent restarted):
+//      their containers are kept as they are, only supervised again
+//   5. retries status / DNS deletions that failed earlier
+// Each instance is then looked after by its InstanceSupervisor. Only
+// containers labelled with this node are ever touched; engine and etcd
+// errors are logged and retried on the next call, never thrown.
+import type { Logger } from 'pino';
+import type { AcceptedJob, InstanceStatus } from '../model/cluster';
+import { dnsKey } from '../network/dns';
+import { StatusPublisher, type NodeStatusSink } from './instance-publisher';
+import type { Probes } from './instance-probe';
+import { DEFAULT_TIMING, InstanceSupervisor, type SupervisorEngine, type SupervisorPods, type SupervisorTiming } from './instance-supervisor';
+import { runningInstances } from './instance-view';
+import { assignmentsFor, planNode, type AssignedInstance, type NodePlan } from './node-plan';
+
+export type { NodeStatusSink } from './instance-publisher';
+export type { SupervisorTiming } from './instance-supervisor';
+
+export interface NodeAgentOptions {
+  node: string;
+  /** The node's --address: the host of DNS records for pods that publish a port. */
+  address: string;
+  /** e.g. "ozy.local". */
+  dnsZone: string;
+  /** CoreDNS etcd plugin `path`. Default "/skydns" (the store's default too). */
+  dnsRoot?: string;
+  engine: SupervisorEngine;
+  pods: SupervisorPods;
+  sink: NodeStatusSink;
+  log: Logger;
+  /** Clock for timestamps and back-off. Default Date.now. */
+  now?: () => number;
+  /** Poll, back-off and readiness timings; defaults in DEFAULT_TIMING. Tests shorten them. */
+  timing?: Partial<SupervisorTiming>;
+  /** Health probes; default the real HTTP / TCP probes. */
+  probes?: Probes;
+}
+
+/**
+ * Instances stopped at once: a stop can take the whole SIGTERM grace (busybox
+ * and many PID 1s ignore SIGTERM), so one at a time would make a scale-down
+ * of many instances slow; the engine handles a few in parallel well.
+ */
+const STOP_CONCURRENCY = 8;
+
+export class NodeAgent {
+  private readonly supervisors = new Map<string, InstanceSupervisor>();
+  /** Publishers of terminated instances whose status / DNS deletion has not been written yet. */
+  private readonly retiring = new Map<string, StatusPublisher>();
+  private readonly timing: SupervisorTiming;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  /** Every operation runs after the previous one (reconcile, stopAll, close never overlap). */
+  private tail: Promise<void> = Promise.resolve();
+  private queued: { jobs: AcceptedJob[]; run: Promise<void> } | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: NodeAgentOptions) {
+    this.timing = { ...DEFAULT_TIMING, ...(opts.timing ?? {}) };
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log;
+  }
+
+  /** Brings this node in line with the accepted jobs. Idempotent; a call while one runs coalesces into one more run. */
+  reconcile(jobs: Iterable<AcceptedJob>): Promise<void> {
+    const list = [...jobs];
+    if (this.queued) {
+      // Not started yet: it will use the newest jobs.
+      this.queued.jobs = list;
+      return this.queued.run;
+    }
+    const queued: { jobs: AcceptedJob[]; run: Promise<void> } = { jobs: list, run: Promise.resolve() };
+    queued.run = this.serialise(() => {
+      this.queued = undefined;
+      return this.reconcileNow(queued.jobs);
+    });
+    this.queued = queued;
+    return queued.run;
+  }
+
+  /**
+   * Fencing (the lease expired): stops supervision, stops and removes every
+   * container labelled with this node, cleans local volumes, deletes status
+   * and DNS. Rejects when some containers could not be stopped (retry it).
+   */
+  stopAll(): Promise<void> {
+    return this.serialise(() => this.stopAllNow());
+  }
+
+  /** Stops supervising (timers, probes) and leaves the containers running (agent shutdown or restart). */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.serialise(async () => {
+      const sups = [...this.supervisors.values()];
+      this.supervisors.clear();
+      await Promise.all(sups.map((s) => s.stop()));
+      await Promise.all([...sups.map((s) => s.publisher), ...this.retiring.values()].map((p) => p.idle()));
+    });
+  }
+
+  /** The current status of every supervised instance. */
+  statuses(): InstanceStatus[] {
+    return [...this.supervisors.values()].map((s) => s.status()).sort((a, b) => a.instance.localeCompare(b.instance));
+  }
+
+  // ── reconcile ─────────────────────────────────────────────────────
+
+  private async reconcileNow(jobs: AcceptedJob[]): Promise<void> {
+    if (this.closed) return;
+    const assigned = assignmentsFor(this.opts.node, jobs);
+    let found: Array<{ labels: Record<string, string> }>;
+    try {
+      found = await this.opts.engine.listManaged(this.opts.node);
+    } catch (err) {
+      this.log.warn({ err: errText(err) }, 'cannot list containers; reconcile skipped, retried next round');
+      return;
+    }
+    const running = runningInstances(found);
+    const runningJob = new Map(running.map((r) => [r.instance, r.job]));
+    const plan = planNode(assigned, running);
+    logPlan(this.log, plan, this.supervisors.size);
+    const wanted = new Set(assigned.map((a) => a.instance));
+
+    // 1. stop what is no longer assigned here: with containers, or only a supervisor (e.g. still pulling)
+    const stops = new Map(plan.stop.map((r) => [r.instance, r.job]));
+    for (const [instance, sup] of this.supervisors) if (!wanted.has(instance)) stops.set(instance, sup.job);
+    await forEachLimited([...stops], STOP_CONCURRENCY, ([instance, job]) => this.guard(instance, 'stop', () => this.terminate(instance, job, false)));
+    // 2. replace changed specs: old containers out first, then the new pod
+    await forEachLimited(plan.replace, STOP_CONCURRENCY, (a) =>
+      this.guard(a.instance, 'replace', async () => {
+        await this.terminate(a.instance, runningJob.get(a.instance) ?? a.job, a.job === runningJob.get(a.instance));
+        this.launch(a, false);
+      }),
+    );
+    // 3. start new instances (a supervisor already starting this spec is left to it)
+    for (const a of plan.start) {
+      const sup = this.supervisors.get(a.instance);
+      if (sup?.specHash === a.specHash) {
+        sup.update(a);
+        continue;
+      }
+      await this.guard(a.instance, 'start', async () => {
+        if (sup) await this.terminate(a.instance, sup.job, sup.job === a.job);
+        this.launch(a, false);
+      });
+    }
+    // 4. adopt what runs here without a supervisor (the agent restarted): no restart, same containers
+    for (const a of plan.keep) {
+      const sup = this.supervisors.get(a.instance);
+      if (sup === undefined) this.launch(a, true);
+      else sup.update(a);
+    }
+    // 5. deletions that failed earlier
+    for (const [instance, pub] of [...this.retiring]) {
+      if (await pub.flush()) this.retiring.delete(instance);
+    }
+  }
+
+  /** Starts supervising `a`: a fresh pod, or (adopt) the containers that already run. */
+  private launch(a: AssignedInstance, adopt: boolean): void {
+    const publisher = new StatusPublisher(this.opts.sink, a.instance, this.dnsKeyOf(a.job, a.instance), this.log);
+    // An earlier life's deletion is superseded by this one's writes (none is under way: terminate awaited it).
+    const old = this.retiring.get(a.instance);
+    this.retiring.delete(a.instance);
+    if (old && adopt) publisher.setDns({ kind: 'absent' });
+    const sup = new InstanceSupervisor({
+      node: this.opts.node,
+      address: this.opts.address,
+      assigned: a,
+      engine: this.opts.engine,
+      pods: this.opts.pods,
+      publisher,
+      log: this.log,
+      timing: this.timing,
+      now: this.now,
+      adopt,
+      ...(this.opts.probes ? { probes: this.opts.probes } : {}),
+    });
+    this.supervisors.set(a.instance, sup);
+    this.log.info({ instance: a.instance, spec: a.specHash, adopt }, adopt ? 'adopting running instance' : 'starting instance');
+    sup.start();
+  }
+
+  /**
+   * Ends one instance here: supervision, DNS record (first, so traffic
+   * stops), containers, local volumes (unless the instance lives on, being
+   * replaced), status. Throws when the containers could not be removed; the
+   * next reconcile finds them and tries again.
+   */
+  private async terminate(instance: string, job: string, keepVolumes: boolean): Promise<void> {
+    const sup = this.supervisors.get(instance);
+    this.supervisors.delete(instance);
+    const publisher = sup?.publisher ?? this.retiring.get(instance) ?? new StatusPublisher(this.opts.sink, instance, this.dnsKeyOf(job, instance), this.log);
+    this.retiring.set(instance, publisher);
+    if (sup) await sup.stop();
+    publisher.setDns({ kind: 'absent' });
+    publisher.kick();
+    await this.opts.pods.stopPod(instance);
+    if (!keepVolumes) await this.opts.pods.cleanupVolumes(instance);
+    publisher.retire();
+    if (await publisher.flush()) this.retiring.delete(instance);
+    this.log.info({ instance, keepVolumes }, 'instance stopped and removed');
+  }
+
+  private async stopAllNow(): Promise<void> {
+    const sups = new Map(this.supervisors);
+    this.supervisors.clear();
+    await Promise.all([...sups.values()].map((s) => s.stop()));
+    for (const [instance, sup] of sups) this.retiring.set(instance, sup.publisher);
+    let found: Array<{ labels: Record<string, string> }>;
+    try {
+      found = await this.opts.engine.listManaged(this.opts.node);
+    } catch (err) {
+      throw new Error(`cannot stop this node's containers: ${errText(err)}`, { cause: err });
+    }
+    const jobs = new Map<string, string>([...sups].map(([i, s]) => [i, s.job]));
+    for (const r of runningInstances(found)) jobs.set(r.instance, r.job);
+    const failed: string[] = [];
+    await forEachLimited([...jobs], STOP_CONCURRENCY, async ([instance, job]) => {
+      try {
+        await this.terminate(instance, job, false);
+      } catch (err) {
+        failed.push(`${instance}: ${errText(err)}`);
+      }
+    });
+    if (failed.length > 0) throw new Error(`could not stop ${failed.length} instance(s): ${failed.join('; ')}`);
+  }
+
+  // ── helpers ───────────────────────────────────────────────────────
+
+  private serialise(fn: () => Promise<void>): Promise<void> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** One instance's failure must not hold up the others: log it, the next round retries. */
+  private async guard(instance: string, what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.log.warn({ instance, err: errText(err) }, `${what} failed; retried next round`);
+    }
+  }
+
+  private dnsKeyOf(job: string, instance: string): string {
+    return dnsKey(this.opts.dnsZone, job, instance, this.opts.dnsRoot);
+  }
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function logPlan(log: Logger, plan: NodePlan, supervised: number): void {
+  const counts = { start: plan.start.length, stop: plan.stop.length, replace: plan.replace.length, keep: plan.keep.length, supervised };
+  if (counts.start + counts.stop + counts.replace > 0 || counts.keep !== supervised) log.info(counts, 'node plan');
+  else log.debug(counts, 'node plan');
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,181 @@
+// A whole cluster on loopback for end-to-end tests: a real etcd, a real git
+// smart-HTTP server with a user who pushes job files, a real podman service,
+// and `ozy agent` processes started as separate OS processes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ozyEntry } from '../../src/paths';
+import { ClusterStore } from '../../src/store';
+import { startEtcd, type EtcdServer } from './etcd';
+import { startGitServer, type GitServer } from './git-server';
+import { cloneAsUser, type GitUser } from './git-user';
+import { startPodman, type PodmanService } from './podman';
+import { tempDir } from './tmp';
+import { waitFor } from './wait';
+
+export interface AgentProcess {
+  node: string;
+  proc: ChildProcess;
+  dataDir: string;
+  /** Everything the agent logged (pino JSON lines on stderr). */
+  logs(): string;
+  exited(): boolean;
+  /** Sends a signal without waiting (SIGKILL, SIGSTOP, SIGCONT...). */
+  signal(sig: NodeJS.Signals): void;
+  /** SIGTERM and wait for the exit (containers keep running). */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for the exit. */
+  kill(): Promise<void>;
+}
+
+export interface AgentSpec {
+  /** Suffix; the node name is `${podman.prefix}-${name}` so cleanup finds its containers. */
+  name: string;
+  memory?: string;
+  disk?: string;
+  cpus?: string;
+  zone?: string;
+  poll?: string;
+  leaseTtl?: string;
+  extraArgs?: string[];
+  env?: Record<string, string>;
+  /** Reuse a data dir (agent restart); default: a new one. */
+  dataDir?: string;
+  /** etcd endpoints to use instead of the cluster's (e.g. a proxy). */
+  etcd?: string;
+}
+
+export interface TestCluster {
+  etcd: EtcdServer;
+  git: GitServer;
+  podman: PodmanService;
+  store: ClusterStore;
+  repoUrl: string;
+  user: GitUser;
+  agents: AgentProcess[];
+  startAgent(spec: AgentSpec): Promise<AgentProcess>;
+  /** Waits until `n` nodes are registered. */
+  waitForNodes(n: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(opts: { files?: Record<string, string> } = {}): Promise<TestCluster> {
+  const tmp = tempDir('ozy-cluster-');
+  const [etcd, git, podman] = await Promise.all([startEtcd(), startGitServer(), startPodman()]);
+  await git.createBareRepo('jobs');
+  const repoUrl = git.url('jobs');
+  const user = await cloneAsUser(repoUrl);
+  user.writeFiles({ 'README.md': 'test job repository\n', ...(opts.files ?? {}) });
+  await user.commitAndPush('initial');
+  const store = ClusterStore.connect({ endpoints: [etcd.endpoint] });
+  const agents: AgentProcess[] = [];
+
+  const cluster: TestCluster = {
+    etcd,
+    git,
+    podman,
+    store,
+    repoUrl,
+    user,
+    agents,
+    async startAgent(spec) {
+      const node = podman.node(spec.name);
+      const dataDir = spec.dataDir ?? path.join(tmp.dir, node);
+      const args = [
+        ozyEntry(), 'agent',
+        '--node', node,
+        '--repo', repoUrl,
+        '--etcd', spec.etcd ?? etcd.endpoint,
+        '--docker-socket', podman.socketPath,
+        '--memory', spec.memory ?? '1G',
+        '--disk', spec.disk ?? '10G',
+        '--cpus', spec.cpus ?? '2',
+        '--address', '127.0.0.1',
+        '--publish-ip', '127.0.0.1',
+        '--poll', spec.poll ?? '300ms',
+        '--lease-ttl', spec.leaseTtl ?? '3s',
+        '--data-dir', dataDir,
+        '--shared-dir', path.join(tmp.dir, 'shared'),
+        ...(spec.zone ? ['--zone', spec.zone] : []),
+        ...(spec.extraArgs ?? []),
+      ];
+      const proc = spawn(process.execPath, args, {
+        env: { ...process.env, OZY_LOG_LEVEL: 'debug', ...spec.env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let log = '';
+      proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        log += d;
+        if (log.length > 4_000_000) log = log.slice(-2_000_000);
+      });
+      let exited = false;
+      const exit = new Promise<void>((resolve) => proc.once('exit', () => { exited = true; resolve(); }));
+      const agent: AgentProcess = {
+        node,
+        proc,
+        dataDir,
+        logs: () => log,
+        exited: () => exited,
+        signal: (sig) => { if (!exited) proc.kill(sig); },
+        async stop() { if (!exited) { proc.kill('SIGCONT'); proc.kill('SIGTERM'); } await exit; },
+        async kill() { if (!exited) proc.kill('SIGKILL'); await exit; },
+      };
+      agents.push(agent);
+      await waitFor(`agent ${node} registered`, async () => {
+        if (exited) throw new Error(`agent ${node} exited:\n${log.slice(-3000)}`);
+        return (await store.snapshot()).nodes.some((n) => n.name === node);
+      }, { timeoutMs: 20_000 });
+      return agent;
+    },
+    async waitForNodes(n) {
+      await waitFor(`${n} nodes registered`, async () => (await store.snapshot()).nodes.length === n, { timeoutMs: 20_000 });
+    },
+    async stop() {
+      await Promise.all(agents.map((a) => a.kill()));
+      await store.close().catch(() => undefined);
+      user.cleanup();
+      await podman.stop();
+      await Promise.all([git.stop(), etcd.stop()]);
+      tmp.cleanup();
+    },
+  };
+  return cluster;
+}
+
+/** A minimal valid job file in the seed's format. */
+export function jobYaml(name: string, opts: { instances?: number; memory?: string; cpu?: string; image?: string; command?: string[]; port?: string } = {}): string {
+  const lines = [
+    `name: ${name}`,
+    `numInstances: ${opts.instances ?? 1}`,
+    'containers:',
+    '  main:',
+    `    image: ${opts.image ?? 'localhost/ozy-busybox:1'}`,
+    `    command: ${JSON.stringify(opts.command ?? ['/bin/sleep', '3600'])}`,
+    `    memory: ${opts.memory ?? '64M'}`,
+    `    cpu: ${opts.cpu ?? '100m'}`,
+  ];
+  if (opts.port) lines.push('    ports:', `      - "${opts.port}"`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reads a JSON file from a dir if present. */
+export function readJsonIfExists(file: string): unknown {
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+}
+
+/**
+ * What merging a pull request does: the change lands on top of the current
+ * tip (agents may have pushed report commits meanwhile). Returns the commit.
+ */
+export async function merge(user: GitUser, files: Record<string, string | null>, message: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    await user.pull();
+    user.writeFiles(files);
+    await user.commit(message);
+    try {
+      return await user.push();
+    } catch (err) {
+      if (attempt >= 10) throw err;
+    }
+  }
+}

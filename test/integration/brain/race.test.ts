@@ -1,0 +1,121 @@
+// Three agents racing on rapid random commits: at every committed etcd
+// revision no node is over capacity and every instance has one node
+// (invariants 1 and 2); every judged change is whole (invariant 3).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { AcceptedJob, NodeInfo } from '../../../src/model/cluster';
+import { jobYaml, merge, startCluster, type TestCluster } from '../../harness/cluster';
+import { waitFor } from '../../harness/wait';
+
+/** Deterministic PRNG so a failure can be replayed from its seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function overCapacity(nodes: NodeInfo[], jobs: Map<string, AcceptedJob>): string[] {
+  const used = new Map<string, { memory: number; cpu: number; disk: number }>();
+  for (const j of jobs.values()) {
+    // Computed here, independently of the scheduler's own accounting.
+    const memory = j.spec.containers.reduce((a, c) => a + c.memory, 0);
+    const cpu = j.spec.containers.reduce((a, c) => a + c.cpu, 0);
+    const disk = j.spec.containers.reduce((a, c) => a + c.volumes.filter((v) => v.type === 'local').reduce((x, v) => x + v.space, 0), 0);
+    for (const p of j.instances) {
+      if (!p.node) continue;
+      const u = used.get(p.node) ?? { memory: 0, cpu: 0, disk: 0 };
+      u.memory += memory;
+      u.cpu += cpu;
+      u.disk += disk;
+      used.set(p.node, u);
+    }
+  }
+  const bad: string[] = [];
+  for (const n of nodes) {
+    const u = used.get(n.name);
+    if (!u) continue;
+    for (const r of ['memory', 'cpu', 'disk'] as const) if (u[r] > n.capacity[r]) bad.push(`${n.name} ${r} ${u[r]} > ${n.capacity[r]}`);
+  }
+  return bad;
+}
+
+describe('brain: racing agents keep the invariants', () => {
+  let c: TestCluster;
+  let nodes: NodeInfo[];
+  const violations: string[] = [];
+  let revisionsChecked = 0;
+  let stopWatch: (() => Promise<void>) | undefined;
+
+  before(async () => {
+    c = await startCluster();
+    await Promise.all(['a', 'b', 'c'].map((n) => c.startAgent({ name: n, memory: '1G', cpus: '2', poll: '100ms' })));
+    await c.waitForNodes(3);
+    const snap = await c.store.snapshot();
+    nodes = snap.nodes;
+    // Check every committed revision, not only the final state.
+    const state = new Map(snap.jobs);
+    stopWatch = await c.store.watchJobs(snap.revision + 1, {
+      onChange: (ev) => {
+        if (ev.type === 'put' && ev.value) state.set(ev.name, ev.value);
+        else state.delete(ev.name);
+        revisionsChecked++;
+        for (const v of overCapacity(nodes, state)) violations.push(`rev ${ev.revision}: ${v}`);
+        for (const j of state.values()) {
+          if (j.instances.length !== j.spec.numInstances) violations.push(`rev ${ev.revision}: ${j.spec.name} has ${j.instances.length} placements for ${j.spec.numInstances} instances`);
+        }
+      },
+      onReset: () => violations.push('watch was reset; revisions may have been skipped'),
+    });
+  });
+  after(async () => {
+    await stopWatch?.();
+    await c?.stop();
+  });
+
+  for (const seed of [1, 2, 3]) {
+    test(`random commit sequence, seed ${seed}`, async () => {
+      const rand = mulberry32(seed);
+      const names = ['alpha', 'beta', 'gamma', 'delta', 'eps'].map((n) => `${n}${seed}`);
+      const live = new Set<string>();
+      let last = '';
+      for (let step = 0; step < 14; step++) {
+        const name = names[Math.floor(rand() * names.length)]!;
+        const change: Record<string, string | null> = {};
+        if (live.has(name) && rand() < 0.25) {
+          change[`jobs/${name}.yaml`] = null;
+          live.delete(name);
+        } else {
+          // Big jobs against 3 × 1G: concurrent decisions on different commits collide.
+          const instances = 1 + Math.floor(rand() * 4);
+          const memory = `${200 + Math.floor(rand() * 5) * 50}M`;
+          change[`jobs/${name}.yaml`] = jobYaml(name, { instances, memory, cpu: '200m', image: 'localhost/ozy-absent:1' });
+          live.add(name);
+        }
+        // Commits land back to back: agents see some, skip others, and race on each.
+        last = await merge(c.user, change, `seed ${seed} step ${step}`);
+      }
+      // Converged: every agent judged the last merge (or a report commit on top of it).
+      await waitFor('every agent judged the last merge and is idle', async () => {
+        await c.user.git('fetch', '--quiet', 'origin');
+        const agents = [...(await c.store.listAgentStatus()).values()];
+        if (agents.length !== 3) return false;
+        for (const a of agents) {
+          if (a.lastRound !== 'unchanged' || typeof a.head !== 'string') return false;
+          const contains = await c.user.git('merge-base', '--is-ancestor', last, a.head).then(() => true, () => false);
+          if (!contains) return false;
+        }
+        return true;
+      }, { timeoutMs: 30_000 });
+      const snap = await c.store.snapshot();
+      assert.deepEqual(overCapacity(snap.nodes, snap.jobs), []);
+      for (const n of live) {
+        assert.ok(snap.jobs.has(n) || snap.rejections.has(n), `${n} is accepted or rejected`);
+      }
+      assert.deepEqual(violations, [], `checked ${revisionsChecked} revisions`);
+    });
+  }
+});

@@ -1,0 +1,254 @@
+// In-memory fakes of what the node agent talks to: the container engine and
+// pod runtime (one object, like a tiny podman), and the status sink.
+import pino from 'pino';
+import type { InstanceStatus, AcceptedJob } from '../../../src/model/cluster';
+import { podTemplateHash } from '../../../src/model/hash';
+import type { ContainerSpec, JobSpec } from '../../../src/model/job';
+import type { NodeStatusSink } from '../../../src/agent/node-agent';
+import type { SupervisorEngine, SupervisorPods } from '../../../src/agent/instance-supervisor';
+import {
+  ContainerNotFoundError,
+  EngineUnavailableError,
+  LABEL,
+  PodStartError,
+  PullError,
+  type ContainerState,
+  type InspectedContainer,
+  type PodHooks,
+  type PodSpec,
+  type StartedPod,
+} from '../../../src/runtime';
+
+export const silentLog = pino({ level: 'silent' });
+
+export const FAST = { pollMs: 5, backoffBaseMs: 5, backoffMaxMs: 40, readyTimeoutMs: 3000, backoffResetMs: 60_000 };
+
+interface FakeContainer {
+  id: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  exitCode: number;
+  oom: boolean;
+  memory: number;
+  starts: number;
+}
+
+export class FakeRuntime implements SupervisorEngine, SupervisorPods {
+  readonly containers = new Map<string, FakeContainer>();
+  /** What happened, in order: "create web-0/app", "restartPod web-0", "exec web-0/app"... */
+  readonly events: string[] = [];
+  readonly missingImages = new Set<string>();
+  /** image → the registry's message */
+  readonly failingImages = new Map<string, string>();
+  engineDown = false;
+  /** While set, a pull of a missing image waits for it. */
+  pullGate: Promise<void> | undefined;
+  listCalls = 0;
+  /** listManaged calls for the whole node (the node agent's, not a supervisor's). */
+  listNodeCalls = 0;
+  /** Exit code of an exec health check, per container name. */
+  execCode: (container: string) => number = () => 0;
+  private seq = 0;
+
+  constructor(readonly node: string) {}
+
+  // ── engine ──
+  async listManaged(node: string, filter: { instance?: string; job?: string } = {}): Promise<InspectedContainer[]> {
+    this.listCalls++;
+    if (filter.instance === undefined) this.listNodeCalls++;
+    if (this.engineDown) throw new EngineUnavailableError('container engine unavailable (fake)');
+    return [...this.containers.values()]
+      .filter((c) => c.labels[LABEL.node] === node)
+      .filter((c) => filter.instance === undefined || c.labels[LABEL.instance] === filter.instance)
+      .map((c) => this.view(c));
+  }
+  async inspect(id: string): Promise<InspectedContainer> {
+    if (this.engineDown) throw new EngineUnavailableError('container engine unavailable (fake)');
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`no container ${id}`);
+    return this.view(c);
+  }
+  async exec(id: string): Promise<number> {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`no container ${id}`);
+    const name = c.labels[LABEL.container]!;
+    this.events.push(`exec ${c.labels[LABEL.instance]}/${name}`);
+    return this.execCode(name);
+  }
+
+  // ── pods ──
+  async startPod(pod: PodSpec, hooks: PodHooks = {}): Promise<StartedPod> {
+    this.events.push(`startPod ${pod.instance}`);
+    if (this.engineDown) throw new PodStartError(pod.instance, pod.containers[0]!.name, 'create', new EngineUnavailableError('down'));
+    for (const c of pod.containers) {
+      const failure = this.failingImages.get(c.image);
+      if (failure !== undefined) throw new PodStartError(pod.instance, c.name, 'pull', new PullError(c.image, failure));
+      if (this.missingImages.delete(c.image)) {
+        hooks.onPullStart?.(c.image);
+        await this.pullGate;
+      }
+    }
+    const started: StartedPod['containers'] = [];
+    for (const [i, c] of pod.containers.entries()) {
+      for (const dep of c.dependsOn) {
+        const depId = started.find((s) => s.name === dep)!.id;
+        await hooks.waitReady?.(dep, depId);
+      }
+      const id = `c${++this.seq}`;
+      this.containers.set(id, {
+        id,
+        labels: {
+          [LABEL.job]: pod.job,
+          [LABEL.instance]: pod.instance,
+          [LABEL.node]: this.node,
+          [LABEL.container]: c.name,
+          [LABEL.spec]: pod.specHash,
+          [LABEL.owner]: i === 0 ? 'true' : 'false',
+        },
+        state: 'running',
+        exitCode: 0,
+        oom: false,
+        memory: c.memory,
+        starts: 1,
+      });
+      this.events.push(`create ${pod.instance}/${c.name}`);
+      started.push({ name: c.name, id, owner: i === 0 });
+      hooks.onStarted?.(c.name, id);
+    }
+    return { instance: pod.instance, containers: started };
+  }
+  async stopPod(instance: string): Promise<void> {
+    this.events.push(`stopPod ${instance}`);
+    if (this.engineDown) throw new EngineUnavailableError('down');
+    for (const [id, c] of this.containers) if (c.labels[LABEL.instance] === instance && c.labels[LABEL.node] === this.node) this.containers.delete(id);
+  }
+  async restartPod(pod: PodSpec, hooks: PodHooks = {}): Promise<StartedPod> {
+    this.events.push(`restartPod ${pod.instance}`);
+    const mine = this.of(pod.instance);
+    if (mine.length < pod.containers.length) throw new ContainerNotFoundError(`${pod.instance}: a container is missing`);
+    for (const c of mine) this.run(c);
+    for (const c of mine) hooks.onStarted?.(c.labels[LABEL.container]!, c.id);
+    return { instance: pod.instance, containers: mine.map((c) => ({ name: c.labels[LABEL.container]!, id: c.id, owner: c.labels[LABEL.owner] === 'true' })) };
+  }
+  async restartContainer(pod: PodSpec, container: string, hooks: PodHooks = {}): Promise<void> {
+    this.events.push(`restartContainer ${pod.instance}/${container}`);
+    const c = this.of(pod.instance).find((x) => x.labels[LABEL.container] === container);
+    if (!c) throw new ContainerNotFoundError(`${pod.instance}: no container ${container}`);
+    this.run(c);
+    hooks.onStarted?.(container, c.id);
+  }
+  async cleanupVolumes(instance: string): Promise<void> {
+    this.events.push(`cleanupVolumes ${instance}`);
+  }
+
+  // ── test controls ──
+  idOf(instance: string, container: string): string | undefined {
+    return this.of(instance).find((c) => c.labels[LABEL.container] === container)?.id;
+  }
+  exit(instance: string, container: string, exitCode: number, oom = false): void {
+    const c = this.of(instance).find((x) => x.labels[LABEL.container] === container)!;
+    c.state = 'exited';
+    c.exitCode = exitCode;
+    c.oom = oom;
+  }
+  remove(instance: string, container: string): void {
+    this.containers.delete(this.idOf(instance, container)!);
+  }
+  startsOf(instance: string, container: string): number {
+    return this.of(instance).find((x) => x.labels[LABEL.container] === container)?.starts ?? 0;
+  }
+  count(prefix: string): number {
+    return this.events.filter((e) => e.startsWith(prefix)).length;
+  }
+
+  private of(instance: string): FakeContainer[] {
+    return [...this.containers.values()].filter((c) => c.labels[LABEL.instance] === instance && c.labels[LABEL.node] === this.node);
+  }
+  private run(c: FakeContainer): void {
+    c.state = 'running';
+    c.exitCode = 0;
+    c.oom = false;
+    c.starts++;
+  }
+  private view(c: FakeContainer): InspectedContainer {
+    const exited = c.state === 'exited';
+    return {
+      id: c.id,
+      name: c.id,
+      labels: { ...c.labels },
+      state: c.state,
+      exitCode: c.exitCode,
+      oomKilledReported: false,
+      memoryLimit: c.memory,
+      stoppedByUs: false,
+      oomKilled: exited && c.oom,
+      ...(c.labels[LABEL.owner] === 'true' ? { ip: '10.88.0.7' } : {}),
+    };
+  }
+}
+
+export class FakeSink implements NodeStatusSink {
+  readonly status = new Map<string, InstanceStatus>();
+  readonly dns = new Map<string, { host: string; port: number; ttl: number }>();
+  /** Every state written, per instance, in order. */
+  readonly history = new Map<string, string[]>();
+  readonly dnsOps: string[] = [];
+  failing = false;
+
+  async putStatus(s: InstanceStatus): Promise<void> {
+    this.check();
+    this.status.set(s.instance, s);
+    const h = this.history.get(s.instance) ?? [];
+    if (h[h.length - 1] !== s.state) h.push(s.state);
+    this.history.set(s.instance, h);
+  }
+  async deleteStatus(instance: string): Promise<void> {
+    this.check();
+    this.status.delete(instance);
+  }
+  async putDns(key: string, rec: { host: string; port: number; ttl: number }): Promise<void> {
+    this.check();
+    this.dns.set(key, rec);
+    this.dnsOps.push(`put ${key}`);
+  }
+  async deleteDns(key: string): Promise<void> {
+    this.check();
+    this.dns.delete(key);
+    this.dnsOps.push(`delete ${key}`);
+  }
+  private check(): void {
+    if (this.failing) throw new Error('etcd unavailable (fake)');
+  }
+}
+
+export function container(name: string, extra: Partial<ContainerSpec> = {}): ContainerSpec {
+  return {
+    name,
+    image: 'localhost/img:1',
+    restart: 'on-failure',
+    environment: [],
+    ports: [],
+    dependsOn: [],
+    memory: 64 * 1024 * 1024,
+    cpu: 100,
+    volumes: [],
+    ...extra,
+  };
+}
+
+export function execCheck(): NonNullable<ContainerSpec['healthcheck']> {
+  return { type: 'exec', command: ['/bin/true'], intervalMs: 5, timeoutMs: 100, healthyThreshold: 1, unhealthyThreshold: 2 };
+}
+
+/** An accepted job whose instance i runs on nodes[i]. */
+export function acceptedJob(name: string, containers: ContainerSpec[], nodes: Array<string | null>): AcceptedJob {
+  const spec: JobSpec = { name, numInstances: nodes.length, containers };
+  return {
+    spec,
+    specHash: podTemplateHash(spec),
+    commit: 'c0ffee',
+    file: `jobs/${name}.yaml`,
+    acceptedAt: '2026-01-01T00:00:00Z',
+    instances: nodes.map((node) => ({ node, since: '2026-01-01T00:00:00Z' })),
+  };
+}
