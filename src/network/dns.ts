@@ -18,11 +18,6 @@ export function dnsKey(zone: string, job: string, instance: string, root = '/sky
   return [root, ...labels, job, instance].join('/');
 }
 
-/** The key prefix holding every record of a zone (for listing and cleanup). */
-export function dnsZonePrefix(zone: string, root = '/skydns'): string {
-  return `${[root, ...zone.split('.').filter(Boolean).reverse()].join('/')}/`;
-}
-
 /**
  * Where other nodes reach an instance. A pod that publishes a host port is
  * reached at the node's --address and that port (works on any network). A pod

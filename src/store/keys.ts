@@ -1,6 +1,7 @@
 // The etcd key layout (docs/architecture.md, "etcd key layout"). Pure: every
 // key the store reads or writes is built here, so nothing can land outside
 // the configured prefixes (invariant 8).
+import { dnsKey as formatDnsKey } from '../network/dns';
 import { InvalidStoreArgumentError } from './errors';
 
 export const DEFAULT_PREFIX = '/ozy';
@@ -109,10 +110,11 @@ export class KeyLayout {
  * so `web.ozy.local` answers every instance and `web-1.web.ozy.local` one.
  */
 export function dnsKey(zone: string, job: string, instance: string, dnsPrefix: string = DEFAULT_DNS_PREFIX): string {
-  const labels = zone.split('.').filter((l) => l.length > 0).reverse();
+  // The format is network/dns.ts's; the store only refuses segments that would escape the prefix.
+  const labels = zone.split('.').filter((l) => l.length > 0);
   if (labels.length === 0) throw new InvalidStoreArgumentError(`DNS zone "${zone}" has no labels`);
   for (const l of labels) checkSegment('DNS zone label', l);
-  return [normalizeRoot('dnsPrefix', dnsPrefix), ...labels, checkSegment('job name', job), checkSegment('instance name', instance)].join('/');
+  return formatDnsKey(zone, checkSegment('job name', job), checkSegment('instance name', instance), normalizeRoot('dnsPrefix', dnsPrefix));
 }
 
 /** The part of `key` after `prefix`, or undefined when `key` is not below it. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { JobSpec } from '../../../src/model/job';
-import { dnsKey, dnsRecordFor, dnsZonePrefix } from '../../../src/network/dns';
+import { dnsKey, dnsRecordFor } from '../../../src/network/dns';
 
 function spec(ports: Array<{ host?: number; container: number }>): JobSpec {
   return {
@@ -16,7 +16,6 @@ function spec(ports: Array<{ host?: number; container: number }>): JobSpec {
 describe('dns', () => {
   test('key follows the CoreDNS etcd layout (zone labels reversed)', () => {
     assert.equal(dnsKey('ozy.local', 'web', 'web-1'), '/skydns/local/ozy/web/web-1');
-    assert.equal(dnsZonePrefix('ozy.local'), '/skydns/local/ozy/');
     assert.equal(dnsKey('svc.example.com.', 'db', 'db-0'), '/skydns/com/example/svc/db/db-0');
   });
   test('a published port is reached at the node address', () => {
