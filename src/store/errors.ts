@@ -54,7 +54,7 @@ export class NodeAlreadyRegisteredError extends StoreError {
   ) {
     super(
       `node "${node}" is already registered by a live agent` +
-        `${holder.agentId ? ` (agent ${holder.agentId}` : ' ('}lease ${holder.leaseId})`,
+        `${holder.agentId ? ` (agent ${holder.agentId}, ` : ' ('}lease ${holder.leaseId})`,
     );
   }
 }

@@ -121,10 +121,13 @@ export async function startCluster(opts: { files?: Record<string, string> } = {}
         async kill() { if (!exited) proc.kill('SIGKILL'); await exit; },
       };
       agents.push(agent);
-      await waitFor(`agent ${node} registered`, async () => {
-        if (exited) throw new Error(`agent ${node} exited:\n${log.slice(-3000)}`);
-        return (await store.snapshot()).nodes.some((n) => n.name === node);
-      }, { timeoutMs: 20_000 });
+      // This process must be the one running (the name alone may be another agent's).
+      const running = waitFor(`agent ${node} running`, () => log.includes('"msg":"agent running"'), { timeoutMs: 20_000 });
+      const died = exit.then(() => {
+        throw new Error(`agent ${node} exited:\n${log.slice(-3000)}`);
+      });
+      await Promise.race([running, died]);
+      died.catch(() => undefined);
       return agent;
     },
     async waitForNodes(n) {

@@ -3,6 +3,7 @@
 // lease adopts them without restarting anything.
 import pino from 'pino';
 import { Agent } from '../../agent/agent';
+import { DataDirLockedError, lockDataDir } from '../../agent/data-dir-lock';
 import { ConfigError, loadAgentConfig, loggableConfig } from '../../config';
 import type { Command, CommandIo } from '../command';
 
@@ -53,6 +54,16 @@ export const command: Command = {
       }
       throw err;
     }
+    let unlock: () => void;
+    try {
+      unlock = lockDataDir(cfg.dataDir);
+    } catch (err) {
+      if (err instanceof DataDirLockedError) {
+        io.stderr.write(`ozy agent: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
     const log = pino({ base: { node: cfg.node }, level: io.env.OZY_LOG_LEVEL ?? 'info' }, pino.destination({ fd: 2, sync: true }));
     log.info({ config: loggableConfig(cfg) }, 'starting');
     const agent = new Agent(cfg, log);
@@ -73,10 +84,12 @@ export const command: Command = {
       log.fatal({ err: err instanceof Error ? err.message : String(err), code }, 'agent failed to start');
       io.stderr.write(`ozy agent: ${err instanceof Error ? err.message : String(err)}\n`);
       await agent.stop().catch(() => undefined);
+      unlock();
       return 1;
     }
     await stopped;
     await agent.stop();
+    unlock();
     return 0;
   },
 };

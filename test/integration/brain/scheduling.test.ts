@@ -140,4 +140,15 @@ describe('brain: three agents scheduling from git into etcd', () => {
     await waitFor('all agents idle', judged);
     assert.equal((await c.user.commitCount('main')) - after1, 2, 'the merge and exactly one report deletion');
   });
+
+  test('a second agent with the same node name refuses to start with a clear error', async () => {
+    const first = c.agents[0]!;
+    const suffix = first.node.slice(c.podman.prefix.length + 1);
+    // Another machine claiming the name: etcd refuses the registration.
+    await assert.rejects(c.startAgent({ name: suffix, dataDir: `${first.dataDir}-other`, leaseTtl: '2s' }), /already registered by a live agent/);
+    // The same data dir (whose lease it could resume): the data-dir lock refuses it.
+    await assert.rejects(c.startAgent({ name: suffix, dataDir: first.dataDir }), /data dir .* is in use by another agent/);
+    assert.ok((await c.store.snapshot()).nodes.some((n) => n.name === first.node), 'the first agent keeps its registration');
+    assert.equal(first.exited(), false);
+  });
 });
