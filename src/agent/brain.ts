@@ -95,13 +95,16 @@ export class Brain {
         now: this.now(),
         deletionGuard: judged.render.settings.deletionGuard,
       });
-      if (isEmptyDecision(decision)) return { kind: 'unchanged', head: judged.head, decision };
+      if (isEmptyDecision(decision)) {
+        await this.finishStaleReports(snap);
+        return { kind: 'unchanged', head: judged.head, decision };
+      }
 
       const res = await this.store.commitSchedule(snap.scheduleRevision, decision, { commit: judged.head, by: this.opts.node });
       if (res.ok) {
         log.info({ commit: judged.head, counts: decision.counts, attempt }, 'schedule committed');
         // 6. The winner writes the reports: exactly one report commit per judged change.
-        const reportCommit = await this.pushReports(applyRejections(snap.rejections, decision), judged.head);
+        const reportCommit = await this.pushReports(applyRejections(snap.rejections, decision), judged.head, res.revision);
         return { kind: 'committed', head: judged.head, decision, attempts: attempt, reportCommit };
       }
       log.debug({ attempt }, 'another agent committed first; re-reading');
@@ -139,8 +142,20 @@ export class Brain {
     return !(this.gitErrorText === undefined && age > this.opts.staleCommitMs);
   }
 
-  /** Make the reports directory mirror the rejections in etcd. */
-  async pushReports(rejections: Map<string, Rejection>, head: string): Promise<string | null> {
+  /**
+   * The agent that won a round may die before pushing its reports. Once the
+   * schedule has been quiet for a while and the reports mark is behind it,
+   * any agent pushes them (idempotent: no commit when the repo already agrees).
+   */
+  private async finishStaleReports(snap: Snapshot): Promise<void> {
+    if (!snap.schedule || snap.reportsRevision >= snap.scheduleRevision) return;
+    if (this.now().getTime() - Date.parse(snap.schedule.at) < this.opts.staleCommitMs) return;
+    this.opts.log.info({ scheduleRevision: snap.scheduleRevision, reportsRevision: snap.reportsRevision }, 'finishing a report push the winner did not make');
+    await this.pushReports(snap.rejections, snap.schedule.commit, snap.scheduleRevision);
+  }
+
+  /** Make the reports directory mirror the rejections in etcd, then record it. */
+  async pushReports(rejections: Map<string, Rejection>, head: string, scheduleRevision: number): Promise<string | null> {
     const desired = new Map<string, string | null>();
     for (const [key, r] of rejections) desired.set(reportFileName(key), `${JSON.stringify(r.problem, null, 2)}\n`);
     try {
@@ -152,6 +167,7 @@ export class Brain {
         { prune: true },
       );
       if (commit) this.opts.log.info({ commit, reports: desired.size }, 'reports pushed');
+      await this.store.markReportsPushed(scheduleRevision);
       return commit;
     } catch (err) {
       this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pushing reports failed');

@@ -44,6 +44,8 @@ export interface Snapshot {
   /** mod_revision of the /schedule guard key (0 if never written). */
   scheduleRevision: number;
   schedule?: ScheduleMeta;
+  /** The schedule revision whose rejections the repository's reports reflect. */
+  reportsRevision: number;
   nodes: NodeInfo[];
   jobs: Map<string, AcceptedJob>;
   rejections: Map<string, Rejection>;
@@ -63,4 +65,5 @@ export interface StorePort {
     writes: ScheduleWrites,
     meta: { commit: string; by: string },
   ): Promise<{ ok: true; revision: number } | { ok: false }>;
+  markReportsPushed(scheduleRevision: number): Promise<void>;
 }

@@ -61,6 +61,8 @@ export interface ClusterSnapshot {
   scheduleRevision: number;
   /** Who committed the last schedule, for which git commit. */
   schedule?: ScheduleMark;
+  /** The schedule revision whose rejections were last pushed to the repository (0: never). */
+  reportsRevision: number;
   /** Registered (hence alive: their lease holds) nodes, by name. */
   nodes: NodeInfo[];
   jobs: Map<string, AcceptedJob>;
@@ -226,9 +228,10 @@ export class ClusterStore {
         { op: 'range', key: k.jobsPrefix, prefix: true },
         { op: 'range', key: k.rejectionsPrefix, prefix: true },
         { op: 'range', key: k.schedule },
+        { op: 'range', key: k.reports },
       ],
     );
-    const [nodeKvs = [], jobKvs = [], rejectionKvs = [], scheduleKvs = []] = res.results;
+    const [nodeKvs = [], jobKvs = [], rejectionKvs = [], scheduleKvs = [], reportKvs = []] = res.results;
     const corrupt: CorruptValueError[] = [];
     const report = (err: CorruptValueError): void => {
       corrupt.push(err);
@@ -246,9 +249,11 @@ export class ClusterStore {
       if (d.ok) schedule = d.value;
       else report(new CorruptValueError(scheduleKv.key, d.reason));
     }
+    const reportsRevision = decodeReportsMark(reportKvs[0]?.value);
     return {
       revision: res.revision,
       scheduleRevision: scheduleKv?.modRevision ?? 0,
+      reportsRevision,
       ...(schedule ? { schedule } : {}),
       nodes,
       jobs,
@@ -299,6 +304,25 @@ export class ClusterStore {
       guard = res.revision;
     }
     return { ok: true, revision: guard, transactions: chunks.length };
+  }
+
+  /**
+   * Records that the repository's reports reflect the schedule at
+   * `scheduleRevision` (never moves backwards). Agents compare it with the
+   * schedule's revision to finish a report push that an agent which died
+   * right after committing never made.
+   */
+  async markReportsPushed(scheduleRevision: number): Promise<void> {
+    this.assertOpen();
+    const key = this.keys.reports;
+    const value = encodeValue({ revision: scheduleRevision });
+    const current = await this.driver.range(key);
+    const kv = current.kvs[0];
+    if (kv && decodeReportsMark(kv.value) >= scheduleRevision) return;
+    // Compare-and-set so a slower agent cannot move the mark backwards.
+    await this.driver.txn(kv ? [{ key, target: 'mod', equals: kv.modRevision }] : [{ key, target: 'create', equals: 0 }], [
+      { op: 'put', key, value },
+    ]);
   }
 
   /** Changes to accepted jobs from `fromRevision` on (pass snapshot.revision + 1). */
@@ -445,4 +469,10 @@ function decodeNamedRejection(name: string, kv: StoredKv): Decoded<Rejection> {
   const d = decodeRejection(kv.value);
   if (d.ok && d.value.key !== name) return { ok: false, reason: `key "${d.value.key}" does not match the etcd key` };
   return d;
+}
+
+function decodeReportsMark(raw: string | Buffer | undefined): number {
+  if (raw === undefined) return 0;
+  const d = decodeObject(raw);
+  return d.ok && typeof d.value.revision === 'number' ? d.value.revision : 0;
 }

@@ -75,6 +75,11 @@ export class KeyLayout {
     return `${this.prefix}/schedule`;
   }
 
+  /** Which schedule revision the reports in the repository reflect. */
+  get reports(): string {
+    return `${this.prefix}/reports`;
+  }
+
   statusPrefix(node?: string): string {
     return node === undefined ? `${this.prefix}/status/` : `${this.prefix}/status/${checkSegment('node name', node)}/`;
   }

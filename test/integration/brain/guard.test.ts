@@ -46,6 +46,7 @@ function gatedStore(store: ClusterStore, gate: () => Promise<void>): StorePort &
       }
       return s;
     },
+    markReportsPushed: (revision) => store.markReportsPushed(revision),
     commitSchedule: async (guard, writes, meta) => {
       const r = await store.commitSchedule(guard, writes, meta);
       commits.push(r.ok);
