@@ -2,16 +2,15 @@
 // 127.0.0.1 free ports, temporary data dirs, torn down by stop(). Health is
 // awaited by polling /health (no sleeps). Raw helpers talk to etcd's v3 JSON
 // gateway, so tests can plant corrupt values or compact history without
-// going through the code under test.
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as http from 'node:http';
+// going through the code under test. The etcd process itself is the
+// production one `ozy up` runs (src/up/etcd.ts).
+import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { EtcdMember, httpRequest, type EtcdMemberSpec } from '../../src/up/etcd';
 import { freePort } from './net';
 import { tempDir } from './tmp';
 import { waitFor } from './wait';
 
-const ETCD_BIN = process.env.OZY_ETCD_BIN ?? 'etcd';
 const HEALTH_TIMEOUT_MS = 20_000;
 
 export interface EtcdOptions {
@@ -40,133 +39,36 @@ export interface EtcdServer {
   logTail(lines?: number): string;
 }
 
+type MemberSpec = Omit<EtcdMemberSpec, 'onSpawn' | 'bin'>;
+
 /** Every etcd the harness started, killed if the test process exits without stop(). */
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of running) p.kill('SIGKILL');
 });
 
-interface MemberSpec {
-  name: string;
-  clientPort: number;
-  peerPort: number;
-  dataDir: string;
-  logFile: string;
-  initialCluster: string;
-  /** The same for every member of one cluster, unique per cluster. */
-  clusterToken: string;
-  extraArgs: string[];
-}
-
-class EtcdProcess implements EtcdServer {
-  private proc: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-
+/** The production etcd member (src/up/etcd.ts), plus the harness's clean-up. */
+class EtcdProcess extends EtcdMember implements EtcdServer {
   constructor(
-    private readonly spec: MemberSpec,
+    spec: MemberSpec,
     private readonly cleanup: () => void,
-  ) {}
-
-  get endpoint(): string {
-    return `http://127.0.0.1:${this.spec.clientPort}`;
-  }
-  get clientPort(): number {
-    return this.spec.clientPort;
-  }
-  get peerPort(): number {
-    return this.spec.peerPort;
-  }
-  get dataDir(): string {
-    return this.spec.dataDir;
-  }
-  get pid(): number | undefined {
-    return this.proc?.pid;
-  }
-
-  isRunning(): boolean {
-    return this.proc !== undefined;
-  }
-
-  /** Spawns etcd; does not wait for health. */
-  launch(): void {
-    if (this.proc) throw new Error(`etcd ${this.spec.name} is already running`);
-    const s = this.spec;
-    const peer = `http://127.0.0.1:${s.peerPort}`;
-    const args = [
-      '--name', s.name,
-      '--data-dir', s.dataDir,
-      '--listen-client-urls', this.endpoint,
-      '--advertise-client-urls', this.endpoint,
-      '--listen-peer-urls', peer,
-      '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', s.initialCluster,
-      '--initial-cluster-state', 'new',
-      '--initial-cluster-token', s.clusterToken,
-      '--logger', 'zap',
-      '--log-outputs', 'stderr',
-      ...s.extraArgs,
-    ];
-    const log = fs.openSync(s.logFile, 'a');
-    const proc = spawn(ETCD_BIN, args, { stdio: ['ignore', log, log] });
-    fs.closeSync(log);
-    this.proc = proc;
-    running.add(proc);
-    this.exited = new Promise((resolve) => {
-      proc.once('exit', () => {
-        running.delete(proc);
-        if (this.proc === proc) this.proc = undefined;
-        resolve();
-      });
-      proc.once('error', () => {
-        running.delete(proc);
-        if (this.proc === proc) this.proc = undefined;
-        resolve();
-      });
-    });
-  }
-
-  async waitHealthy(): Promise<void> {
-    await this.pollHealthy().catch((err: Error) => {
-      throw new Error(`${err.message}\netcd ${this.spec.name} log:\n${this.logTail()}`);
-    });
-  }
-
-  private async pollHealthy(): Promise<void> {
-    await waitFor(
-      `etcd ${this.spec.name} on ${this.endpoint} to be healthy`,
-      async () => {
-        if (!this.proc) throw new Error('etcd exited');
-        const res = await httpRequest('GET', `${this.endpoint}/health`);
-        return res.status === 200 && /"health":\s*"true"/.test(res.body);
+  ) {
+    super({
+      ...spec,
+      onSpawn: (child) => {
+        running.add(child.proc);
+        void child.exit.then(() => running.delete(child.proc));
       },
-      { timeoutMs: HEALTH_TIMEOUT_MS, intervalMs: 50 },
-    );
+    });
   }
 
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const proc = this.proc;
-    if (!proc) return;
-    proc.kill(signal);
-    await this.exited;
-  }
-
-  async restart(): Promise<void> {
-    await this.kill('SIGTERM');
-    this.launch();
-    await this.waitHealthy();
+  override async waitHealthy(): Promise<void> {
+    await super.waitHealthy(HEALTH_TIMEOUT_MS);
   }
 
   async stop(): Promise<void> {
     await this.kill('SIGKILL');
     this.cleanup();
-  }
-
-  logTail(lines = 30): string {
-    try {
-      return fs.readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
   }
 }
 
@@ -298,18 +200,4 @@ export async function rawKeys(endpoint: string, prefix: string): Promise<string[
 /** Compacts history up to `revision` (watches from before it get cancelled). */
 export async function compact(endpoint: string, revision: number): Promise<void> {
   await etcdGateway(endpoint, '/v3/kv/compaction', { revision: String(revision), physical: true });
-}
-
-function httpRequest(method: string, url: string, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, timeout: 2_000, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
 }

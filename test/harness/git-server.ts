@@ -2,13 +2,17 @@
 // running `git http-backend` as a CGI program, so clone, fetch and push
 // (by isomorphic-git and by the git CLI) hit real receive-pack/upload-pack.
 // Faults can be injected: connections destroyed, HTTP 500, or no answer.
-import { execFile, spawn } from 'node:child_process';
+// The CGI bridge is the production one `ozy up` serves with (src/up/git-http.ts).
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { GitHttpBackend, isolatedGitEnv } from '../../src/up/git-http';
 import { tempDir } from './tmp';
+
+export { isolatedGitEnv };
 
 const run = promisify(execFile);
 
@@ -40,31 +44,6 @@ export interface GitServer {
   stop(): Promise<void>;
 }
 
-/** Environment for every git process the harness runs: no system or user config can leak in. */
-export function isolatedGitEnv(home: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: home,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_TERMINAL_PROMPT: '0',
-    LANG: 'C',
-  };
-}
-
-function parseCgiHeaders(head: string): { status: number; headers: Record<string, string> } {
-  let status = 200;
-  const headers: Record<string, string> = {};
-  for (const line of head.split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    const name = line.slice(0, i).trim();
-    const value = line.slice(i + 1).trim();
-    if (name.toLowerCase() === 'status') status = Number.parseInt(value, 10) || 200;
-    else headers[name] = value;
-  }
-  return { status, headers };
-}
-
 export async function startGitServer(opts: GitServerOptions = {}): Promise<GitServer> {
   const owned = opts.root ? undefined : tempDir('ozy-git-server-');
   const root = opts.root ?? owned!.dir;
@@ -72,7 +51,8 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
   fs.mkdirSync(home, { recursive: true });
   let mode: GitServerFailureMode = 'none';
   const sockets = new Set<Socket>();
-  const children = new Set<ReturnType<typeof spawn>>();
+  // receive-pack refuses anonymous pushes unless a user is set.
+  const backend = new GitHttpBackend({ projectRoot: root, home, remoteUser: opts.requireAuth?.username ?? 'anonymous', serverSoftware: 'ozy-test' });
   const requests: string[] = [];
   const authorizations: string[] = [];
   const expectedAuth = opts.requireAuth
@@ -92,57 +72,7 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
       res.writeHead(401, { 'www-authenticate': 'Basic realm="git"', 'content-type': 'text/plain' }).end('unauthorized');
       return;
     }
-    const env: NodeJS.ProcessEnv = {
-      ...isolatedGitEnv(home),
-      GIT_PROJECT_ROOT: root,
-      GIT_HTTP_EXPORT_ALL: '1',
-      GATEWAY_INTERFACE: 'CGI/1.1',
-      SERVER_PROTOCOL: 'HTTP/1.1',
-      SERVER_SOFTWARE: 'ozy-test',
-      REQUEST_METHOD: req.method ?? 'GET',
-      PATH_INFO: decodeURIComponent(url.pathname),
-      QUERY_STRING: url.search.replace(/^\?/, ''),
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
-      // receive-pack refuses anonymous pushes unless a user is set.
-      REMOTE_USER: opts.requireAuth?.username ?? 'anonymous',
-    };
-    if (req.headers['content-length']) env.CONTENT_LENGTH = req.headers['content-length'];
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
-      env[`HTTP_${name.toUpperCase().replace(/-/g, '_')}`] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
-    children.add(child);
-    child.on('close', () => children.delete(child));
-    child.on('error', () => {
-      if (!res.headersSent) res.writeHead(500).end('cannot run git http-backend');
-    });
-    child.stdin.on('error', () => undefined); // the backend may exit before reading everything
-    req.pipe(child.stdin);
-
-    let head = Buffer.alloc(0);
-    let headersDone = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (headersDone) {
-        res.write(chunk);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      const text = head.toString('latin1');
-      const crlf = text.indexOf('\r\n\r\n');
-      const lf = text.indexOf('\n\n');
-      const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf >= 0 ? lf + 2 : -1;
-      if (end < 0) return;
-      headersDone = true;
-      const { status, headers } = parseCgiHeaders(text.slice(0, end));
-      res.writeHead(status, headers);
-      if (head.length > end) res.write(head.subarray(end));
-    });
-    child.stdout.on('end', () => {
-      if (!headersDone && !res.headersSent) res.writeHead(502);
-      res.end();
-    });
+    backend.handle(req, res);
   });
   server.on('connection', (socket: Socket) => {
     if (mode === 'down') {
@@ -178,7 +108,7 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
     async stop() {
       mode = 'none';
       for (const s of sockets) s.destroy();
-      for (const c of children) c.kill('SIGKILL');
+      backend.killAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       owned?.cleanup();
     },

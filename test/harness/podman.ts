@@ -1,18 +1,19 @@
 // A podman Docker-compatible API service of the test's own, on a unix
 // socket in a temp dir, configured the way ENVIRONMENT.md says works here
-// (runc, cgroupfs, ulimits podman can apply). It uses podman's default
-// storage, so images (the busybox test image) are built once per machine.
+// (runc, cgroupfs, ulimits podman can apply), by the same code `ozy up`
+// uses (src/up/podman.ts). It uses podman's default storage, so images
+// (the busybox test image) are built once per machine.
 //
 // Tests name their nodes `${service.prefix}-n1` etc.; stop() removes every
 // container whose ozy.node label starts with that prefix, so tests clean up
 // after themselves without touching other tests' containers.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { CONTAINERS_CONF, registriesConf, startPodmanService } from '../../src/up/podman';
 import { tempDir } from './tmp';
-import { waitFor } from './wait';
+
+export { CONTAINERS_CONF, registriesConf };
 
 export interface PodmanService {
   socketPath: string;
@@ -30,51 +31,24 @@ export interface StartPodmanOptions {
   insecureRegistries?: string[];
 }
 
-/**
- * ENVIRONMENT.md's configuration, plus exit_command_delay: podman keeps
- * each exec session's conmon for that many seconds (default 300, to mimic
- * Docker's exec cleanup); health-check execs would otherwise pile up.
- */
-export const CONTAINERS_CONF = `[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-exit_command_delay = 2
-`;
-
-export function registriesConf(insecure: readonly string[]): string {
-  return [
-    'unqualified-search-registries = []',
-    ...insecure.map((r) => `\n[[registry]]\nlocation = "${r}"\ninsecure = true`),
-    '',
-  ].join('\n');
-}
-
+/** A podman service with the production configuration (src/up/podman.ts: CONTAINERS_CONF). */
 export async function startPodman(opts: StartPodmanOptions = {}): Promise<PodmanService> {
   const tmp = tempDir('ozy-podman-');
-  const conf = path.join(tmp.dir, 'containers.conf');
-  const registries = path.join(tmp.dir, 'registries.conf');
-  fs.writeFileSync(conf, CONTAINERS_CONF);
-  // The service reads registries.conf once at start: insecure registries must be listed now.
-  fs.writeFileSync(registries, registriesConf(opts.insecureRegistries ?? []));
   const socketPath = path.join(tmp.dir, 'podman.sock');
-  const env = { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_REGISTRIES_CONF: registries };
-  const log = fs.openSync(path.join(tmp.dir, 'service.log'), 'a');
-  const child = spawn('podman', ['system', 'service', '--time=0', `unix://${socketPath}`], {
-    env,
-    stdio: ['ignore', log, log],
-  });
-  fs.closeSync(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let service;
   try {
-    await waitFor('podman service socket', async () => child.exitCode === null && (await ping(socketPath)), { timeoutMs: 20_000 });
+    // The service reads registries.conf once at start: insecure registries must be listed now.
+    service = await startPodmanService({
+      socketPath,
+      confDir: tmp.dir,
+      logFile: path.join(tmp.dir, 'service.log'),
+      registriesConf: registriesConf(opts.insecureRegistries ?? []),
+    });
   } catch (err) {
-    child.kill('SIGKILL');
-    const output = fs.readFileSync(path.join(tmp.dir, 'service.log'), 'utf8');
     tmp.cleanup();
-    throw new Error(`podman service did not start: ${(err as Error).message}\n${output}`);
+    throw err;
   }
+  const env = service.env;
   const prefix = `t-${randomBytes(4).toString('hex')}`;
   let stopped = false;
   return {
@@ -88,7 +62,7 @@ export async function startPodman(opts: StartPodmanOptions = {}): Promise<Podman
       try {
         await removeContainersOf(socketPath, prefix);
       } finally {
-        await terminate(child, exited);
+        await service.stop(5000);
         tmp.cleanup();
       }
     },
@@ -117,15 +91,6 @@ async function containersOf(socketPath: string, prefix: string): Promise<Array<{
   );
 }
 
-async function ping(socketPath: string): Promise<boolean> {
-  try {
-    const res = await request(socketPath, 'GET', '/_ping');
-    return res.status === 200;
-  } catch {
-    return false;
-  }
-}
-
 export function request(socketPath: string, method: string, urlPath: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, method, path: urlPath, timeout: 60_000 }, (res) => {
@@ -138,12 +103,4 @@ export function request(socketPath: string, method: string, urlPath: string): Pr
     req.on('error', reject);
     req.end();
   });
-}
-
-async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
