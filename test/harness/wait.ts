@@ -1,24 +1,3 @@
-// Await a condition instead of sleeping: poll until it holds or a deadline passes.
-import { setTimeout as delay } from 'node:timers/promises';
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  { timeoutMs = 15_000, intervalMs = 50 }: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== null && v !== false) return v as T;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const why = lastError instanceof Error ? `: last error ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
-    }
-    await delay(intervalMs);
-  }
-}
+// Await a condition instead of sleeping: poll until it holds or a deadline
+// passes. The same helper `ozy up` uses to wait for what it starts.
+export { pollUntil as waitFor, type PollOptions } from '../../src/up/wait';
