@@ -1,0 +1,94 @@
+// Rendering figures as text and keeping docs/benchmarks.md current (pure).
+//
+// The document has a hand-written part and a generated region between
+// BEGIN and END markers. Inside it every benchmark has its own block, so a
+// run of a subset (`node dist/bench/run.js poll`) replaces only the blocks
+// it measured and keeps the others, each block stating its own date,
+// machine and command.
+import { formatRatio, formatValue, ratioOf, type Figure, type Section } from './figures';
+
+export const BEGIN = '<!-- bench:generated:begin (rewritten by `npm run bench`; edit outside these markers) -->';
+export const END = '<!-- bench:generated:end -->';
+const blockBegin = (id: string): string => `<!-- bench:section:${id}:begin -->`;
+const blockEnd = (id: string): string => `<!-- bench:section:${id}:end -->`;
+
+export interface RunContext {
+  date: string;
+  machine: string;
+  command: string;
+}
+
+function escapeCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function comparisonCell(f: Figure): string {
+  if (!f.vs) return '–';
+  const how = f.vs.measured ? 'measured' : f.vs.kind === 'limit' ? 'limit' : 'reference';
+  return `${f.vs.label}: ${formatValue(f.vs.value, f.vs.unit)} (${how})`;
+}
+
+function goalCell(f: Figure): string {
+  if (!f.goal) return '–';
+  return `${f.goal.met ? '✅' : '❌'} ${f.goal.text}`;
+}
+
+export function sectionMarkdown(s: Section, ctx: RunContext): string {
+  const lines = [
+    `### ${s.title}`,
+    '',
+    `Measured ${ctx.date} with \`${ctx.command}\` (this part took ${(s.durationMs / 1000).toFixed(1)} s) on ${ctx.machine}.`,
+    '',
+  ];
+  if (s.error) lines.push(`**The benchmark failed:** \`${escapeCell(s.error)}\``, '');
+  if (s.figures.length > 0) {
+    lines.push('| figure | value | against | ratio | goal |', '|---|---:|---|---:|---|');
+    for (const f of s.figures) {
+      const label = f.detail ? `${f.label} <br><sub>${escapeCell(f.detail)}</sub>` : f.label;
+      lines.push(
+        `| ${escapeCell(label)} | ${formatValue(f.value, f.unit)} | ${escapeCell(comparisonCell(f))} | ${formatRatio(ratioOf(f))} | ${escapeCell(goalCell(f))} |`,
+      );
+    }
+    lines.push('');
+  }
+  for (const n of s.notes) lines.push(`- ${n}`);
+  if (s.notes.length > 0) lines.push('');
+  return lines.join('\n').trimEnd();
+}
+
+/** The blocks currently in the generated region, by section id. */
+export function parseBlocks(doc: string): Map<string, string> {
+  const blocks = new Map<string, string>();
+  const re = /<!-- bench:section:([a-z0-9-]+):begin -->\n([\s\S]*?)\n<!-- bench:section:\1:end -->/g;
+  for (let m = re.exec(doc); m !== null; m = re.exec(doc)) blocks.set(m[1]!, m[2]!);
+  return blocks;
+}
+
+/**
+ * Replaces the blocks of `fresh` sections in `doc` (keeping the others),
+ * in `order`; a doc without the generated region gets one appended.
+ */
+export function updateDoc(doc: string, fresh: ReadonlyMap<string, string>, order: readonly string[]): string {
+  const blocks = parseBlocks(doc);
+  for (const [id, md] of fresh) blocks.set(id, md);
+  const ids = [...order.filter((id) => blocks.has(id)), ...[...blocks.keys()].filter((id) => !order.includes(id))];
+  const region = [BEGIN, ...ids.flatMap((id) => [blockBegin(id), blocks.get(id)!, blockEnd(id), '']), END].join('\n');
+  const start = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END);
+  if (start >= 0 && end > start) return doc.slice(0, start) + region + doc.slice(end + END.length);
+  return `${doc.trimEnd()}\n\n${region}\n`;
+}
+
+/** Plain-text lines for the console. */
+export function sectionText(s: Section): string[] {
+  const out = [`== ${s.title} (${(s.durationMs / 1000).toFixed(1)} s)`];
+  if (s.error) out.push(`   FAILED: ${s.error}`);
+  for (const f of s.figures) {
+    const vs = f.vs ? `  vs ${f.vs.label} ${formatValue(f.vs.value, f.vs.unit)}${f.vs.measured ? '' : ' (ref)'} → ${formatRatio(ratioOf(f))}` : '';
+    const goal = f.goal ? `  [${f.goal.met ? 'goal met' : 'GOAL MISSED'}: ${f.goal.text}]` : '';
+    out.push(`   ${f.label}: ${formatValue(f.value, f.unit)}${vs}${goal}`);
+    if (f.detail) out.push(`      ${f.detail}`);
+  }
+  for (const n of s.notes) out.push(`   note: ${n}`);
+  return out;
+}
