@@ -13,7 +13,7 @@ import type { Decision } from '../plan';
 import { decide } from '../plan';
 import type { Chart } from '../render/template';
 import type { RenderResult } from '../render';
-import { isRelevantPath, renderRepo } from '../render';
+import { isRelevantPath, RenderCache, renderRepo } from '../render';
 import type { GitPort, Snapshot, SourceFile, StorePort } from './ports';
 
 export interface BrainOptions {
@@ -45,6 +45,8 @@ export class Brain {
   private judged?: Judged;
   private gitErrorText?: string;
   private readonly now: () => Date;
+  /** Verdicts of unchanged job files are replayed, not recomputed, on each new commit. */
+  private readonly renderCache = new RenderCache();
 
   constructor(
     private readonly git: GitPort,
@@ -124,7 +126,11 @@ export class Brain {
       this.judged = { ...prev, head, files };
       return;
     }
-    const render = renderRepo(files, { commit: head, ...(this.opts.builtinCharts ? { builtinCharts: this.opts.builtinCharts } : {}) });
+    const render = renderRepo(files, {
+      commit: head,
+      cache: this.renderCache,
+      ...(this.opts.builtinCharts ? { builtinCharts: this.opts.builtinCharts } : {}),
+    });
     this.opts.log.info({ commit: head, jobs: render.jobs.length, problems: render.problems.length, changed: changed.length }, 'rendered');
     this.judged = { head, files, render };
   }

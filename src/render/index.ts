@@ -1,6 +1,7 @@
 // Public API of the renderer: repository files → desired jobs + problems.
 // See render-repo.ts for the pipeline and docs/errors.md for the problems.
 export { renderRepo } from './render-repo';
+export { RenderCache } from './render-cache';
 export type { RenderOptions, RenderProblem, RenderResult, RepoFile } from './render-repo';
 export type { RepoSettings } from './settings';
 export { defaultSettings } from './settings';

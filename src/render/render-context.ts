@@ -76,7 +76,7 @@ export class RenderContext {
 
   jobs(): DesiredJob[] {
     return this.candidates
-      .map((c) => ({ spec: c.spec, specHash: podTemplateHash(c.spec), file: c.file }))
+      .map((c) => ({ spec: c.spec, specHash: hashOf(c.spec), file: c.file }))
       .sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
   }
 
@@ -84,4 +84,15 @@ export class RenderContext {
     const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
     return [...this.entries].sort((a, b) => cmp(a.key, b.key) || cmp(a.file, b.file) || cmp(String(a.problem.file), String(b.problem.file)));
   }
+}
+
+/** Specs replayed from a RenderCache are the same objects: hash each once. */
+const hashes = new WeakMap<JobSpec, string>();
+function hashOf(spec: JobSpec): string {
+  let h = hashes.get(spec);
+  if (h === undefined) {
+    h = podTemplateHash(spec);
+    hashes.set(spec, h);
+  }
+  return h;
 }

@@ -18,6 +18,7 @@ import { judgeJobDocument, type NameRule } from './judge-job';
 import { MAX_FILE_BYTES, MAX_REPO_BYTES, MAX_REPO_FILES } from './limits';
 import { problemFromFindings, simpleProblem } from './problem-details';
 import { judgeChartDirectory, judgeChartReference } from './render-charts';
+import type { RenderCache } from './render-cache';
 import { RenderContext } from './render-context';
 import { chartRootOf, findChartRoots, isJobFilePath, isRelevantPath, SETTINGS_FILE, unsafePathReason } from './repo-paths';
 import { defaultSettings, judgeSettings, type RepoSettings } from './settings';
@@ -71,6 +72,11 @@ export interface RenderOptions {
    * (rendering stays pure: it never reads the disk itself).
    */
   builtinCharts?: ReadonlyMap<string, Chart>;
+  /**
+   * Verdicts of job files from earlier renders (an agent keeps one across
+   * commits): unchanged files are not parsed and validated again.
+   */
+  cache?: RenderCache;
 }
 
 export function renderRepo(files: readonly RepoFile[], opts: RenderOptions = {}): RenderResult {
@@ -86,11 +92,13 @@ export function renderRepo(files: readonly RepoFile[], opts: RenderOptions = {})
   const chartRoots = findChartRoots(relevant.filter((f) => !unsafePathReason(f.path)).map((f) => f.path));
   const texts = admitFiles(relevant, ctx);
 
-  // 2. Job files (outside chart directories).
+  // 2. Job files (outside chart directories), from the cache when unchanged.
   for (const [p, text] of texts) {
     if (p === SETTINGS_FILE || !isJobFilePath(p) || chartRootOf(p, chartRoots)) continue;
-    judgeJobFile(p, text, ctx);
+    if (opts.cache) opts.cache.judge(p, text, ctx, (c) => judgeJobFile(p, text, c));
+    else judgeJobFile(p, text, ctx);
   }
+  opts.cache?.endRender();
 
   // 3. Chart directories.
   for (const root of chartRoots) {
