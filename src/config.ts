@@ -28,7 +28,7 @@ export interface AgentConfig {
   cpu: number;
   /** --zone / OZY_ZONE: failure domain. Default: none. */
   zone?: string;
-  /** --label k=v (repeatable) / OZY_LABELS "k=v,k2=v2". */
+  /** --label k=v (repeatable) / OZY_LABEL or OZY_LABELS "k=v,k2=v2". */
   labels: Record<string, string>;
   /** --address / OZY_ADDRESS: how other nodes reach this one (DNS records). Default: first non-loopback IPv4, else 127.0.0.1. */
   address: string;
@@ -174,7 +174,8 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   if (!repo) throw new ConfigError('--repo (or OZY_REPO) is required');
   if (!/^https?:\/\//.test(repo)) throw new ConfigError(`--repo: expected an http(s) URL, got "${redactUrl(repo)}"`);
 
-  const labelList = (values.label as string[] | undefined) ?? (env.OZY_LABELS ? env.OZY_LABELS.split(',') : []);
+  const labelEnv = env.OZY_LABEL || env.OZY_LABELS;
+  const labelList = (values.label as string[] | undefined) ?? (labelEnv ? labelEnv.split(',') : []);
   const labels: Record<string, string> = {};
   for (const kv of labelList) {
     const i = kv.indexOf('=');

@@ -19,6 +19,8 @@ export interface NodeRow {
   labels: Record<string, string>;
   capacity?: Resources;
   allocated: Resources;
+  /** Same as allocated (DESIGN.md's word for it). */
+  used: Resources;
   instances: number;
   agent?: AgentReport;
 }
@@ -39,6 +41,8 @@ export interface InstanceRow {
   job: string;
   node: string | null;
   state: string;
+  /** healthy / unhealthy from the health checks; unknown before a verdict or when not running. */
+  health: 'healthy' | 'unhealthy' | 'unknown';
   message?: string;
   restarts: number;
   /** Since when the instance has had this placement (pending: how long it has waited). */
@@ -100,6 +104,7 @@ export function buildClusterStatus(input: {
         job: job.spec.name,
         node: p.node,
         state,
+        health: state === 'healthy' ? 'healthy' : state === 'unhealthy' ? 'unhealthy' : 'unknown',
         ...(reported?.message ? { message: reported.message } : {}),
         restarts: reported?.restarts ?? 0,
         since: p.since,
@@ -119,6 +124,7 @@ export function buildClusterStatus(input: {
       ...(n ? { address: n.address, capacity: n.capacity } : {}),
       labels: n?.labels ?? {},
       allocated: allocated.get(name) ?? { memory: 0, disk: 0, cpu: 0 },
+      used: allocated.get(name) ?? { memory: 0, disk: 0, cpu: 0 },
       instances: perNode.get(name) ?? 0,
       ...(agent ? { agent } : {}),
     };

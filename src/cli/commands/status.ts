@@ -78,8 +78,8 @@ export function formatStatus(s: ClusterStatus, now = Date.now()): string {
   out.push('INSTANCES');
   out.push(
     table(
-      ['INSTANCE', 'NODE', 'STATE', 'RESTARTS', 'FOR', 'MESSAGE'],
-      s.instances.map((i) => [i.instance, i.node ?? '-', i.state, String(i.restarts), formatAge(i.since, now), i.message ?? '']),
+      ['INSTANCE', 'NODE', 'STATE', 'HEALTH', 'RESTARTS', 'FOR', 'MESSAGE'],
+      s.instances.map((i) => [i.instance, i.node ?? '-', i.state, i.health, String(i.restarts), formatAge(i.since, now), i.message ?? '']),
     ),
   );
   out.push('REJECTIONS');

@@ -107,16 +107,17 @@ describe('ozy plan and ozy status against a live cluster', () => {
     const r = await run(['status', '--etcd', etcd.endpoint, '--json']);
     assert.equal(r.code, 0, r.err);
     const s = JSON.parse(r.out) as {
-      nodes: Array<{ name: string; alive: boolean; zone: string; allocated: { memory: number }; capacity: { memory: number } }>;
+      nodes: Array<{ name: string; alive: boolean; zone: string; allocated: { memory: number }; used: { memory: number }; capacity: { memory: number } }>;
       jobs: Array<{ name: string; desired: number; placed: number }>;
-      instances: Array<{ instance: string; node: string; state: string }>;
+      instances: Array<{ instance: string; node: string; state: string; health: string }>;
     };
     assert.deepEqual(s.nodes.map((n) => [n.name, n.alive, n.zone]), [['n1', true, 'a'], ['n2', true, 'b']]);
     assert.equal(s.nodes.reduce((a, n) => a + n.allocated.memory, 0), 3 * 200 * 1024 ** 2);
+    assert.deepEqual(s.nodes.map((n) => n.used), s.nodes.map((n) => n.allocated));
     assert.deepEqual(s.jobs.map((j) => [j.name, j.desired, j.placed]), [['web', 3, 3]]);
     assert.deepEqual(s.instances.map((i) => i.instance), ['web-0', 'web-1', 'web-2']);
     // No agent runs them here: they are placed but nobody reported them yet.
-    assert.ok(s.instances.every((i) => i.state === 'pending'));
+    assert.ok(s.instances.every((i) => i.state === 'pending' && i.health === 'unknown'));
     const human = await run(['status', '--etcd', etcd.endpoint]);
     assert.match(human.out, /NODES[\s\S]*n1\s+yes\s+a[\s\S]*JOBS[\s\S]*web\s+3\s+3/);
   });

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildClusterStatus } from '../../../src/agent/cluster-status';
+import type { AcceptedJob, InstanceStatus, NodeInfo } from '../../../src/model/cluster';
+
+const spec = { name: 'web', numInstances: 3, containers: [{ name: 'app', image: 'x', restart: 'always' as const, environment: [], ports: [], dependsOn: [], memory: 100, cpu: 10, volumes: [] }] };
+const job: AcceptedJob = {
+  spec,
+  specHash: 'h',
+  commit: 'c',
+  file: 'jobs/web.yaml',
+  acceptedAt: 't',
+  instances: [
+    { node: 'n1', since: '2026-01-01T00:00:00Z' },
+    { node: 'dead', since: '2026-01-01T00:00:00Z' },
+    { node: null, since: '2026-01-01T00:00:00Z' },
+  ],
+};
+const n1: NodeInfo = { name: 'n1', address: 'a', labels: {}, capacity: { memory: 1000, disk: 0, cpu: 1000 }, agentId: 'x', leaseId: '1', startedAt: 't' };
+const status = (instance: string, state: InstanceStatus['state'], specHash = 'h'): InstanceStatus => ({ instance, job: 'web', node: 'n1', specHash, state, restarts: 2, containers: {}, updatedAt: 't' });
+
+test('instances: reported state and health, lost on a dead node, pending without a node; nodes: used per node', () => {
+  const s = buildClusterStatus({ nodes: [n1], jobs: new Map([['web', job]]), rejections: new Map(), statuses: [status('web-0', 'healthy')], agents: new Map() });
+  assert.deepEqual(
+    s.instances.map((i) => [i.instance, i.node, i.state, i.health, i.restarts]),
+    [['web-0', 'n1', 'healthy', 'healthy', 2], ['web-1', 'dead', 'lost', 'unknown', 0], ['web-2', null, 'pending', 'unknown', 0]],
+  );
+  assert.deepEqual(s.jobs[0], { name: 'web', commit: 'c', file: 'jobs/web.yaml', acceptedAt: 't', desired: 3, placed: 2, pending: 1, healthy: 1 });
+  assert.deepEqual(s.nodes.map((n) => [n.name, n.alive, n.used.memory]), [['dead', false, 100], ['n1', true, 100]]);
+});
+
+test('a status written for an older spec does not count for the new one', () => {
+  const s = buildClusterStatus({ nodes: [n1], jobs: new Map([['web', job]]), rejections: new Map(), statuses: [status('web-0', 'healthy', 'old')], agents: new Map() });
+  assert.equal(s.instances[0]!.state, 'pending');
+});
