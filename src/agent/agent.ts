@@ -1,6 +1,7 @@
 // `ozy agent`: one process per node. It wires the modules together:
 //   1. register the node under an etcd lease (resume it after a quick restart)
-//   2. a node whose lease had expired stops what it still runs (others took it over)
+//   2. a node whose lease had expired stops what it still runs (others took it over),
+//      before taking work; a restart in the middle of that does it again
 //   3. brain loop: every --poll, and at once when a node joins or dies
 //   4. node loop: watch accepted jobs, reconcile this node's containers; resync periodically
 //   5. publish the agent's own status (git head, last git error) for `ozy status`
@@ -21,13 +22,22 @@ import { createEngine, PodRuntime, type ContainerEngine } from '../runtime';
 import { GitSource } from '../source';
 import { ClusterStore, type NodeSession } from '../store';
 import { Brain, type RoundResult } from './brain';
-import { NodeAgent } from './node-agent';
+import { NodeAgent, type NodeStatusSink } from './node-agent';
 import { Loop } from './loop';
+
+/** How soon a node round is retried when the container engine did not answer. */
+const ENGINE_RETRY_MS = 1000;
 
 /** What survives an agent restart: the lease to try to resume. */
 interface AgentState {
   node: string;
   leaseId: string;
+  /**
+   * Every container of this node was started or adopted under this lease:
+   * false from a new registration until the previous lease's leftovers are
+   * stopped. A process killed in between must not adopt those leftovers.
+   */
+  clean: boolean;
 }
 
 export class Agent {
@@ -90,28 +100,7 @@ export class Agent {
       engine: this.engine,
       pods,
       log: log.child({ loop: 'node' }),
-      sink: {
-        putStatus: async (s: InstanceStatus) => {
-          const session = this.requireSession();
-          await this.store.putInstanceStatus(session, s);
-          this.owned.wrote(statusKey(s.instance), session);
-        },
-        deleteStatus: async (instance: string) => {
-          if (!this.owned.mayDelete(statusKey(instance), this.session, this.fenced !== false)) return;
-          await this.store.deleteInstanceStatus(cfg.node, instance);
-          this.owned.deleted(statusKey(instance));
-        },
-        putDns: async (key, rec) => {
-          const session = this.requireSession();
-          await this.store.putDnsRecord(session, key, rec);
-          this.owned.wrote(key, session);
-        },
-        deleteDns: async (key) => {
-          if (!this.owned.mayDelete(key, this.session, this.fenced !== false)) return;
-          await this.store.deleteDnsRecord(key);
-          this.owned.deleted(key);
-        },
-      },
+      sink: this.leaseBoundSink(),
     });
     this.brainLoop = new Loop('brain', cfg.pollMs, () => this.brainRound(), log);
     // The watch drives the node loop; the periodic resync catches anything a watch missed.
@@ -169,12 +158,18 @@ export class Agent {
       (err) => (err as { code?: string }).code !== 'NODE_TAKEN' || Date.now() < takenUntil,
     );
     this.session = session;
-    writeState(cfg.dataDir, { node: cfg.node, leaseId: session.leaseId });
-    if (!session.resumed) {
+    // Leftovers: containers of an expired lease, or of a resumed one whose previous process
+    // died before it had stopped such leftovers.
+    const leftovers = !session.resumed || saved?.clean === false;
+    writeState(cfg.dataDir, { node: cfg.node, leaseId: session.leaseId, clean: !leftovers });
+    // Keys on a resumed, clean lease that this process did not write are its predecessor's.
+    this.owned.inherit(leftovers ? undefined : session.leaseId);
+    if (leftovers) {
       // Our previous lease expired (or we never had one): whatever still runs here
       // was rescheduled elsewhere, so it must go before we take new work (invariant 7).
       // If the engine is away, keep trying: starting work first could run an instance twice.
       await retryForever(log, 'stop containers of the expired lease', () => this.nodeAgent.stopAll());
+      writeState(cfg.dataDir, { node: cfg.node, leaseId: session.leaseId, clean: true });
     }
     this.stops.push(
       session.on('lost', () => void this.onLeaseLost(session)),
@@ -233,6 +228,42 @@ export class Agent {
     this.fenced = false;
     this.log.warn({ lease: session.leaseId }, 'lease renewed after fencing: it survived; starting local instances again');
     void retryForever(this.log, 're-list jobs', () => this.relistJobs()).then(() => this.nodeLoop.kick());
+  }
+
+  /**
+   * Status and DNS writes for the node agent. Puts go on the current lease;
+   * deletions follow OwnedKeys, and a DNS deletion first proves the lease
+   * alive: the key is the instance's, not ours, and if our lease lapsed
+   * unnoticed (we were cut off, and the job watch caught up before the
+   * keepalive did) the instance runs elsewhere now and the key holds its new
+   * home's record. When the lease is gone renewNow() throws (nothing is
+   * deleted) and the session turns lost, so we fence.
+   */
+  private leaseBoundSink(): NodeStatusSink {
+    return {
+      putStatus: async (s: InstanceStatus) => {
+        const session = this.requireSession();
+        await this.store.putInstanceStatus(session, s);
+        this.owned.wrote(statusKey(s.instance), session);
+      },
+      deleteStatus: async (instance: string) => {
+        if (!this.owned.mayDelete(statusKey(instance), this.session, this.fenced !== false)) return;
+        await this.store.deleteInstanceStatus(this.cfg.node, instance);
+        this.owned.deleted(statusKey(instance));
+      },
+      putDns: async (key, rec) => {
+        const session = this.requireSession();
+        await this.store.putDnsRecord(session, key, rec);
+        this.owned.wrote(key, session);
+      },
+      deleteDns: async (key) => {
+        const session = this.session;
+        if (!session || !this.owned.mayDelete(key, session, this.fenced !== false)) return;
+        await session.renewNow();
+        await this.store.deleteDnsRecord(key);
+        this.owned.deleted(key);
+      },
+    };
   }
 
   private requireSession(): NodeSession {
@@ -297,6 +328,14 @@ export class Agent {
   private async nodeRound(): Promise<void> {
     // Fenced: our view of the schedule may be stale and others may run our instances.
     if (this.fenced !== false) return;
+    try {
+      await this.engine.ping();
+    } catch (err) {
+      // The engine is away (restarting?): come back soon rather than at the next resync,
+      // so containers are adopted as soon as it answers again.
+      setTimeout(() => this.nodeLoop.kick(), ENGINE_RETRY_MS).unref();
+      throw err;
+    }
     await this.nodeAgent.reconcile(this.jobs.values());
   }
 
@@ -305,7 +344,6 @@ export class Agent {
       head: this.brain.head ?? null,
       gitError: this.brain.gitError ?? null,
       lastRound: this.lastRound ?? null,
-      fenced: this.fenced === false ? null : this.fenced,
       agentId: this.agentId,
     };
     const text = JSON.stringify(status);
@@ -321,14 +359,19 @@ export class Agent {
  * a DNS key belongs to the instance, not the node: after a failover the same
  * key holds the record of the instance's new home, which a deletion by the
  * old node (fencing, or stopping leftovers after a restart) would unpublish.
- * So: delete only what was written under the current live lease, or, after a
- * restart that resumed the lease, what the previous process may have written
- * under it; nothing while fenced (etcd may be out of reach, and the lease's
- * fate decides the keys' fate anyway).
+ * So: delete only what was written under the current live lease, by this
+ * process or (a clean resumed lease) by its predecessor; nothing while
+ * fenced (etcd may be out of reach, and the lease's fate decides the keys').
  */
 class OwnedKeys {
   /** key → lease it was last written under, by this process. */
   private readonly written = new Map<string, string>();
+  /** A lease whose keys this process did not write may still be its own (resumed after a restart). */
+  private inherited: string | undefined;
+
+  inherit(leaseId: string | undefined): void {
+    this.inherited = leaseId;
+  }
 
   wrote(key: string, session: NodeSession): void {
     this.written.set(key, session.leaseId);
@@ -341,7 +384,7 @@ class OwnedKeys {
   mayDelete(key: string, session: NodeSession | undefined, fenced: boolean): boolean {
     if (fenced || !session || session.isLost()) return false;
     const lease = this.written.get(key);
-    if (lease === undefined) return session.resumed;
+    if (lease === undefined) return this.inherited === session.leaseId;
     if (lease === session.leaseId) return true;
     this.written.delete(key);
     return false;
@@ -359,7 +402,8 @@ function statePath(dataDir: string): string {
 function readState(dataDir: string, node: string): AgentState | undefined {
   try {
     const s = JSON.parse(fs.readFileSync(statePath(dataDir), 'utf8')) as Partial<AgentState>;
-    return s.node === node && typeof s.leaseId === 'string' ? { node, leaseId: s.leaseId } : undefined;
+    // A state file without `clean` predates it: its agent adopted on resume, so do we.
+    return s.node === node && typeof s.leaseId === 'string' ? { node, leaseId: s.leaseId, clean: s.clean !== false } : undefined;
   } catch {
     return undefined;
   }

@@ -32,7 +32,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opts
   const held = new Set<net.Socket>();
 
   const reset = (s: net.Socket): void => {
-    if (!s.destroyed) s.resetAndDestroy();
+    if (s.destroyed) return;
+    // A socket already shutting down (ended by pipe(), or by Node on the peer's FIN) cannot be
+    // reset: libuv refuses (EINVAL), Node never closes the handle and the process spins at exit.
+    if (s.writableEnded) s.destroy();
+    else s.resetAndDestroy();
   };
   const flow = (p: Pair): void => {
     p.client.pipe(p.upstream);

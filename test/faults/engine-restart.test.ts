@@ -1,0 +1,63 @@
+// Fault: the container engine's API service is killed and started again on
+// the same socket (containers keep running: podman runs them under conmon).
+// One agent is even restarted while the engine is away. Nothing is
+// recreated or restarted: when the engine answers again both agents adopt
+// the same containers (same ids, restart counts unchanged). Figure: time
+// from the engine's return to every instance supervised and healthy again.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { waitFor } from '../harness/wait';
+import { startFaultCluster, type FaultAgent, type FaultCluster } from './fault-cluster';
+import { jobFiles } from './jobs';
+import { containerIds, figure, Observer, placedOn, restartCounts } from './observe';
+
+describe('fault: container engine restarted', () => {
+  let c: FaultCluster;
+  let obs: Observer;
+  let a: FaultAgent;
+  let b: FaultAgent;
+  const jobs: Record<string, number> = { web: 4 };
+
+  before(async () => {
+    c = await startFaultCluster();
+    obs = new Observer(c);
+    a = await c.startAgent({ name: 'a', memory: '100M' });
+    b = await c.startAgent({ name: 'b', memory: '100M' });
+    await c.merge(jobFiles({ web: { instances: 4 } }), 'web');
+    await obs.converged('initial rollout', jobs, 60_000);
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  test('containers adopted, not recreated, even by an agent restarted while the engine was away', async () => {
+    const before = await obs.view();
+    assert.ok(before.containers.some((x) => x.node === a.node) && before.containers.some((x) => x.node === b.node), 'both nodes run instances');
+    const logStart = a.logs().length;
+    await c.podman.kill();
+    // b restarts within its lease while the engine is away: it resumes the lease and must wait for the engine.
+    await b.stop();
+    await b.restart();
+    await waitFor('a notices the engine is away', () => a.logs().slice(logStart).includes('cannot observe containers'), { timeoutMs: 15_000 });
+    await waitFor('b cannot reach the engine', () => /"msg":"round failed"/.test(b.logs()) || b.logs().includes('cannot list containers'), { timeoutMs: 15_000 });
+    await c.podman.start();
+    const t0 = Date.now();
+    const onB = placedOn(before, b.node);
+    await waitFor('b adopts its instances', () => onB.every((i) => adoptedLine(b.logs(), i)), { timeoutMs: 15_000 });
+    await waitFor('a observes its containers again', () => a.logs().slice(logStart).includes('container engine answers again'), { timeoutMs: 15_000 });
+    const v = await obs.converged('after the engine came back', jobs);
+    const adoptMs = Date.now() - t0;
+    assert.deepEqual(containerIds(v), containerIds(before), 'the same containers');
+    assert.deepEqual(restartCounts(v), restartCounts(before), 'no restart');
+    assert.match(b.logs(), /"resumed":true/);
+    assert.match(b.logs(), /adopting running instance/);
+    assert.doesNotMatch(b.logs(), /"msg":"starting instance"/);
+    assert.deepEqual(obs.violations, []);
+    figure('engine_restart_adopt_ms', adoptMs);
+    figure('engine_restart_containers_recreated', 0);
+  });
+});
+
+function adoptedLine(logs: string, instance: string): boolean {
+  return logs.split('\n').some((l) => l.includes(`"instance":"${instance}"`) && l.includes('"msg":"adopting running instance"'));
+}
