@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the compiled test files with node's built-in test runner.
 // `node scripts/run-tests.js [unit|integration|faults] [filter...]`
+// --test-force-exit: a leaked handle in one file must not hang the run.
 // Test files are run one at a time (--test-concurrency=1) because
 // integration tests start real etcd / podman / git servers and the CI
 // machine has two cores.
@@ -27,5 +28,5 @@ const files = suites.flatMap((s) => walk(path.join(root, s)))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(res.status === null ? 1 : res.status);
