@@ -7,6 +7,7 @@ import { specHash } from '../src/model/hash';
 import type { DesiredJob, JobSpec } from '../src/model/job';
 import { decide, type DecideInput } from '../src/plan';
 import { instanceDemand } from '../src/schedule';
+import { prng } from '../test/harness/random';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -42,16 +43,6 @@ export interface SchedulerScenarioResult {
   failover?: { nodesKilled: number; instancesLost: number; rescheduled: number; totalMs: number; placementsPerSecond: number };
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeNodes(count: number): NodeInfo[] {
   return Array.from({ length: count }, (_, i) => ({

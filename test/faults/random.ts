@@ -1,5 +1,7 @@
 // A seeded PRNG for the fault suite: a failing run prints its seed, and
 // OZY_FAULT_SEED=<seed> replays the same choices (kill order, delays).
+import { prng } from '../harness/random';
+
 export interface Rng {
   seed: number;
   /** [0, 1) */
@@ -10,15 +12,7 @@ export interface Rng {
 }
 
 export function seededRng(seed = Number(process.env.OZY_FAULT_SEED) || Math.floor(Math.random() * 2 ** 31)): Rng {
-  // mulberry32
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = prng(seed);
   return {
     seed,
     next,

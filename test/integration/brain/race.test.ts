@@ -5,18 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AcceptedJob, NodeInfo } from '../../../src/model/cluster';
 import { jobYaml, merge, startCluster, type TestCluster } from '../../harness/cluster';
+import { prng } from '../../harness/random';
 import { waitFor } from '../../harness/wait';
 
-/** Deterministic PRNG so a failure can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function overCapacity(nodes: NodeInfo[], jobs: Map<string, AcceptedJob>): string[] {
   const used = new Map<string, { memory: number; cpu: number; disk: number }>();
@@ -78,7 +69,7 @@ describe('brain: racing agents keep the invariants', () => {
 
   for (const seed of [1, 2, 3]) {
     test(`random commit sequence, seed ${seed}`, async () => {
-      const rand = mulberry32(seed);
+      const rand = prng(seed);
       const names = ['alpha', 'beta', 'gamma', 'delta', 'eps'].map((n) => `${n}${seed}`);
       const live = new Set<string>();
       let last = '';
