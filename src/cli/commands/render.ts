@@ -1,10 +1,8 @@
 // `ozy render [DIR]`: the job set after templates, as the agents will see it,
 // in the raw job format with every default spelled out.
-import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Command } from '../command';
-import { formatProblems, plural } from '../format';
-import { renderRepoDir, RepoDirError, toRawJob, toYaml } from '../../render';
+import { formatProblems, plural, renderDirCommand } from '../format';
+import { toRawJob, toYaml } from '../../render';
 
 const USAGE = `Usage: ozy render [DIR] [--json]
 
@@ -24,25 +22,9 @@ export const command: Command = {
   summary: 'print the job set after templates, as YAML',
   usage: USAGE,
   async run(argv, io) {
-    let json: boolean;
-    let dirArg: string | undefined;
-    try {
-      const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
-      if (positionals.length > 1) throw new Error(`expected at most one DIR, got ${positionals.length}`);
-      json = values.json === true;
-      dirArg = positionals[0];
-    } catch (err) {
-      io.stderr.write(`ozy render: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-      return 2;
-    }
-    let result;
-    try {
-      result = await renderRepoDir(path.resolve(io.cwd, dirArg ?? '.'));
-    } catch (err) {
-      if (!(err instanceof RepoDirError)) throw err;
-      io.stderr.write(`ozy render: ${err.message}\n`);
-      return 2;
-    }
+    const start = await renderDirCommand('render', USAGE, argv, io);
+    if (typeof start === 'number') return start;
+    const { json, result } = start;
     const { jobs, problems } = result;
     if (json) {
       io.stdout.write(`${JSON.stringify(jobs.map((j) => toRawJob(j.spec)), null, 2)}\n`);

@@ -1,10 +1,7 @@
 // `ozy validate [DIR]`: judge a checkout of a job repository the way the
 // agents will, and print every problem. Exit 0 valid, 1 invalid, 2 usage.
-import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Command } from '../command';
-import { formatProblems, plural } from '../format';
-import { renderRepoDir, RepoDirError } from '../../render';
+import { formatProblems, plural, renderDirCommand } from '../format';
 
 const USAGE = `Usage: ozy validate [DIR] [--json]
 
@@ -23,26 +20,9 @@ export const command: Command = {
   summary: 'validate a job repository checkout (exit 0 valid, 1 invalid)',
   usage: USAGE,
   async run(argv, io) {
-    let json: boolean;
-    let dirArg: string | undefined;
-    try {
-      const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
-      if (positionals.length > 1) throw new Error(`expected at most one DIR, got ${positionals.length}`);
-      json = values.json === true;
-      dirArg = positionals[0];
-    } catch (err) {
-      io.stderr.write(`ozy validate: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-      return 2;
-    }
-    const dir = path.resolve(io.cwd, dirArg ?? '.');
-    let result;
-    try {
-      result = await renderRepoDir(dir);
-    } catch (err) {
-      if (!(err instanceof RepoDirError)) throw err;
-      io.stderr.write(`ozy validate: ${err.message}\n`);
-      return 2;
-    }
+    const start = await renderDirCommand('validate', USAGE, argv, io);
+    if (typeof start === 'number') return start;
+    const { json, result } = start;
     const { jobs, problems } = result;
     if (json) {
       io.stdout.write(`${JSON.stringify(problems.map((p) => p.problem), null, 2)}\n`);
