@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { OzyError } from './errors';
 
 export interface AgentConfig {
   /** --node / OZY_NODE (required): this node's name, a DNS-1123 label. */
@@ -63,7 +64,7 @@ export interface AgentConfig {
   gitUsername?: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends OzyError<'CONFIG_INVALID'> {
   readonly code = 'CONFIG_INVALID';
   readonly retryable = false;
 }

@@ -3,8 +3,9 @@
 // lease and both would act as the same node.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { OzyError } from '../errors';
 
-export class DataDirLockedError extends Error {
+export class DataDirLockedError extends OzyError<'DATA_DIR_LOCKED'> {
   readonly code = 'DATA_DIR_LOCKED';
   readonly retryable = false;
 }

@@ -4,6 +4,8 @@
 // engine.ts (translateEngineError); nothing outside src/runtime ever sees a
 // dockerode error.
 
+import { OzyError } from '../errors';
+
 export type RuntimeErrorCode =
   | 'ENGINE_UNAVAILABLE'
   | 'ENGINE_REQUEST_FAILED'
@@ -17,16 +19,7 @@ export type RuntimeErrorCode =
   | 'POD_START_FAILED'
   | 'INVALID_REGISTRY_AUTH';
 
-export abstract class RuntimeError extends Error {
-  abstract readonly code: RuntimeErrorCode;
-  /** True when the same call may succeed if simply tried again later. */
-  abstract readonly retryable: boolean;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class RuntimeError extends OzyError<RuntimeErrorCode> {}
 
 /** The engine's socket is missing, refuses connections or hung up. Try again. */
 export class EngineUnavailableError extends RuntimeError {

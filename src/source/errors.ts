@@ -4,6 +4,7 @@
 // this module inside an error, and the original error is not attached as
 // `cause` (loggers serialise causes, and third-party messages may carry
 // URLs with userinfo or response bodies).
+import { OzyError } from '../errors';
 import { redact } from './credentials';
 
 export type GitErrorCode =
@@ -20,7 +21,7 @@ export type GitErrorCode =
   | 'GIT_LOCAL'
   | 'GIT_ERROR';
 
-export class GitSourceError extends Error {
+export class GitSourceError extends OzyError<GitErrorCode> {
   /** The third-party error's code (isomorphic-git's `code`, or a Node errno like ECONNREFUSED), for diagnosis. */
   readonly causeCode: string | undefined;
   constructor(
@@ -31,7 +32,6 @@ export class GitSourceError extends Error {
     causeCode?: string,
   ) {
     super(message);
-    this.name = new.target.name;
     this.causeCode = causeCode;
   }
 }

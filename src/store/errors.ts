@@ -3,6 +3,8 @@
 // gRPC errors are translated into these once, in etcd-driver.ts; nothing
 // outside src/store ever sees an etcd3 error.
 
+import { OzyError } from '../errors';
+
 export type StoreErrorCode =
   | 'ETCD_UNAVAILABLE'
   | 'ETCD_REQUEST_FAILED'
@@ -15,16 +17,7 @@ export type StoreErrorCode =
   | 'STORE_CLOSED'
   | 'CORRUPT_VALUE';
 
-export abstract class StoreError extends Error {
-  abstract readonly code: StoreErrorCode;
-  /** True when the same call may succeed if simply tried again later. */
-  abstract readonly retryable: boolean;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class StoreError extends OzyError<StoreErrorCode> {}
 
 /** etcd could not be reached, timed out, or had no leader. Try again. */
 export class EtcdUnavailableError extends StoreError {
@@ -125,7 +118,5 @@ export function isStoreError(err: unknown): err is StoreError {
   return err instanceof StoreError;
 }
 
-/** Retryable store errors: callers back off and try again. */
-export function isRetryable(err: unknown): boolean {
-  return isStoreError(err) && err.retryable;
-}
+/** Retryable errors (the shared check): callers back off and try again. */
+export { isRetryable } from '../errors';
