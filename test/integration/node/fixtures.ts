@@ -62,22 +62,38 @@ export class RecordingSink implements NodeStatusSink {
   /** "put <key>" / "delete <key>", in order. */
   readonly dnsOps: string[] = [];
   constructor(private readonly inner: NodeStatusSink) {}
+  // Writes are recorded when issued, not after etcd answered: a test that sees
+  // a value in etcd must also find it here (the publisher serialises writes,
+  // so issue order is write order). A failed write is taken back.
   async putStatus(s: InstanceStatus): Promise<void> {
-    await this.inner.putStatus(s);
     const h = this.states.get(s.instance) ?? [];
-    if (h[h.length - 1] !== s.state) h.push(s.state);
+    const added = h[h.length - 1] !== s.state;
+    if (added) h.push(s.state);
     this.states.set(s.instance, h);
+    try {
+      await this.inner.putStatus(s);
+    } catch (err) {
+      if (added) h.pop();
+      throw err;
+    }
   }
   deleteStatus(instance: string): Promise<void> {
     return this.inner.deleteStatus(instance);
   }
   async putDns(key: string, rec: { host: string; port: number; ttl: number }): Promise<void> {
-    await this.inner.putDns(key, rec);
-    this.dnsOps.push(`put ${key}`);
+    await this.recorded(`put ${key}`, () => this.inner.putDns(key, rec));
   }
   async deleteDns(key: string): Promise<void> {
-    await this.inner.deleteDns(key);
-    this.dnsOps.push(`delete ${key}`);
+    await this.recorded(`delete ${key}`, () => this.inner.deleteDns(key));
+  }
+  private async recorded(op: string, write: () => Promise<void>): Promise<void> {
+    this.dnsOps.push(op);
+    try {
+      await write();
+    } catch (err) {
+      this.dnsOps.splice(this.dnsOps.lastIndexOf(op), 1);
+      throw err;
+    }
   }
 }
 
