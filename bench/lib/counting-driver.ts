@@ -2,7 +2,7 @@
 // of etcd: requests, operations, bytes written and bytes read. The store
 // accepts a driver (StoreOptions.driver), so the real ClusterStore code runs
 // unchanged against a real etcd while every call passes through here.
-import type { Compare, EtcdDriver, RangeResult, StoredKv, TxnOp, TxnResult, WatchCallbacks, WatchHandle } from '../../src/store/driver';
+import type { Compare, EtcdDriver, RangeResult, StoredKv, TxnOp, TxnResult, WatchCallbacks, WatchHandle, WatchOptions } from '../../src/store/driver';
 import { createEtcdDriver } from '../../src/store/etcd-driver';
 
 export interface DriverCounts {
@@ -113,7 +113,7 @@ export class CountingDriver implements EtcdDriver {
   leaseRevoke(id: string): Promise<void> {
     return this.inner.leaseRevoke(id);
   }
-  watch(key: string, opts: { prefix: boolean; fromRevision: number }, callbacks: WatchCallbacks): WatchHandle {
+  watch(key: string, opts: WatchOptions, callbacks: WatchCallbacks): WatchHandle {
     return this.inner.watch(key, opts, callbacks);
   }
   close(): void {

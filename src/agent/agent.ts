@@ -2,8 +2,12 @@
 //   1. register the node under an etcd lease (resume it after a quick restart)
 //   2. a node whose lease had expired stops what it still runs (others took it over),
 //      before taking work; a restart in the middle of that does it again
-//   3. brain loop: every --poll, and at once when a node joins or dies
-//   4. node loop: watch accepted jobs, reconcile this node's containers; resync periodically
+//   3. poll claim: one agent (the claim holder) polls git for the cluster and
+//      runs the brain loop — every --poll, and at once when the watch-fed
+//      schedule changes (a node joins or dies); the others only follow
+//      (agent/poll-claim.ts); any agent takes over when the poller dies
+//   4. node loop: watch accepted jobs, keep those with an instance here, reconcile
+//      this node's containers when they change; resync periodically
 //   5. publish the agent's own status (git head, last git error) for `ozy status`
 //   6. lease lost (etcd says so) → fence: stop local containers, register anew, re-list jobs
 //   7. strict mode (--fence-on-expiry): no renewal for a whole TTL → fence at once;
@@ -20,8 +24,11 @@ import type { AcceptedJob, InstanceStatus } from '../model/cluster';
 import { loadBuiltinCharts } from '../render';
 import { createEngine, PodRuntime, type ContainerEngine } from '../runtime';
 import { GitSource } from '../source';
-import { ClusterStore, type NodeSession } from '../store';
+import { ClusterStore, type NodeSession, type ScheduleCache } from '../store';
 import { Brain, type RoundResult } from './brain';
+import { CachedSchedule } from './cached-schedule';
+import type { StorePort } from './ports';
+import { PollClaim } from './poll-claim';
 import { NodeAgent, type NodeStatusSink } from './node-agent';
 import { Loop } from './loop';
 
@@ -50,6 +57,12 @@ export class Agent {
   private readonly brain: Brain;
   private readonly brainLoop: Loop;
   private readonly nodeLoop: Loop;
+  private readonly claim: PollClaim;
+  /** While we hold the poll claim: the watch-fed schedule the brain decides on. */
+  private driving: { cache: ScheduleCache; port: CachedSchedule } | undefined;
+  /** Serialises taking up and giving up the poller's work. */
+  private roleChange: Promise<void> = Promise.resolve();
+  private lastFetchAt = -Infinity;
   private readonly jobs = new Map<string, AcceptedJob>();
   private readonly stops: Array<() => Promise<void> | void> = [];
   private stopped = false;
@@ -85,7 +98,7 @@ export class Agent {
       ...(cfg.gitUsername ? { username: cfg.gitUsername } : {}),
       author: { name: `ozy agent ${cfg.node}`, email: `ozy-agent@${cfg.node}` },
     });
-    this.brain = new Brain(this.git, this.store, {
+    this.brain = new Brain(this.git, this.drivingPort(), {
       node: cfg.node,
       reportBranch: cfg.reportBranch,
       reportsDir: cfg.reportsDir,
@@ -103,6 +116,15 @@ export class Agent {
       sink: this.leaseBoundSink(),
     });
     this.brainLoop = new Loop('brain', cfg.pollMs, () => this.brainRound(), log);
+    this.claim = new PollClaim(this.store, {
+      node: cfg.node,
+      agentId: this.agentId,
+      // A dead poller is replaced within about one poll interval (etcd's minimum lease is 2 s).
+      ttlSeconds: Math.max(2, Math.ceil(cfg.pollMs / 1000)),
+      log: log.child({ loop: 'poll-claim' }),
+      onAcquired: () => this.changeRole(() => this.startDriving()),
+      onLost: () => this.changeRole(() => this.stopDriving()),
+    });
     // The watch drives the node loop; the periodic resync catches anything a watch missed.
     this.nodeLoop = new Loop('node', Math.max(cfg.pollMs * 2, 10_000), () => this.nodeRound(), log);
   }
@@ -115,7 +137,8 @@ export class Agent {
     await this.register();
     await this.watchCluster();
     this.nodeLoop.start();
-    this.brainLoop.start();
+    await retryForever(log, 'watch the poll claim', () => this.claim.start());
+    await this.publishAgentStatus();
     if (cfg.fenceOnExpiry) this.watchLeaseClock();
     log.info({ node: cfg.node, lease: this.session?.leaseId, resumed: this.session?.resumed, fenceOnExpiry: cfg.fenceOnExpiry }, 'agent running');
   }
@@ -124,7 +147,8 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.brainLoop.stop();
+    await this.claim.stop();
+    await this.changeRole(() => this.stopDriving());
     await this.nodeLoop.stop();
     for (const stop of this.stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
     await this.nodeAgent.close();
@@ -280,7 +304,10 @@ export class Agent {
       onChange: (ev) => {
         // Already in a newer listing (we re-listed after fencing while the watch lagged).
         if (ev.revision <= this.jobsListedAt) return;
-        if (ev.type === 'put' && ev.value) this.jobs.set(ev.name, ev.value);
+        // Only jobs with an instance here are kept: a change elsewhere costs this node nothing.
+        const mine = ev.type === 'put' && ev.value && runsOn(ev.value, this.cfg.node) ? ev.value : undefined;
+        if (!mine && !this.jobs.has(ev.name)) return;
+        if (mine) this.jobs.set(ev.name, mine);
         else this.jobs.delete(ev.name);
         this.nodeLoop.kick();
       },
@@ -294,18 +321,62 @@ export class Agent {
       onError: (err) => this.log.warn({ err: err.message }, 'job watch error'),
     });
     this.stops.push(stopJobs);
-    // A node that joins or dies changes what fits: judge again at once (failover).
-    const stopNodes = await this.store.watchNodes(snap.revision + 1, {
-      onChange: () => this.brainLoop.kick(),
-      onReset: () => this.brainLoop.kick(),
-      onError: (err) => this.log.warn({ err: err.message }, 'node watch error'),
+  }
+
+  // ── the poller's work: watch-fed schedule + brain loop ────────────
+
+  /** Role changes run one after another (a claim lost while it was being taken up waits). */
+  private changeRole(step: () => Promise<void>): Promise<void> {
+    this.roleChange = this.roleChange.then(step).catch((err: unknown) => {
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'changing the poller role failed');
     });
-    this.stops.push(stopNodes);
+    return this.roleChange;
+  }
+
+  private async startDriving(): Promise<void> {
+    if (this.stopped || this.driving || !this.claim.held) return;
+    // Every change of the schedule's keys (a node joining or dying, another agent's
+    // commit) is a reason to decide again; our own commits come back as idle rounds.
+    const cache = await retryForever(this.log, 'list the schedule', () =>
+      this.store.openScheduleCache({
+        onChange: () => this.brainLoop.kick(),
+        onError: (err) => this.log.warn({ err: err.message }, 'schedule watch error'),
+      }),
+    );
+    if (this.stopped || !this.claim.held) {
+      await cache.close();
+      return;
+    }
+    this.driving = { cache, port: new CachedSchedule(this.store, cache) };
+    this.lastFetchAt = -Infinity;
+    this.brainLoop.start();
+  }
+
+  private async stopDriving(): Promise<void> {
+    const d = this.driving;
+    if (!d) return;
+    await this.brainLoop.stop();
+    this.driving = undefined;
+    await d.cache.close();
+    await this.publishAgentStatus().catch(() => undefined);
+  }
+
+  /** The brain's store: the watch-fed schedule of the current term as poller. */
+  private drivingPort(): StorePort {
+    const port = (): CachedSchedule => {
+      if (!this.driving) throw new Error('not the poller: no schedule to decide on');
+      return this.driving.port;
+    };
+    return {
+      snapshot: () => port().snapshot(),
+      commitSchedule: (guard, writes, meta) => port().commitSchedule(guard, writes, meta),
+      markReportsPushed: (revision) => port().markReportsPushed(revision),
+    };
   }
 
   private replaceJobs(jobs: Map<string, AcceptedJob>, revision: number): void {
     this.jobs.clear();
-    for (const [k, v] of jobs) this.jobs.set(k, v);
+    for (const [k, v] of jobs) if (runsOn(v, this.cfg.node)) this.jobs.set(k, v);
     this.jobsListedAt = Math.max(this.jobsListedAt, revision);
   }
 
@@ -319,9 +390,14 @@ export class Agent {
   // ── loops ─────────────────────────────────────────────────────────
 
   private async brainRound(): Promise<void> {
-    const result = await this.brain.tick();
+    // Git is fetched once per poll interval, however often cluster changes kick the loop.
+    const now = performance.now();
+    const fetch = now - this.lastFetchAt >= this.cfg.pollMs * 0.9;
+    if (fetch) this.lastFetchAt = now;
+    const result = await this.brain.tick({ fetch });
     this.lastRound = result.kind;
     if (result.kind === 'committed') this.nodeLoop.kick();
+    await this.claim.publish({ ...(this.brain.head ? { head: this.brain.head } : {}), ...(this.brain.gitError ? { gitError: this.brain.gitError } : {}) });
     await this.publishAgentStatus();
   }
 
@@ -339,11 +415,18 @@ export class Agent {
     await this.nodeAgent.reconcile(this.jobs.values());
   }
 
+  /**
+   * The agent's record for `ozy status`. A follower's git view is the poller's
+   * (`ozy status` shows it from the poller key), so followers write this only
+   * when their own role changes, never per head.
+   */
   private async publishAgentStatus(): Promise<void> {
+    const polling = this.driving !== undefined;
     const status = {
-      head: this.brain.head ?? null,
-      gitError: this.brain.gitError ?? null,
-      lastRound: this.lastRound ?? null,
+      role: polling ? 'poller' : 'follower',
+      head: polling ? (this.brain.head ?? null) : null,
+      gitError: polling ? (this.brain.gitError ?? null) : null,
+      lastRound: polling ? (this.lastRound ?? null) : null,
       agentId: this.agentId,
     };
     const text = JSON.stringify(status);
@@ -389,6 +472,10 @@ class OwnedKeys {
     this.written.delete(key);
     return false;
   }
+}
+
+function runsOn(job: AcceptedJob, node: string): boolean {
+  return job.instances.some((p) => p.node === node);
 }
 
 function statusKey(instance: string): string {

@@ -1,12 +1,18 @@
 // The cluster brain: one round of "what does git want, what does etcd have,
 // commit the difference". Any number of agents run it; there is no leader.
 // A round is:
-//   1. fetch the tracked branch (a git outage keeps the last judged state)
+//   1. fetch the tracked branch (a git outage keeps the last judged state);
+//      a round kicked by a cluster change between polls skips the fetch
 //   2. render and validate what changed since the last judged commit
-//   3. snapshot etcd; stand down if another agent judged a newer commit
+//   3. snapshot (the agent's is watch-fed: no etcd read); nothing changed
+//      since the last round → done; another agent judged a newer commit →
+//      stand down
 //   4. decide (pure): placements, rejections, deletions
 //   5. commit, guarded by the revision the decision read; on a lost race re-read
 //   6. the winner pushes the rejection reports into the repository
+// No decision compares our clock with another agent's: "how long has this
+// schedule mark been there" is measured on our monotonic clock from when
+// we first saw it.
 import type { Logger } from 'pino';
 import type { Rejection } from '../model/cluster';
 import type { Decision } from '../plan';
@@ -24,13 +30,18 @@ export interface BrainOptions {
   staleCommitMs: number;
   builtinCharts?: Map<string, Chart>;
   log: Logger;
+  /** Wall clock, only for the timestamps written into placements and reports. */
   now?: () => Date;
+  /** Monotonic milliseconds for every "how long" this agent decides on. Default performance.now. */
+  monotonic?: () => number;
   maxAttempts?: number;
 }
 
 export type RoundResult =
   | { kind: 'no-source'; gitError?: string }
   | { kind: 'behind'; head: string; judged: string }
+  /** Neither the judged commit nor the cluster changed since the last round: nothing was decided. */
+  | { kind: 'idle'; head: string }
   | { kind: 'unchanged'; head: string; decision: Decision }
   | { kind: 'committed'; head: string; decision: Decision; attempts: number; reportCommit: string | null }
   | { kind: 'contended'; head: string; attempts: number };
@@ -45,6 +56,11 @@ export class Brain {
   private judged?: Judged;
   private gitErrorText?: string;
   private readonly now: () => Date;
+  private readonly monotonic: () => number;
+  /** The head and cluster revision the last decision was taken on (an idle round repeats neither). */
+  private lastDecided?: { head: string; revision: number };
+  /** The schedule mark's revision as first seen, on our monotonic clock. */
+  private markSeen = { revision: -1, at: 0 };
   /** Verdicts of unchanged job files are replayed, not recomputed, on each new commit. */
   private readonly renderCache = new RenderCache();
 
@@ -54,6 +70,7 @@ export class Brain {
     private readonly opts: BrainOptions,
   ) {
     this.now = opts.now ?? (() => new Date());
+    this.monotonic = opts.monotonic ?? (() => performance.now());
   }
 
   /** The last git error, cleared by the next successful fetch (shown by `ozy status`). */
@@ -65,16 +82,19 @@ export class Brain {
     return this.judged?.head;
   }
 
-  async tick(): Promise<RoundResult> {
+  /** `fetch: false`: a round kicked by a cluster change between polls decides on the last fetched head. */
+  async tick(opts: { fetch?: boolean } = {}): Promise<RoundResult> {
     const { log } = this.opts;
     // 1. Fetch. Losing git never changes the schedule by itself (invariant 5).
     let head = this.judged?.head;
-    try {
-      head = (await this.git.sync()).head;
-      this.gitErrorText = undefined;
-    } catch (err) {
-      this.gitErrorText = err instanceof Error ? err.message : String(err);
-      log.warn({ err: this.gitErrorText }, 'git fetch failed; keeping the last judged commit');
+    if (opts.fetch !== false || !head) {
+      try {
+        head = (await this.git.sync()).head;
+        this.gitErrorText = undefined;
+      } catch (err) {
+        this.gitErrorText = err instanceof Error ? err.message : String(err);
+        log.warn({ err: this.gitErrorText }, 'git fetch failed; keeping the last judged commit');
+      }
     }
     if (!head) return { kind: 'no-source', ...(this.gitErrorText ? { gitError: this.gitErrorText } : {}) };
 
@@ -86,6 +106,11 @@ export class Brain {
     const maxAttempts = this.opts.maxAttempts ?? 8;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const snap = await this.store.snapshot();
+      this.noteScheduleMark(snap);
+      if (attempt === 1 && this.lastDecided?.head === judged.head && this.lastDecided.revision === snap.revision) {
+        await this.finishStaleReports(snap);
+        return { kind: 'idle', head: judged.head };
+      }
       if (await this.isBehind(snap, judged.head)) {
         return { kind: 'behind', head: judged.head, judged: snap.schedule!.commit };
       }
@@ -98,12 +123,14 @@ export class Brain {
         deletionGuard: judged.render.settings.deletionGuard,
       });
       if (isEmptyDecision(decision)) {
+        this.lastDecided = { head: judged.head, revision: snap.revision };
         await this.finishStaleReports(snap);
         return { kind: 'unchanged', head: judged.head, decision };
       }
 
       const res = await this.store.commitSchedule(snap.scheduleRevision, decision, { commit: judged.head, by: this.opts.node });
       if (res.ok) {
+        this.lastDecided = { head: judged.head, revision: res.revision };
         log.info({ commit: judged.head, counts: decision.counts, attempt }, 'schedule committed');
         // 6. The winner writes the reports: exactly one report commit per judged change.
         const reportCommit = await this.pushReports(applyRejections(snap.rejections, decision), judged.head, res.revision);
@@ -144,8 +171,17 @@ export class Brain {
     const judged = snap.schedule?.commit;
     if (!judged || judged === head) return false;
     if (await this.git.isAncestor(judged, head).catch(() => false)) return false;
-    const age = this.now().getTime() - Date.parse(snap.schedule!.at);
-    return !(this.gitErrorText === undefined && age > this.opts.staleCommitMs);
+    return !(this.gitErrorText === undefined && this.markAgeMs() > this.opts.staleCommitMs);
+  }
+
+  /** Starts our own stopwatch when the schedule mark changes (never another agent's timestamp). */
+  private noteScheduleMark(snap: Snapshot): void {
+    if (snap.scheduleRevision !== this.markSeen.revision) this.markSeen = { revision: snap.scheduleRevision, at: this.monotonic() };
+  }
+
+  /** How long, by our clock, the schedule mark has stayed as it is. */
+  private markAgeMs(): number {
+    return this.monotonic() - this.markSeen.at;
   }
 
   /**
@@ -155,7 +191,7 @@ export class Brain {
    */
   private async finishStaleReports(snap: Snapshot): Promise<void> {
     if (!snap.schedule || snap.reportsRevision >= snap.scheduleRevision) return;
-    if (this.now().getTime() - Date.parse(snap.schedule.at) < this.opts.staleCommitMs) return;
+    if (this.markAgeMs() < this.opts.staleCommitMs) return;
     this.opts.log.info({ scheduleRevision: snap.scheduleRevision, reportsRevision: snap.reportsRevision }, 'finishing a report push the winner did not make');
     await this.pushReports(snap.rejections, snap.schedule.commit, snap.scheduleRevision);
   }

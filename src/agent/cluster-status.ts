@@ -5,8 +5,12 @@ import type { Resources } from '../model/job';
 import { allocatedByNode } from '../schedule';
 
 export interface AgentReport {
-  head?: string;
-  gitError?: string;
+  /** The tip of git the cluster last judged (a follower shows its poller's). */
+  head?: string | null;
+  gitError?: string | null;
+  role?: 'poller' | 'follower';
+  /** For a follower: the node that polls git for it. */
+  poller?: string;
   lastRoundAt?: string;
   [k: string]: unknown;
 }
@@ -59,6 +63,8 @@ export interface RejectionRow {
 }
 
 export interface ClusterStatus {
+  /** Who polls git for the cluster and what it last found (followers show the same in their agent row). */
+  git?: { poller: string; head: string | null; gitError: string | null };
   nodes: NodeRow[];
   jobs: JobRow[];
   instances: InstanceRow[];
@@ -72,8 +78,10 @@ export function buildClusterStatus(input: {
   rejections: Map<string, Rejection>;
   statuses: InstanceStatus[];
   agents: Map<string, Record<string, unknown>>;
+  poller?: { node: string; head?: string; gitError?: string } | null;
   schedule?: { commit: string; at: string; by: string };
 }): ClusterStatus {
+  const poller = input.poller ?? undefined;
   const alive = new Map(input.nodes.map((n) => [n.name, n]));
   const allocated = allocatedByNode(input.jobs.values());
   const statusBy = new Map(input.statuses.map((s) => [s.instance, s]));
@@ -116,7 +124,9 @@ export function buildClusterStatus(input: {
   const names = new Set([...alive.keys(), ...allocated.keys()]);
   const nodes: NodeRow[] = [...names].sort().map((name) => {
     const n = alive.get(name);
-    const agent = input.agents.get(name) as AgentReport | undefined;
+    const own = input.agents.get(name) as AgentReport | undefined;
+    // A follower does not fetch: its view of git is the poller's.
+    const agent = own && own.role === 'follower' && poller ? { ...own, head: poller.head ?? null, gitError: poller.gitError ?? null, poller: poller.node } : own;
     return {
       name,
       alive: n !== undefined,
@@ -134,5 +144,6 @@ export function buildClusterStatus(input: {
     .sort((a, b) => a.key.localeCompare(b.key))
     .map((r) => ({ key: r.key, commit: r.commit, type: r.problem.type, title: r.problem.title, detail: r.problem.detail, at: r.at }));
 
-  return { nodes, jobs, instances, rejections, ...(input.schedule ? { schedule: input.schedule } : {}) };
+  const git = poller ? { git: { poller: poller.node, head: poller.head ?? null, gitError: poller.gitError ?? null } } : {};
+  return { ...git, nodes, jobs, instances, rejections, ...(input.schedule ? { schedule: input.schedule } : {}) };
 }

@@ -11,7 +11,6 @@ import {
   decodeInstanceStatus,
   decodeNodeInfo,
   decodeObject,
-  decodeRejection,
   decodeScheduleMark,
   dnsRecordProblem,
   encodeValue,
@@ -19,7 +18,7 @@ import {
   type DnsRecord,
   type ScheduleMark,
 } from './codec';
-import type { EtcdDriver, StoredKv, TxnOp } from './driver';
+import type { EtcdDriver, StoredKv, TxnOp, TxnResult, WatchHandle } from './driver';
 import { createEtcdDriver } from './etcd-driver';
 import {
   CorruptValueError,
@@ -30,7 +29,9 @@ import {
   ValueTooLargeError,
 } from './errors';
 import { KeyLayout, keyName } from './keys';
+import { decodeNamedNode, decodeNamedRejection, decodeReportsMark } from './named-decoders';
 import { LeaseSession, systemClock, type Clock, type NodeSession } from './session';
+import { ScheduleCache, type ScheduleCacheHandlers } from './schedule-cache';
 import { PrefixWatch, type StopWatch, type WatchChange, type WatchHandlers } from './watch';
 
 export interface StoreOptions {
@@ -94,6 +95,28 @@ export interface RegisterOptions {
   agentId: string;
 }
 
+/** The value of the poller key: who polls git for the cluster, and what it last found. */
+export interface PollerClaim {
+  node: string;
+  agentId: string;
+  /** The tip of the tracked branch at the poller's last successful fetch. */
+  head?: string;
+  /** The poller's last fetch error, cleared by the next success. */
+  gitError?: string;
+}
+
+function decodePollerClaim(raw: Buffer | string): PollerClaim | undefined {
+  const d = decodeObject(raw);
+  if (!d.ok || typeof d.value.node !== 'string' || typeof d.value.agentId !== 'string') return undefined;
+  const v = d.value;
+  return {
+    node: v.node as string,
+    agentId: v.agentId as string,
+    ...(typeof v.head === 'string' ? { head: v.head } : {}),
+    ...(typeof v.gitError === 'string' ? { gitError: v.gitError } : {}),
+  };
+}
+
 export type JobChange = WatchChange<AcceptedJob>;
 export type NodeChange = WatchChange<NodeInfo>;
 
@@ -103,6 +126,7 @@ export class ClusterStore {
   private readonly onCorrupt: (err: CorruptValueError) => void;
   private readonly sessions = new Set<LeaseSession>();
   private readonly watches = new Set<PrefixWatch<unknown>>();
+  private readonly caches = new Set<ScheduleCache>();
   private closed = false;
 
   private constructor(
@@ -351,6 +375,104 @@ export class ClusterStore {
     };
   }
 
+  /**
+   * The schedule kept in memory from a watch (ScheduleCache): what the
+   * deciding agent reads instead of a snapshot per round.
+   */
+  async openScheduleCache(handlers: ScheduleCacheHandlers): Promise<ScheduleCache> {
+    this.assertOpen();
+    const cache = new ScheduleCache(this.driver, this.keys, () => this.snapshot(), {
+      ...handlers,
+      onCorrupt: (err) => {
+        this.onCorrupt(err);
+        handlers.onCorrupt?.(err);
+      },
+    });
+    await cache.open();
+    this.caches.add(cache);
+    return cache;
+  }
+
+  // ── the poll claim: one agent polls git for the cluster ─────────────
+
+  /**
+   * Tries to become the cluster's git poller: creates the poller key on a
+   * lease of its own (short: a dead poller is replaced within about one
+   * poll interval). Returns the claim's session ('lost' = stop polling), or
+   * the current holder when another agent has it.
+   */
+  async claimPoller(claim: PollerClaim, ttlSeconds: number): Promise<{ session: NodeSession } | { holder: PollerClaim | undefined }> {
+    this.assertOpen();
+    const key = this.keys.poller;
+    const grantedAt = this.clock.now();
+    const lease = await this.driver.leaseGrant(Math.max(MIN_LEASE_TTL_SECONDS, Math.ceil(ttlSeconds)));
+    let res: TxnResult;
+    try {
+      res = await this.driver.txn(
+        [{ key, target: 'create', equals: 0 }],
+        [{ op: 'put', key, value: encodeValue(claim), lease: lease.id }],
+        [{ op: 'range', key }],
+      );
+    } catch (err) {
+      await this.driver.leaseRevoke(lease.id).catch(() => undefined);
+      throw err;
+    }
+    if (!res.succeeded) {
+      await this.driver.leaseRevoke(lease.id).catch(() => undefined);
+      const kv = res.results[0]?.[0];
+      return { holder: kv ? decodePollerClaim(kv.value) : undefined };
+    }
+    const session = this.newSession(claim.node, lease.id, lease.ttlSeconds, false, grantedAt);
+    session.start();
+    return { session };
+  }
+
+  /** Rewrites the claim (e.g. the head the poller's last fetch found), on the claim's lease. */
+  async updatePollerClaim(session: NodeSession, claim: PollerClaim): Promise<void> {
+    await this.putOnLease(session, this.keys.poller, encodeValue(claim));
+  }
+
+  /** Who polls git for the cluster now, and what it last found (null: nobody, e.g. no agent runs). */
+  async getPoller(): Promise<PollerClaim | null> {
+    this.assertOpen();
+    const kv = (await this.driver.range(this.keys.poller)).kvs[0];
+    return kv ? (decodePollerClaim(kv.value) ?? null) : null;
+  }
+
+  /** The poller key's changes from `fromRevision` on; `null` when it is deleted (the poller is gone). */
+  async watchPoller(onChange: (claim: PollerClaim | null) => void, onError: (err: Error) => void): Promise<{ current: PollerClaim | null; stop: StopWatch }> {
+    this.assertOpen();
+    const key = this.keys.poller;
+    const now = await this.driver.range(key);
+    const kv = now.kvs[0];
+    let handle: WatchHandle | undefined;
+    let stopped = false;
+    const open = (from: number): void => {
+      if (stopped) return;
+      handle = this.driver.watch(key, { prefix: false, fromRevision: from }, {
+        onConnected: () => undefined,
+        onEvents: (events) => {
+          const last = events[events.length - 1];
+          if (last) onChange(last.type === 'put' ? (decodePollerClaim(last.kv.value) ?? null) : null);
+        },
+        // Compacted history: the claim may have changed meanwhile; say so and go on from now.
+        onCanceled: () => {
+          onChange(null);
+          void this.driver.currentRevision().then((r) => open(r + 1), (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
+        },
+        onDisconnected: onError,
+      });
+    };
+    open(now.revision + 1);
+    return {
+      current: kv ? (decodePollerClaim(kv.value) ?? null) : null,
+      stop: async () => {
+        stopped = true;
+        await handle?.cancel();
+      },
+    };
+  }
+
   /** The store's current revision. */
   currentRevision(): Promise<number> {
     this.assertOpen();
@@ -411,6 +533,8 @@ export class ClusterStore {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.watches].map((w) => w.stop()));
+    await Promise.all([...this.caches].map((c) => c.close()));
+    this.caches.clear();
     this.watches.clear();
     await Promise.all([...this.sessions].map((s) => s.release()));
     this.driver.close();
@@ -457,22 +581,4 @@ export class ClusterStore {
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
   }
-}
-
-function decodeNamedNode(name: string, kv: StoredKv): Decoded<NodeInfo> {
-  const d = decodeNodeInfo(kv.value);
-  if (d.ok && d.value.name !== name) return { ok: false, reason: `name "${d.value.name}" does not match the key` };
-  return d;
-}
-
-function decodeNamedRejection(name: string, kv: StoredKv): Decoded<Rejection> {
-  const d = decodeRejection(kv.value);
-  if (d.ok && d.value.key !== name) return { ok: false, reason: `key "${d.value.key}" does not match the etcd key` };
-  return d;
-}
-
-function decodeReportsMark(raw: string | Buffer | undefined): number {
-  if (raw === undefined) return 0;
-  const d = decodeObject(raw);
-  return d.ok && typeof d.value.revision === 'number' ? d.value.revision : 0;
 }

@@ -51,6 +51,12 @@ export interface WatchCallbacks {
   onDisconnected(err: Error): void;
 }
 
+export interface WatchOptions {
+  prefix: boolean;
+  fromRevision: number;
+  rangeEnd?: string;
+}
+
 export interface WatchHandle {
   cancel(): Promise<void>;
 }
@@ -69,6 +75,7 @@ export interface EtcdDriver {
   leaseTimeToLive(id: string): Promise<{ ttlSeconds: number; grantedTtlSeconds: number; keys: string[] }>;
   /** Revoking a lease that is already gone succeeds. */
   leaseRevoke(id: string): Promise<void>;
-  watch(key: string, opts: { prefix: boolean; fromRevision: number }, callbacks: WatchCallbacks): WatchHandle;
+  /** `rangeEnd` (exclusive) watches the keys in [key, rangeEnd) instead of one key or a prefix. */
+  watch(key: string, opts: WatchOptions, callbacks: WatchCallbacks): WatchHandle;
   close(): void;
 }

@@ -279,7 +279,7 @@ export function createEtcdDriver(opts: EtcdDriverOptions): EtcdDriver {
 
     watch: (key, wopts, cb): WatchHandle => {
       let builder = client.watch();
-      builder = wopts.prefix ? builder.prefix(key) : builder.key(key);
+      builder = wopts.rangeEnd !== undefined ? builder.inRange({ start: key, end: wopts.rangeEnd }) : wopts.prefix ? builder.prefix(key) : builder.key(key);
       if (wopts.fromRevision > 0) builder = builder.startRevision(String(wopts.fromRevision));
       const watcher = builder.watcher();
       watcher.on('connected', (res: IWatchResponse) => cb.onConnected(Number(res.header.revision)));

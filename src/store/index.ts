@@ -17,10 +17,12 @@ export {
   type JobChange,
   type NodeChange,
   type NodeRegistration,
+  type PollerClaim,
   type RegisterOptions,
   type ScheduleWrites,
   type StoreOptions,
 } from './cluster-store';
+export { ScheduleCache, type ScheduleCacheChange, type ScheduleCacheHandlers } from './schedule-cache';
 export type { NodeSession, SessionEvents, Clock } from './session';
 export type { WatchChange, WatchHandlers, StopWatch } from './watch';
 export type { DnsRecord, ScheduleMark } from './codec';

@@ -80,6 +80,24 @@ export class KeyLayout {
     return `${this.prefix}/reports`;
   }
 
+  /**
+   * Who polls git for the cluster: `{node, agentId, head}` on the poller's
+   * own short lease (see agent/poll-claim.ts).
+   */
+  get poller(): string {
+    return `${this.prefix}/poller`;
+  }
+
+  /**
+   * The keys a scheduling decision reads, as one etcd range so one watch
+   * sees each transaction's writes together: jobs/, nodes/, poller,
+   * rejections/, reports, schedule. Per-node chatter (status/, agents/)
+   * sorts outside it. A new key that decisions must not see belongs outside.
+   */
+  get scheduleRange(): { start: string; end: string } {
+    return { start: this.jobsPrefix, end: `${this.schedule}\0` };
+  }
+
   statusPrefix(node?: string): string {
     return node === undefined ? `${this.prefix}/status/` : `${this.prefix}/status/${checkSegment('node name', node)}/`;
   }

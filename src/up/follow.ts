@@ -2,7 +2,8 @@
 // holds (the same view as `ozy status`) and print it — a dashboard redrawn
 // in place on a terminal, change lines otherwise (see summary.ts).
 import type { Writable } from 'node:stream';
-import { buildClusterStatus, type ClusterStatus } from '../agent/cluster-status';
+import type { ClusterStatus } from '../agent/cluster-status';
+import { readClusterStatus } from '../cli/commands/status';
 import { ClusterStore } from '../store';
 import { changeLines, emptyDigest, renderDashboard, type Digest } from './summary';
 
@@ -18,10 +19,7 @@ export interface FollowOptions {
   now?: () => number;
 }
 
-export async function readClusterStatus(store: ClusterStore): Promise<ClusterStatus> {
-  const [snap, statuses, agents] = await Promise.all([store.snapshot(), store.listInstanceStatus(), store.listAgentStatus()]);
-  return buildClusterStatus({ ...snap, statuses, agents, ...(snap.schedule ? { schedule: snap.schedule } : {}) });
-}
+export { readClusterStatus };
 
 export class ClusterFollower {
   private readonly store: ClusterStore;

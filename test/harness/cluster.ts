@@ -4,6 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { AgentReport } from '../../src/agent/cluster-status';
+import { readClusterStatus } from '../../src/cli/commands/status';
 import { ozyEntry } from '../../src/paths';
 import { ClusterStore } from '../../src/store';
 import { startEtcd, type EtcdServer } from './etcd';
@@ -181,4 +183,10 @@ export async function merge(user: GitUser, files: Record<string, string | null>,
       if (attempt >= 10) throw err;
     }
   }
+}
+
+/** Every agent's record as `ozy status` shows it (a follower's git view is its poller's). */
+export async function agentReports(store: ClusterStore): Promise<Array<AgentReport & { node: string }>> {
+  const status = await readClusterStatus(store);
+  return status.nodes.filter((n) => n.alive && n.agent).map((n) => ({ ...n.agent!, node: n.name }));
 }

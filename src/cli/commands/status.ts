@@ -46,8 +46,8 @@ export const command: Command = {
 };
 
 export async function readClusterStatus(store: ClusterStore): Promise<ClusterStatus> {
-  const [snap, statuses, agents] = await Promise.all([store.snapshot(), store.listInstanceStatus(), store.listAgentStatus()]);
-  return buildClusterStatus({ ...snap, statuses, agents, ...(snap.schedule ? { schedule: snap.schedule } : {}) });
+  const [snap, statuses, agents, poller] = await Promise.all([store.snapshot(), store.listInstanceStatus(), store.listAgentStatus(), store.getPoller()]);
+  return buildClusterStatus({ ...snap, statuses, agents, poller, ...(snap.schedule ? { schedule: snap.schedule } : {}) });
 }
 
 export function formatStatus(s: ClusterStatus, now = Date.now()): string {

@@ -1,0 +1,23 @@
+// Decoders of the schedule's keys that also check the value against its key
+// (a node stored under another node's name is corrupt, not a node).
+import type { NodeInfo, Rejection } from '../model/cluster';
+import { decodeNodeInfo, decodeObject, decodeRejection, type Decoded } from './codec';
+import type { StoredKv } from './driver';
+
+export function decodeNamedNode(name: string, kv: StoredKv): Decoded<NodeInfo> {
+  const d = decodeNodeInfo(kv.value);
+  if (d.ok && d.value.name !== name) return { ok: false, reason: `name "${d.value.name}" does not match the key` };
+  return d;
+}
+
+export function decodeNamedRejection(name: string, kv: StoredKv): Decoded<Rejection> {
+  const d = decodeRejection(kv.value);
+  if (d.ok && d.value.key !== name) return { ok: false, reason: `key "${d.value.key}" does not match the etcd key` };
+  return d;
+}
+
+export function decodeReportsMark(raw: string | Buffer | undefined): number {
+  if (raw === undefined) return 0;
+  const d = decodeObject(raw);
+  return d.ok && typeof d.value.revision === 'number' ? d.value.revision : 0;
+}
