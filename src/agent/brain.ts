@@ -107,7 +107,8 @@ export class Brain {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const snap = await this.store.snapshot();
       this.noteScheduleMark(snap);
-      if (attempt === 1 && this.lastDecided?.head === judged.head && this.lastDecided.revision === snap.revision) {
+      const inputs = snap.inputsRevision ?? snap.revision;
+      if (attempt === 1 && this.lastDecided?.head === judged.head && this.lastDecided.revision >= inputs) {
         await this.finishStaleReports(snap);
         return { kind: 'idle', head: judged.head };
       }
@@ -123,7 +124,7 @@ export class Brain {
         deletionGuard: judged.render.settings.deletionGuard,
       });
       if (isEmptyDecision(decision)) {
-        this.lastDecided = { head: judged.head, revision: snap.revision };
+        this.lastDecided = { head: judged.head, revision: inputs };
         await this.finishStaleReports(snap);
         return { kind: 'unchanged', head: judged.head, decision };
       }

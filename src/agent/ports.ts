@@ -41,6 +41,8 @@ export interface ScheduleMeta {
 
 export interface Snapshot {
   revision: number;
+  /** The last revision that changed what a decision reads (a watch-fed view knows it; default: revision). */
+  inputsRevision?: number;
   /** mod_revision of the /schedule guard key (0 if never written). */
   scheduleRevision: number;
   schedule?: ScheduleMeta;

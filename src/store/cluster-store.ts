@@ -58,6 +58,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 /** The cluster state at one etcd revision. */
 export interface ClusterSnapshot {
   revision: number;
+  /** The last revision that changed nodes, jobs, rejections or the schedule mark (default: revision). */
+  inputsRevision?: number;
   /** mod_revision of the `/schedule` guard key; 0 when no schedule was ever committed. */
   scheduleRevision: number;
   /** Who committed the last schedule, for which git commit. */

@@ -32,6 +32,8 @@ const RELIST_RETRY_MAX_MS = 2_000;
 
 export class ScheduleCache {
   private revisionSeen = 0;
+  /** The last revision that changed what a decision reads (the reports mark does not). */
+  private inputsRev = 0;
   private scheduleRev = 0;
   private mark: ScheduleMark | undefined;
   private reportsRev = 0;
@@ -78,6 +80,7 @@ export class ScheduleCache {
   snapshot(): ClusterSnapshot {
     return {
       revision: this.revisionSeen,
+      inputsRevision: this.inputsRev,
       scheduleRevision: this.scheduleRev,
       reportsRevision: this.reportsRev,
       ...(this.mark ? { schedule: this.mark } : {}),
@@ -152,6 +155,7 @@ export class ScheduleCache {
 
   private replace(s: ClusterSnapshot): void {
     this.revisionSeen = s.revision;
+    this.inputsRev = s.revision;
     this.scheduleRev = s.scheduleRevision;
     this.mark = s.schedule;
     this.reportsRev = s.reportsRevision;
@@ -178,6 +182,7 @@ export class ScheduleCache {
     }
     if (revision === this.revisionSeen) return;
     this.revisionSeen = revision;
+    if ([...changed].some((c) => c !== 'reports')) this.inputsRev = revision;
     this.notify(changed);
   }
 
