@@ -105,9 +105,10 @@ class UpRun {
       await this.step(() => this.buildImage());
       await this.step(() => this.serveRepo(ports.git!));
       await this.step(() => this.startAgents());
-      this.save({ phase: 'running' });
       this.say('');
       this.say(readyText({ self: selfCommand(this.io.cwd), etcd: this.etcdEndpoints.join(','), repoUrl: this.repoUrl, socket: this.dockerSocket!, stateDir: this.L.root }));
+      // Recorded after the instructions are out: whoever sees 'running' can read them.
+      this.save({ phase: 'running' });
       await this.followUntilStopped();
     } catch (err) {
       if (!(err instanceof Interrupted)) {
