@@ -227,6 +227,8 @@ export class ScheduleCache {
 
   private notify(what: ReadonlySet<ScheduleCacheChange>): void {
     for (const w of [...this.waiters]) w();
+    // Only the poller key moved (e.g. our own head update): nothing a decision reads.
+    if (what.size === 0) return;
     try {
       this.handlers.onChange(what, this.revisionSeen);
     } catch (err) {
