@@ -34,6 +34,8 @@ export const PROBLEM_TYPES = {
   'dependency-cycle': 'depends_on has a cycle',
   'invalid-healthcheck': 'Invalid health check',
   'invalid-volume': 'Invalid volume',
+  'invalid-ingress': 'Invalid ingress route',
+  'ingress-conflict': 'Another job already has this ingress route',
   'invalid-settings': 'Invalid repository settings (ozy.yaml)',
   // Templates
   'template-error': 'Chart template failed to render',

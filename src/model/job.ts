@@ -58,11 +58,20 @@ export interface ContainerSpec {
   volumes: VolumeSpec[];
 }
 
+/** A route from `ozy ingress` into the job (DESIGN.md, "Ingress and name service"). */
+export type IngressRoute =
+  /** HTTP: host lower-case, exact or `*.` + one label; path a prefix on `/` boundaries (no trailing `/` except `/` itself). */
+  | { host: string; path: string; port: number }
+  /** TCP: `ozy ingress` listens on `tcp` and forwards to the container port. */
+  | { tcp: number; port: number };
+
 export interface JobSpec {
   name: string;
   numInstances: number;
   /** In start order: every container comes after its depends_on. */
   containers: ContainerSpec[];
+  /** Absent when the job has no routes (so jobs without any keep their spec hash). */
+  ingress?: IngressRoute[];
 }
 
 /** What one instance of a job needs from the node it runs on. */

@@ -2,7 +2,7 @@
 // spec. Each returns findings with a named problem type; none throws.
 // Pointers are built from container names and list indexes, which
 // normalization keeps as the file has them.
-import type { ContainerSpec, JobSpec } from '../model/job';
+import type { ContainerSpec, IngressRoute, JobSpec } from '../model/job';
 import { finding, type Finding } from './findings';
 import { imageReferenceProblem } from './image-ref';
 
@@ -13,7 +13,37 @@ export function semanticChecks(spec: JobSpec): Finding[] {
     ...checkPodPorts(spec),
     ...checkHealthcheckPorts(spec),
     ...checkVolumes(spec),
+    ...checkIngress(spec),
   ];
+}
+
+/** Each route's port is one the pod listens on; no route twice in a job. */
+export function checkIngress(spec: JobSpec): Finding[] {
+  const out: Finding[] = [];
+  const podPorts = new Set(spec.containers.flatMap((c) => c.ports.filter((p) => p.protocol === 'tcp').map((p) => p.container)));
+  const seen = new Map<string, number>();
+  (spec.ingress ?? []).forEach((r, i) => {
+    if (!podPorts.has(r.port)) {
+      const known = [...podPorts].sort((a, b) => a - b).join(', ') || 'none';
+      out.push(finding('invalid-ingress', ['ingress', i, 'port'], `port ${r.port} is not a TCP port of the pod (its container ports: ${known}); add it to a container's ports, e.g. ports: ["${r.port}"]`));
+    }
+    const claim = ingressClaim(r);
+    const first = seen.get(claim);
+    if (first !== undefined) out.push(finding('invalid-ingress', ['ingress', i], `${describeClaim(claim)} is already routed by ingress[${first}]`));
+    else seen.set(claim, i);
+  });
+  return out;
+}
+
+/** What a route claims across the cluster: `host path` or `tcp:N` (two jobs may not share one). */
+export function ingressClaim(r: IngressRoute): string {
+  return 'tcp' in r ? `tcp:${r.tcp}` : `${r.host} ${r.path}`;
+}
+
+export function describeClaim(claim: string): string {
+  if (claim.startsWith('tcp:')) return `TCP port ${claim.slice(4)}`;
+  const [host, path] = claim.split(' ');
+  return `host ${host} path ${path}`;
 }
 
 export function checkImages(spec: JobSpec): Finding[] {

@@ -50,6 +50,12 @@ export interface Job {
   containers: {
     [k: string]: Container | undefined;
   };
+  /**
+   * Routes from `ozy ingress` (every node) to this job's healthy instances, wherever they run. An HTTP route has `host` (exact, or `*.example.com` for one label: `a.example.com`, not `example.com` or `a.b.example.com`; case-insensitive), an optional `path` prefix (default `/`; `/api` matches `/api` and `/api/x`, not `/apix`; the longest prefix wins; the path is passed on unchanged) and the container `port` that serves it. A TCP route has `tcp` (the port `ozy ingress` listens on) and `port`. `port` must be one of the pod's container ports (`ports: ["3000"]` exposes it without publishing it). Two jobs claiming the same host and path (or TCP port): the job later in name order is rejected.
+   *
+   * @maxItems 32
+   */
+  ingress?: IngressRoute[];
 }
 /**
  * One container of the pod.
@@ -180,6 +186,27 @@ export interface Volume {
    * Disk space the volume needs on the node (counted against the node's disk). At least 1Mi, at most 16Ti.
    */
   space: string | number;
+}
+/**
+ * One route: `{host, path?, port}` (HTTP) or `{tcp, port}` (TCP).
+ */
+export interface IngressRoute {
+  /**
+   * Host header to match: a DNS name, or `*.` and a DNS name (one label).
+   */
+  host?: string;
+  /**
+   * Path prefix, matched on `/` boundaries. Default `/`.
+   */
+  path?: string;
+  /**
+   * The port `ozy ingress` listens on for this route (on every node).
+   */
+  tcp?: number;
+  /**
+   * The container port that serves the route: one of the pod's `ports`.
+   */
+  port: number;
 }
 
 // From schemas/chart-ref.schema.json

@@ -2,11 +2,11 @@
 // units parsed to numbers, defaults applied, commands split, environment and
 // ports in one form. Values the schema cannot judge (a port above 65535 in
 // "70000:80", a size beyond the sane range) become findings here.
-import type { ContainerSpec, EnvVar, HealthCheck, JobSpec, PortMapping, VolumeSpec } from '../model/job';
+import type { ContainerSpec, EnvVar, HealthCheck, IngressRoute, JobSpec, PortMapping, VolumeSpec } from '../model/job';
 import type { ProblemType } from '../problems';
 import * as D from './defaults';
 import { describeValue, finding, type Finding, type Segment } from './findings';
-import type { Container as ContainerRaw, Healthcheck as HealthcheckRaw, Job as JobRaw } from './job-raw.generated';
+import type { Container as ContainerRaw, Healthcheck as HealthcheckRaw, IngressRoute as IngressRouteRaw, Job as JobRaw } from './job-raw.generated';
 import { splitShellWords } from './shell-words';
 import { describeSize, formatCpu, parseCpu, parseDurationMs, parseSize } from './units';
 
@@ -22,10 +22,28 @@ export function normalizeJob(raw: JobRaw): Normalized {
   for (const [name, c] of Object.entries(raw.containers)) {
     if (c) containers.push(normalizeContainer(name, c, findings));
   }
-  return {
-    spec: { name: raw.name, numInstances: raw.numInstances ?? D.DEFAULT_NUM_INSTANCES, containers },
-    findings,
-  };
+  const spec: JobSpec = { name: raw.name, numInstances: raw.numInstances ?? D.DEFAULT_NUM_INSTANCES, containers };
+  if (raw.ingress && raw.ingress.length > 0) spec.ingress = raw.ingress.flatMap((r, i) => normalizeRoute(r, ['ingress', i], findings));
+  return { spec, findings };
+}
+
+/** `{host, path?, port}` or `{tcp, port}`; the schema cannot say "exactly one of host and tcp". */
+function normalizeRoute(r: IngressRouteRaw, at: Segment[], findings: Finding[]): IngressRoute[] {
+  if ((r.host === undefined) === (r.tcp === undefined)) {
+    findings.push(finding('invalid-ingress', at, 'a route has either `host` (HTTP) or `tcp` (a TCP port), not both and not neither'));
+    return [];
+  }
+  if (r.tcp !== undefined) {
+    if (r.path !== undefined) findings.push(finding('invalid-ingress', [...at, 'path'], '`path` applies to HTTP routes (`host`), not to `tcp` routes'));
+    return [{ tcp: r.tcp, port: r.port }];
+  }
+  return [{ host: r.host!.toLowerCase(), path: normalizePath(r.path ?? '/'), port: r.port }];
+}
+
+/** `/api/` and `/api` are the same prefix: matching is on `/` boundaries. */
+function normalizePath(p: string): string {
+  const trimmed = p.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
 }
 
 function normalizeContainer(name: string, c: ContainerRaw, findings: Finding[]): ContainerSpec {

@@ -4,7 +4,8 @@ import type { DesiredJob, JobSpec } from '../model/job';
 import { podTemplateHash } from '../model/hash';
 import type { Problem } from '../model/problem';
 import type { ProblemType } from '../problems';
-import { finding } from './findings';
+import { describeClaim, ingressClaim } from './checks';
+import { finding, type Finding } from './findings';
 import { problemFromFindings, simpleProblem } from './problem-details';
 import type { RenderOptions, RenderProblem } from './render-repo';
 
@@ -70,6 +71,31 @@ export class RenderContext {
         `${JSON.stringify(c.spec.name)} is also the name of the job in ${[...new Set(named)].join(', ')}; job names must be unique in the repository`,
       );
       this.report({ file: c.file, job: c.spec.name, problem: problemFromFindings([f], { file: c.problemFile, job: c.spec.name }) });
+    }
+    this.candidates.splice(0, this.candidates.length, ...keep);
+  }
+
+  /**
+   * Two jobs claiming the same ingress host + path (or TCP port): the job
+   * later in name order is refused, naming the other; its accepted version
+   * (if any) keeps running. Deterministic whatever the order of commits.
+   */
+  settleIngressConflicts(): void {
+    const owner = new Map<string, string>();
+    const keep: Candidate[] = [];
+    for (const c of [...this.candidates].sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0))) {
+      const clashes: Finding[] = [];
+      (c.spec.ingress ?? []).forEach((r, i) => {
+        const claim = ingressClaim(r);
+        const other = owner.get(claim);
+        if (other !== undefined) clashes.push(finding('ingress-conflict', ['ingress', i], `${describeClaim(claim)} is already routed to job ${JSON.stringify(other)}; the job later in name order is refused: change the host or path here or there`));
+      });
+      if (clashes.length > 0) {
+        this.report({ file: c.file, job: c.spec.name, problem: problemFromFindings(clashes, { file: c.problemFile, job: c.spec.name }) });
+        continue;
+      }
+      for (const r of c.spec.ingress ?? []) owner.set(ingressClaim(r), c.spec.name);
+      keep.push(c);
     }
     this.candidates.splice(0, this.candidates.length, ...keep);
   }

@@ -108,6 +108,7 @@ export function renderRepo(files: readonly RepoFile[], opts: RenderOptions = {})
 
   // 4. Unique names.
   ctx.settleDuplicates();
+  ctx.settleIngressConflicts();
 
   // 5. Settings.
   let settings = defaultSettings();
