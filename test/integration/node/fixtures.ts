@@ -20,8 +20,8 @@ import { waitFor } from '../../harness/wait';
 export const ZONE = 'ozy.local';
 /** A documentation address (RFC 5737): shows the record carries --address, not something local. */
 export const ADDRESS = '192.0.2.10';
-/** Short polls and back-off so state changes show within a second or two. */
-export const TIMING = { pollMs: 200, backoffBaseMs: 300, backoffMaxMs: 2000, readyTimeoutMs: 20_000, backoffResetMs: 60_000 };
+/** Short back-off so state changes show within a second or two. The resync is long: exits are seen through engine events. */
+export const TIMING = { resyncMs: 60_000, backoffBaseMs: 300, backoffMaxMs: 2000, readyTimeoutMs: 20_000, backoffResetMs: 60_000 };
 
 const log = pino({ level: process.env.OZY_TEST_LOG ?? 'silent' }, pino.destination(2));
 
