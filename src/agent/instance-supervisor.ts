@@ -129,6 +129,8 @@ const READY_POLL_MS = 100;
 const IDLE_WAKE_MS = 30_000;
 /** While the engine cannot be asked, news is looked at again this often. */
 const OBSERVE_RETRY_MS = 1000;
+/** While status / DNS writes fail, they are retried this often (no engine call). */
+const PUBLISH_RETRY_MS = 1000;
 /** Events that change what a container is doing; create, init, cleanup... do not. */
 const NEWS = new Set<EngineEvent['action']>(['start', 'kill', 'die', 'oom', 'stop', 'destroy']);
 
@@ -619,6 +621,8 @@ export class InstanceSupervisor {
     // News waits for nothing, unless the engine just failed to answer it.
     const observeIn = !this.observeDue ? IDLE_WAKE_MS : this.lastEngineError !== undefined ? OBSERVE_RETRY_MS : 0;
     const at: number[] = [now + observeIn];
+    // A status or DNS write that failed (etcd away) is tried again soon, not at the next event.
+    if (this.publisher.dirty) at.push(now + PUBLISH_RETRY_MS);
     if (this.phase.kind === 'failed') at.push(this.phase.retryAt);
     for (const t of this.tracks) {
       if (t.restartAt !== undefined) at.push(t.restartAt);
