@@ -64,6 +64,9 @@ export interface NodeAgentOptions {
  */
 const STOP_CONCURRENCY = 8;
 
+/** A reconcile that left work behind (a stop failed, the listing failed) is tried again this soon. */
+const UNSETTLED_RETRY_MS = 5000;
+
 export class NodeAgent {
   private readonly supervisors = new Map<string, InstanceSupervisor>();
   /** Publishers of terminated instances whose status / DNS deletion has not been written yet. */
@@ -81,6 +84,7 @@ export class NodeAgent {
   private settledKey: string | undefined;
   private watch: EngineWatch | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.timing = { ...DEFAULT_TIMING, ...(opts.timing ?? {}) };
@@ -174,6 +178,7 @@ export class NodeAgent {
     this.closed = true;
     this.watch?.stop();
     clearInterval(this.resyncTimer);
+    clearTimeout(this.retryTimer);
     return this.serialise(async () => {
       const sups = [...this.supervisors.values()];
       this.supervisors.clear();
@@ -203,6 +208,7 @@ export class NodeAgent {
       found = await this.opts.engine.listManaged(this.opts.node);
     } catch (err) {
       this.log.warn({ err: errText(err) }, 'cannot list containers; reconcile skipped, retried next round');
+      this.retrySoon();
       return;
     }
     const running = runningInstances(found);
@@ -254,6 +260,17 @@ export class NodeAgent {
       if (await pub.flush()) this.retiring.delete(instance);
     }
     if (clean && this.retiring.size === 0) this.settledKey = key;
+    else this.retrySoon();
+  }
+
+  /** Work was left behind: resync soon rather than at the next slow resync (an engine outage is the event stream's to notice). */
+  private retrySoon(): void {
+    if (this.retryTimer !== undefined || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.resync();
+    }, UNSETTLED_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   /** Starts supervising `a`: a fresh pod, or (adopt) the containers that already run. */
