@@ -23,6 +23,9 @@ export interface EngineWatchOptions {
   retryMaxMs?: number;
 }
 
+/** A stream open this long counts as a success: the reconnect back-off starts over after it breaks. */
+const STABLE_MS = 10_000;
+
 export class EngineWatch {
   private stream: EngineEventStream | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -31,6 +34,8 @@ export class EngineWatch {
   /** The last failure logged (one line per distinct failure, not one per retry). */
   private lastError: string | undefined;
   private everConnected = false;
+  /** When the open stream connected: a stream that keeps breaking at once must not reconnect (and resync) in a tight loop. */
+  private connectedAt: number | undefined;
 
   constructor(private readonly opts: EngineWatchOptions) {}
 
@@ -73,7 +78,7 @@ export class EngineWatch {
       return;
     }
     this.stream = stream;
-    this.failures = 0;
+    this.connectedAt = Date.now();
     if (this.lastError !== undefined) this.opts.log.info('container engine answers again; resyncing (events may have been missed)');
     else if (this.everConnected) this.opts.log.info('engine event stream reopened; resyncing');
     this.lastError = undefined;
@@ -84,6 +89,9 @@ export class EngineWatch {
   private broken(message: string): void {
     this.stream = undefined;
     if (this.stopped) return;
+    // Back-off starts over only after a stream that served a while.
+    if (this.connectedAt !== undefined && Date.now() - this.connectedAt >= STABLE_MS) this.failures = 0;
+    this.connectedAt = undefined;
     // The wording is what operators (and the fault suite) look for in the logs.
     if (message !== this.lastError) this.opts.log.warn({ err: message }, 'cannot observe containers (engine event stream); keeping the last known state, reconnecting');
     this.lastError = message;
