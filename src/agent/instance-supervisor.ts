@@ -39,6 +39,7 @@ import type { StatusPublisher } from './instance-publisher';
 import { containerStatuses, deriveInstanceState, isDown, stopCauseOf, type ContainerView, type PodPhase } from './instance-view';
 import type { AssignedInstance } from './node-plan';
 import { NETWORK_PROBES, readyTimeoutFor, runCheck, type Probes } from './instance-probe';
+import { InstanceNews } from './instance-news';
 
 /** The engine calls a supervisor makes (ContainerEngine satisfies it). */
 export type SupervisorEngine = Pick<ContainerEngine, 'listManaged' | 'inspect' | 'exec'>;
@@ -131,8 +132,7 @@ const IDLE_WAKE_MS = 30_000;
 const OBSERVE_RETRY_MS = 1000;
 /** While status / DNS writes fail, they are retried this often (no engine call). */
 const PUBLISH_RETRY_MS = 1000;
-/** Events that change what a container is doing; create, init, cleanup... do not. */
-const NEWS = new Set<EngineEvent['action']>(['start', 'kill', 'die', 'oom', 'stop', 'destroy']);
+
 
 export class InstanceSupervisor {
   readonly instance: string;
@@ -152,15 +152,8 @@ export class InstanceSupervisor {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private lastEngineError: string | undefined;
-  /** There is news about the containers (an event): list them before judging. */
-  private observeDue: boolean;
-  /** The node's resync listing of this instance's containers, not applied yet. */
-  private fed: InspectedContainer[] | undefined;
-  /**
-   * Bumped when a start or restart begins and when it ends: a listing taken
-   * across one may show a container mid-restart, so it is not trusted.
-   */
-  private generationNo = 0;
+  /** What was heard about the containers since the last look (events, the resync listing). */
+  private readonly news: InstanceNews;
   /** The owner was inspected since it last started (a pod without a bridge IP is not asked again every check). */
   private podIpAsked = false;
   private readonly probes: Probes;
@@ -187,7 +180,7 @@ export class InstanceSupervisor {
     this.phase = opts.adopt ? { kind: 'running' } : { kind: 'pending' };
     this.undetermined = opts.adopt;
     // Adopted containers are unknown until looked at.
-    this.observeDue = opts.adopt;
+    this.news = new InstanceNews(opts.adopt);
     this.current = this.buildStatus();
     // A fresh start owes the cluster no DNS record (a stale one from an earlier life goes now).
     if (!opts.adopt) this.publisher.setDns({ kind: 'absent' });
@@ -208,14 +201,12 @@ export class InstanceSupervisor {
 
   /** Changes whenever a start or restart begins or ends; see observed(). */
   get generation(): number {
-    return this.generationNo;
+    return this.news.generation;
   }
 
   /** An engine event about one of this instance's containers. */
   notify(ev: EngineEvent): void {
-    if (!NEWS.has(ev.action)) return;
-    this.observeDue = true;
-    this.wake?.();
+    if (this.news.heard(ev)) this.wake?.();
   }
 
   /**
@@ -225,8 +216,7 @@ export class InstanceSupervisor {
    * again itself.
    */
   observed(found: InspectedContainer[], generation: number): void {
-    if (generation === this.generationNo) this.fed = found;
-    else this.observeDue = true;
+    this.news.offered(found, generation);
     this.wake?.();
   }
 
@@ -282,7 +272,7 @@ export class InstanceSupervisor {
 
   /** Creates and starts the pod; a failure becomes state `failed`, retried with back-off. */
   private async startPod(): Promise<void> {
-    this.generationNo++;
+    this.news.bump();
     this.phase = { kind: 'pending' };
     this.podIp = undefined;
     this.podIpAsked = false;
@@ -305,8 +295,8 @@ export class InstanceSupervisor {
       this.log.warn({ err: message, retryInMs }, 'pod start failed');
     }
     // Look once at what was started: a container that exited at once, the engine's start times.
-    this.observeDue = true;
-    this.generationNo++;
+    this.news.lookAgain();
+    this.news.bump();
     this.publish();
   }
 
@@ -364,27 +354,24 @@ export class InstanceSupervisor {
    * False when the engine could not be asked.
    */
   private async observe(): Promise<boolean> {
+    // Taken before asking: an event that comes during the call is news again.
+    const look = this.news.take();
+    if (look === undefined) return true;
     let found: InspectedContainer[];
-    if (this.observeDue) {
-      // Cleared before asking: an event that comes during the call is news again.
-      this.observeDue = false;
-      this.fed = undefined;
+    if (look.kind === 'ask') {
       try {
         found = await this.opts.engine.listManaged(this.opts.node, { instance: this.instance });
         if (this.lastEngineError !== undefined) this.log.info('container engine answers again');
         this.lastEngineError = undefined;
       } catch (err) {
-        this.observeDue = true;
+        this.news.lookAgain();
         const message = errText(err);
         if (message !== this.lastEngineError) this.log.warn({ err: message }, 'cannot observe containers; keeping the last known state');
         this.lastEngineError = message;
         return false;
       }
-    } else if (this.fed !== undefined) {
-      found = this.fed;
-      this.fed = undefined;
     } else {
-      return true;
+      found = look.found;
     }
     this.apply(found);
     return true;
@@ -466,7 +453,7 @@ export class InstanceSupervisor {
     for (const t of due) t.consecutive++;
     for (const t of targets) this.resetTrack(t, 'restarting');
     this.restarts++;
-    this.generationNo++;
+    this.news.bump();
     this.publish();
     try {
       if (whole) {
@@ -492,8 +479,8 @@ export class InstanceSupervisor {
       // The next observation sees what is down and schedules it again with a longer back-off.
     } finally {
       // Whatever happened, look at the result once.
-      this.observeDue = true;
-      this.generationNo++;
+      this.news.lookAgain();
+      this.news.bump();
     }
   }
 
@@ -619,7 +606,7 @@ export class InstanceSupervisor {
   private nextWakeInMs(): number {
     const now = this.opts.now();
     // News waits for nothing, unless the engine just failed to answer it.
-    const observeIn = !this.observeDue ? IDLE_WAKE_MS : this.lastEngineError !== undefined ? OBSERVE_RETRY_MS : 0;
+    const observeIn = !this.news.pending ? IDLE_WAKE_MS : this.lastEngineError !== undefined ? OBSERVE_RETRY_MS : 0;
     const at: number[] = [now + observeIn];
     // A status or DNS write that failed (etcd away) is tried again soon, not at the next event.
     if (this.publisher.dirty) at.push(now + PUBLISH_RETRY_MS);
