@@ -76,7 +76,7 @@ export class NodeAgent {
   private readonly log: Logger;
   /** Every operation runs after the previous one (reconcile, stopAll, close never overlap). */
   private tail: Promise<void> = Promise.resolve();
-  private queued: { jobs: AcceptedJob[]; force: boolean; run: Promise<void> } | undefined;
+  private queued: { jobs: AcceptedJob[]; run: Promise<void> } | undefined;
   private closed = false;
   /** The jobs of the last reconcile() call: what a resync reconciles against. Cleared by stopAll (fenced). */
   private lastJobs: AcceptedJob[] | undefined;
@@ -108,7 +108,7 @@ export class NodeAgent {
       for (const a of assignmentsFor(this.opts.node, list)) this.supervisors.get(a.instance)?.update(a);
       return Promise.resolve();
     }
-    return this.enqueue(list, false);
+    return this.enqueue(list);
   }
 
   /**
@@ -119,17 +119,17 @@ export class NodeAgent {
    */
   resync(): Promise<void> {
     if (this.closed || this.lastJobs === undefined) return Promise.resolve();
-    return this.enqueue(this.lastJobs, true);
+    return this.enqueue(this.lastJobs);
   }
 
-  private enqueue(jobs: AcceptedJob[], force: boolean): Promise<void> {
+  /** A full run (listing included) after the one under way; calls before it starts share it, with the newest jobs. */
+  private enqueue(jobs: AcceptedJob[]): Promise<void> {
     if (this.queued) {
       // Not started yet: it will use the newest jobs.
       this.queued.jobs = jobs;
-      this.queued.force ||= force;
       return this.queued.run;
     }
-    const queued: { jobs: AcceptedJob[]; force: boolean; run: Promise<void> } = { jobs, force, run: Promise.resolve() };
+    const queued: { jobs: AcceptedJob[]; run: Promise<void> } = { jobs, run: Promise.resolve() };
     queued.run = this.serialise(() => {
       this.queued = undefined;
       return this.reconcileNow(queued.jobs);
