@@ -7,6 +7,7 @@
 //   node dist/bench/run.js                    everything (< 10 minutes)
 //   node dist/bench/run.js scheduler poll     a subset, by name
 //   node dist/bench/run.js --no-docs latency  leave docs/benchmarks.md alone
+//   node dist/bench/run.js node-idle          Engine API requests/min on an idle node (50 instances)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot } from '../src/paths';
@@ -16,6 +17,7 @@ import { nodeSection } from './adapters/node';
 import { schedulerSection } from './adapters/scheduler';
 import { runFootprintBench } from './footprint';
 import { runLatencyBench, type LatencyRaw } from './latency';
+import { nodeIdleSection, runNodeIdleBench } from './node-idle';
 import type { Section } from './lib/figures';
 import { describeMachine, machineLine } from './lib/machine';
 import { sectionMarkdown, sectionText, updateDoc } from './lib/markdown';
@@ -72,6 +74,14 @@ const BENCHES: Bench[] = [
       if (!fn) throw new MissingBench('bench/node.ts (runNodeBench) does not exist yet');
       const result = await fn();
       return nodeSection(result, Date.now() - t0) ?? genericSection('node', 'Node runtime: assignment to healthy', result, Date.now() - t0);
+    },
+  },
+  {
+    id: 'node-idle',
+    title: 'Idle node: Engine API requests per minute',
+    async run() {
+      const t0 = Date.now();
+      return nodeIdleSection(await runNodeIdleBench(), Date.now() - t0);
     },
   },
   { id: 'poll', title: 'Poll cost at scale', run: () => runPollCostBench() },

@@ -30,10 +30,16 @@ import { CachedSchedule } from './cached-schedule';
 import type { StorePort } from './ports';
 import { PollClaim } from './poll-claim';
 import { NodeAgent, type NodeStatusSink } from './node-agent';
+import { jobChangeConcernsNode } from './node-plan';
 import { Loop } from './loop';
 
-/** How soon a node round is retried when the container engine did not answer. */
-const ENGINE_RETRY_MS = 1000;
+/**
+ * The node loop's own period. Jobs come from the watch and each change of
+ * this node's instances kicks the loop; a round whose assignments did not
+ * change asks neither etcd nor the engine. The engine resync (and the retry
+ * after an engine outage) is the NodeAgent's: on its event stream's reconnect.
+ */
+const NODE_LOOP_MS = 60_000;
 
 /** What survives an agent restart: the lease to try to resume. */
 interface AgentState {
@@ -126,7 +132,7 @@ export class Agent {
       onLost: () => this.changeRole(() => this.stopDriving()),
     });
     // The watch drives the node loop; the periodic resync catches anything a watch missed.
-    this.nodeLoop = new Loop('node', Math.max(cfg.pollMs * 2, 10_000), () => this.nodeRound(), log);
+    this.nodeLoop = new Loop('node', NODE_LOOP_MS, () => this.nodeRound(), log);
   }
 
   /** Starts everything; resolves once the node is registered and the loops run. */
@@ -305,11 +311,13 @@ export class Agent {
         // Already in a newer listing (we re-listed after fencing while the watch lagged).
         if (ev.revision <= this.jobsListedAt) return;
         // Only jobs with an instance here are kept: a change elsewhere costs this node nothing.
+        const before = this.jobs.get(ev.name);
         const mine = ev.type === 'put' && ev.value && runsOn(ev.value, this.cfg.node) ? ev.value : undefined;
-        if (!mine && !this.jobs.has(ev.name)) return;
+        if (!mine && !before) return;
         if (mine) this.jobs.set(ev.name, mine);
         else this.jobs.delete(ev.name);
-        this.nodeLoop.kick();
+        // A node reacts only to changes of its own instances.
+        if (jobChangeConcernsNode(this.cfg.node, before, this.jobs.get(ev.name))) this.nodeLoop.kick();
       },
       onReset: async () => {
         // History was compacted away: re-list; the watch resumes right after the listing.
@@ -404,14 +412,8 @@ export class Agent {
   private async nodeRound(): Promise<void> {
     // Fenced: our view of the schedule may be stale and others may run our instances.
     if (this.fenced !== false) return;
-    try {
-      await this.engine.ping();
-    } catch (err) {
-      // The engine is away (restarting?): come back soon rather than at the next resync,
-      // so containers are adopted as soon as it answers again.
-      setTimeout(() => this.nodeLoop.kick(), ENGINE_RETRY_MS).unref();
-      throw err;
-    }
+    // No engine ping: an unchanged round asks nothing, and an engine that is away is
+    // retried by the NodeAgent's event stream, which resyncs as soon as it answers again.
     await this.nodeAgent.reconcile(this.jobs.values());
   }
 

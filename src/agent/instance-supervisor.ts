@@ -3,9 +3,13 @@
 // restarts them as their policies say, and states what to publish.
 //
 // Everything runs on one loop per instance, so starts, probes and restarts
-// of one instance never overlap. Each round:
+// of one instance never overlap. The loop sleeps until something is due: a
+// health check, a restart, a retry, or news about its containers. News comes
+// from the engine's event stream (notify: a start, kill, die, OOM kill) or
+// from the node's slow resync listing (observed); the supervisor never polls
+// the engine, so an idle healthy instance costs no engine calls. Each round:
 //   1. a pod that failed to start (pull failure...) is retried when its back-off ends
-//   2. observe: list the instance's containers (exits, OOM kills, the pod IP)
+//   2. observe, if there is news: the instance's containers (exits, OOM kills, the pod IP)
 //   3. a container that vanished → the pod is recreated
 //   4. health checks that are due
 //   5. judge: schedule a restart (policy + back-off) or give up
@@ -24,6 +28,7 @@ import {
   podOf,
   type ContainerEngine,
   type ContainerState,
+  type EngineEvent,
   type InspectedContainer,
   type PodHooks,
   type PodRuntime,
@@ -34,6 +39,7 @@ import type { StatusPublisher } from './instance-publisher';
 import { containerStatuses, deriveInstanceState, isDown, stopCauseOf, type ContainerView, type PodPhase } from './instance-view';
 import type { AssignedInstance } from './node-plan';
 import { NETWORK_PROBES, readyTimeoutFor, runCheck, type Probes } from './instance-probe';
+import { InstanceNews } from './instance-news';
 
 /** The engine calls a supervisor makes (ContainerEngine satisfies it). */
 export type SupervisorEngine = Pick<ContainerEngine, 'listManaged' | 'inspect' | 'exec'>;
@@ -41,8 +47,13 @@ export type SupervisorEngine = Pick<ContainerEngine, 'listManaged' | 'inspect' |
 export type SupervisorPods = Pick<PodRuntime, 'startPod' | 'stopPod' | 'restartPod' | 'restartContainer' | 'cleanupVolumes'>;
 
 export interface SupervisorTiming {
-  /** How often container states are polled. Default 1000 ms. */
-  pollMs: number;
+  /**
+   * The safety net under the event stream: how often the node lists its
+   * containers and hands each supervisor what it found (events can be lost,
+   * e.g. while the engine restarts). Default 60 s; tests shorten it, or
+   * lengthen it to prove that events alone are enough.
+   */
+  resyncMs: number;
   /** First restart back-off; doubles per consecutive restart. Default 1000 ms (health-state.ts). */
   backoffBaseMs: number;
   /** Back-off cap. Default 60 s. */
@@ -61,7 +72,7 @@ export interface SupervisorTiming {
 }
 
 export const DEFAULT_TIMING: SupervisorTiming = {
-  pollMs: 1000,
+  resyncMs: 60_000,
   backoffBaseMs: BACKOFF_BASE_MS,
   backoffMaxMs: BACKOFF_MAX_MS,
   readyTimeoutMs: 120_000,
@@ -115,6 +126,13 @@ interface Track {
 
 const MIN_SLEEP_MS = 10;
 const READY_POLL_MS = 100;
+/** With nothing due the loop still wakes this often (it costs no engine call): back-off resets are judged on rounds. */
+const IDLE_WAKE_MS = 30_000;
+/** While the engine cannot be asked, news is looked at again this often. */
+const OBSERVE_RETRY_MS = 1000;
+/** While status / DNS writes fail, they are retried this often (no engine call). */
+const PUBLISH_RETRY_MS = 1000;
+
 
 export class InstanceSupervisor {
   readonly instance: string;
@@ -134,6 +152,10 @@ export class InstanceSupervisor {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private lastEngineError: string | undefined;
+  /** What was heard about the containers since the last look (events, the resync listing). */
+  private readonly news: InstanceNews;
+  /** The owner was inspected since it last started (a pod without a bridge IP is not asked again every check). */
+  private podIpAsked = false;
   private readonly probes: Probes;
   private readonly log: Logger;
 
@@ -157,6 +179,8 @@ export class InstanceSupervisor {
     }));
     this.phase = opts.adopt ? { kind: 'running' } : { kind: 'pending' };
     this.undetermined = opts.adopt;
+    // Adopted containers are unknown until looked at.
+    this.news = new InstanceNews(opts.adopt);
     this.current = this.buildStatus();
     // A fresh start owes the cluster no DNS record (a stale one from an earlier life goes now).
     if (!opts.adopt) this.publisher.setDns({ kind: 'absent' });
@@ -173,6 +197,27 @@ export class InstanceSupervisor {
 
   status(): InstanceStatus {
     return this.current;
+  }
+
+  /** Changes whenever a start or restart begins or ends; see observed(). */
+  get generation(): number {
+    return this.news.generation;
+  }
+
+  /** An engine event about one of this instance's containers. */
+  notify(ev: EngineEvent): void {
+    if (this.news.heard(ev)) this.wake?.();
+  }
+
+  /**
+   * The node's resync listing of this instance's containers, taken when the
+   * supervisor was at `generation`. A listing that overlapped a start or
+   * restart may show a container mid-restart: then the supervisor looks
+   * again itself.
+   */
+  observed(found: InspectedContainer[], generation: number): void {
+    this.news.offered(found, generation);
+    this.wake?.();
   }
 
   start(): void {
@@ -215,7 +260,7 @@ export class InstanceSupervisor {
       return;
     }
     if (this.phase.kind !== 'running') return;
-    // 2. observe
+    // 2. observe: news from an event, or the node's resync listing
     if (!(await this.observe())) return;
     // 3. health checks
     await this.probeDue();
@@ -227,8 +272,10 @@ export class InstanceSupervisor {
 
   /** Creates and starts the pod; a failure becomes state `failed`, retried with back-off. */
   private async startPod(): Promise<void> {
+    this.news.bump();
     this.phase = { kind: 'pending' };
     this.podIp = undefined;
+    this.podIpAsked = false;
     for (const t of this.tracks) this.resetTrack(t, 'pending');
     this.publish();
     try {
@@ -247,6 +294,9 @@ export class InstanceSupervisor {
       this.phase = { kind: 'failed', message, retryAt: this.opts.now() + retryInMs, retryInMs };
       this.log.warn({ err: message, retryInMs }, 'pod start failed');
     }
+    // Look once at what was started: a container that exited at once, the engine's start times.
+    this.news.lookAgain();
+    this.news.bump();
     this.publish();
   }
 
@@ -298,19 +348,36 @@ export class InstanceSupervisor {
     }
   }
 
-  /** Refreshes every track from the engine; false when the engine could not be asked. */
+  /**
+   * Refreshes every track when there is news: an event (the engine is asked
+   * for this instance's containers) or a resync listing (no engine call).
+   * False when the engine could not be asked.
+   */
   private async observe(): Promise<boolean> {
+    // Taken before asking: an event that comes during the call is news again.
+    const look = this.news.take();
+    if (look === undefined) return true;
     let found: InspectedContainer[];
-    try {
-      found = await this.opts.engine.listManaged(this.opts.node, { instance: this.instance });
-      if (this.lastEngineError !== undefined) this.log.info('container engine answers again');
-      this.lastEngineError = undefined;
-    } catch (err) {
-      const message = errText(err);
-      if (message !== this.lastEngineError) this.log.warn({ err: message }, 'cannot observe containers; keeping the last known state');
-      this.lastEngineError = message;
-      return false;
+    if (look.kind === 'ask') {
+      try {
+        found = await this.opts.engine.listManaged(this.opts.node, { instance: this.instance });
+        if (this.lastEngineError !== undefined) this.log.info('container engine answers again');
+        this.lastEngineError = undefined;
+      } catch (err) {
+        this.news.lookAgain();
+        const message = errText(err);
+        if (message !== this.lastEngineError) this.log.warn({ err: message }, 'cannot observe containers; keeping the last known state');
+        this.lastEngineError = message;
+        return false;
+      }
+    } else {
+      found = look.found;
     }
+    this.apply(found);
+    return true;
+  }
+
+  private apply(found: InspectedContainer[]): void {
     const byName = new Map(found.filter((c) => c.labels[LABEL.spec] === this.specHash).map((c) => [c.labels[LABEL.container], c]));
     for (const t of this.tracks) {
       const c = byName.get(t.spec.name);
@@ -329,7 +396,6 @@ export class InstanceSupervisor {
       else t.startedAtMs ??= this.opts.now();
       if (t.owner && c.ip) this.podIp = c.ip;
     }
-    return true;
   }
 
   private async probeDue(): Promise<void> {
@@ -387,11 +453,13 @@ export class InstanceSupervisor {
     for (const t of due) t.consecutive++;
     for (const t of targets) this.resetTrack(t, 'restarting');
     this.restarts++;
+    this.news.bump();
     this.publish();
     try {
       if (whole) {
         this.log.info({ containers: due.map((t) => t.spec.name) }, 'restarting the pod');
         this.podIp = undefined;
+        this.podIpAsked = false;
         await this.opts.pods.restartPod(pod, this.hooks());
       } else {
         for (const t of due) {
@@ -409,6 +477,10 @@ export class InstanceSupervisor {
       }
       this.log.warn({ err: errText(err) }, 'restart failed; will retry');
       // The next observation sees what is down and schedules it again with a longer back-off.
+    } finally {
+      // Whatever happened, look at the result once.
+      this.news.lookAgain();
+      this.news.bump();
     }
   }
 
@@ -477,12 +549,13 @@ export class InstanceSupervisor {
     return runCheck(hc, { containerId: t.id, podIp: this.podIp, ports }, this.opts.engine, this.probes);
   }
 
-  /** The owner's bridge IP (undefined with network none). */
+  /** The owner's bridge IP (undefined with network none: asked once per start, not before every check). */
   private async refreshPodIp(): Promise<void> {
     const owner = this.tracks.find((t) => t.owner);
-    if (owner?.id === undefined) return;
+    if (owner?.id === undefined || this.podIpAsked) return;
     try {
       this.podIp = (await this.opts.engine.inspect(owner.id)).ip;
+      this.podIpAsked = true;
     } catch {
       // The check then goes to loopback and most likely fails: the next round asks again.
     }
@@ -529,10 +602,14 @@ export class InstanceSupervisor {
     return restartDelayMs(n, this.opts.timing.backoffBaseMs, this.opts.timing.backoffMaxMs);
   }
 
-  /** Until the next poll, probe, restart or retry, whichever comes first. */
+  /** Until the next probe, restart or retry, whichever comes first; news (notify, observed) wakes it sooner. */
   private nextWakeInMs(): number {
     const now = this.opts.now();
-    const at: number[] = [now + this.opts.timing.pollMs];
+    // News waits for nothing, unless the engine just failed to answer it.
+    const observeIn = !this.news.pending ? IDLE_WAKE_MS : this.lastEngineError !== undefined ? OBSERVE_RETRY_MS : 0;
+    const at: number[] = [now + observeIn];
+    // A status or DNS write that failed (etcd away) is tried again soon, not at the next event.
+    if (this.publisher.dirty) at.push(now + PUBLISH_RETRY_MS);
     if (this.phase.kind === 'failed') at.push(this.phase.retryAt);
     for (const t of this.tracks) {
       if (t.restartAt !== undefined) at.push(t.restartAt);

@@ -10,17 +10,30 @@
 // Each instance is then looked after by its InstanceSupervisor. Only
 // containers labelled with this node are ever touched; engine and etcd
 // errors are logged and retried on the next call, never thrown.
+//
+// What it costs when nothing happens: nothing. reconcile() with the same
+// assignments as last time (a change elsewhere in the cluster) returns
+// without asking the engine; supervisors learn about their containers from
+// the engine's event stream (EngineWatch), which this class routes by the
+// ozy.instance label. The safety net is a slow resync (timing.resyncMs, and
+// whenever the event stream reconnects): one listing of the node's
+// containers, handed to every supervisor.
 import type { Logger } from 'pino';
 import type { AcceptedJob, InstanceStatus } from '../model/cluster';
 import { dnsKey } from '../network/dns';
+import { LABEL, groupByInstance, type ContainerEngine, type EngineEvent, type InspectedContainer } from '../runtime';
+import { EngineWatch } from './engine-watch';
 import { StatusPublisher, type NodeStatusSink } from './instance-publisher';
 import type { Probes } from './instance-probe';
 import { DEFAULT_TIMING, InstanceSupervisor, type SupervisorEngine, type SupervisorPods, type SupervisorTiming } from './instance-supervisor';
 import { runningInstances } from './instance-view';
-import { assignmentsFor, planNode, type AssignedInstance, type NodePlan } from './node-plan';
+import { assignmentKey, assignmentsFor, planNode, type AssignedInstance, type NodePlan } from './node-plan';
 
 export type { NodeStatusSink } from './instance-publisher';
 export type { SupervisorTiming } from './instance-supervisor';
+
+/** The engine calls of the node agent: the supervisors' and the event stream. */
+export type NodeEngine = SupervisorEngine & Pick<ContainerEngine, 'events'>;
 
 export interface NodeAgentOptions {
   node: string;
@@ -30,14 +43,16 @@ export interface NodeAgentOptions {
   dnsZone: string;
   /** CoreDNS etcd plugin `path`. Default "/skydns" (the store's default too). */
   dnsRoot?: string;
-  engine: SupervisorEngine;
+  engine: NodeEngine;
   pods: SupervisorPods;
   sink: NodeStatusSink;
   log: Logger;
   /** Clock for timestamps and back-off. Default Date.now. */
   now?: () => number;
-  /** Poll, back-off and readiness timings; defaults in DEFAULT_TIMING. Tests shorten them. */
+  /** Resync, back-off and readiness timings; defaults in DEFAULT_TIMING. Tests shorten them. */
   timing?: Partial<SupervisorTiming>;
+  /** Event stream reconnect back-off (EngineWatch). Defaults 250 ms doubling to 2 s. */
+  eventRetry?: { baseMs: number; maxMs: number };
   /** Health probes; default the real HTTP / TCP probes. */
   probes?: Probes;
 }
@@ -48,6 +63,9 @@ export interface NodeAgentOptions {
  * of many instances slow; the engine handles a few in parallel well.
  */
 const STOP_CONCURRENCY = 8;
+
+/** A reconcile that left work behind (a stop failed, the listing failed) is tried again this soon. */
+const UNSETTLED_RETRY_MS = 5000;
 
 export class NodeAgent {
   private readonly supervisors = new Map<string, InstanceSupervisor>();
@@ -60,6 +78,13 @@ export class NodeAgent {
   private tail: Promise<void> = Promise.resolve();
   private queued: { jobs: AcceptedJob[]; run: Promise<void> } | undefined;
   private closed = false;
+  /** The jobs of the last reconcile() call: what a resync reconciles against. Cleared by stopAll (fenced). */
+  private lastJobs: AcceptedJob[] | undefined;
+  /** assignmentKey of the last reconcile that completed without leaving work behind. */
+  private settledKey: string | undefined;
+  private watch: EngineWatch | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.timing = { ...DEFAULT_TIMING, ...(opts.timing ?? {}) };
@@ -67,15 +92,44 @@ export class NodeAgent {
     this.log = opts.log;
   }
 
-  /** Brings this node in line with the accepted jobs. Idempotent; a call while one runs coalesces into one more run. */
+  /**
+   * Brings this node in line with the accepted jobs. Idempotent; a call while
+   * one runs coalesces into one more run. When this node's assignments are
+   * the ones the last completed run settled, it returns at once: no engine
+   * call, whatever changed elsewhere.
+   */
   reconcile(jobs: Iterable<AcceptedJob>): Promise<void> {
     const list = [...jobs];
+    if (this.closed) return Promise.resolve();
+    this.lastJobs = list;
+    this.startWatching();
+    if (!this.queued && this.settledKey !== undefined && this.settledKey === assignmentKey(assignmentsFor(this.opts.node, list))) {
+      // Same spec hashes, maybe newer job data (e.g. numInstances): hand it over, nothing to ask the engine.
+      for (const a of assignmentsFor(this.opts.node, list)) this.supervisors.get(a.instance)?.update(a);
+      return Promise.resolve();
+    }
+    return this.enqueue(list);
+  }
+
+  /**
+   * Lists this node's containers and hands each supervisor its own, even when
+   * the assignments did not change: the safety net under the event stream.
+   * Runs every timing.resyncMs and whenever the event stream (re)connects.
+   * Nothing before the first reconcile(), nothing after stopAll() (fenced).
+   */
+  resync(): Promise<void> {
+    if (this.closed || this.lastJobs === undefined) return Promise.resolve();
+    return this.enqueue(this.lastJobs);
+  }
+
+  /** A full run (listing included) after the one under way; calls before it starts share it, with the newest jobs. */
+  private enqueue(jobs: AcceptedJob[]): Promise<void> {
     if (this.queued) {
       // Not started yet: it will use the newest jobs.
-      this.queued.jobs = list;
+      this.queued.jobs = jobs;
       return this.queued.run;
     }
-    const queued: { jobs: AcceptedJob[]; run: Promise<void> } = { jobs: list, run: Promise.resolve() };
+    const queued: { jobs: AcceptedJob[]; run: Promise<void> } = { jobs, run: Promise.resolve() };
     queued.run = this.serialise(() => {
       this.queued = undefined;
       return this.reconcileNow(queued.jobs);
@@ -84,18 +138,47 @@ export class NodeAgent {
     return queued.run;
   }
 
+  /** The event stream and the slow resync start with the first reconcile. */
+  private startWatching(): void {
+    if (this.watch !== undefined) return;
+    this.watch = new EngineWatch({
+      node: this.opts.node,
+      engine: this.opts.engine,
+      log: this.log,
+      onEvent: (ev) => this.route(ev),
+      onResync: () => void this.resync(),
+      ...(this.opts.eventRetry ? { retryBaseMs: this.opts.eventRetry.baseMs, retryMaxMs: this.opts.eventRetry.maxMs } : {}),
+    });
+    this.watch.start();
+    this.resyncTimer = setInterval(() => void this.resync(), this.timing.resyncMs);
+    this.resyncTimer.unref();
+  }
+
+  /** An event goes to the supervisor of the instance its container belongs to; others' are not ours to act on. */
+  private route(ev: EngineEvent): void {
+    const instance = ev.labels[LABEL.instance];
+    if (instance === undefined) return;
+    this.supervisors.get(instance)?.notify(ev);
+  }
+
   /**
    * Fencing (the lease expired): stops supervision, stops and removes every
    * container labelled with this node, cleans local volumes, deletes status
    * and DNS. Rejects when some containers could not be stopped (retry it).
    */
   stopAll(): Promise<void> {
+    // Fenced: a resync must not start anything again until the next reconcile() says what to run.
+    this.lastJobs = undefined;
+    this.settledKey = undefined;
     return this.serialise(() => this.stopAllNow());
   }
 
   /** Stops supervising (timers, probes) and leaves the containers running (agent shutdown or restart). */
   close(): Promise<void> {
     this.closed = true;
+    this.watch?.stop();
+    clearInterval(this.resyncTimer);
+    clearTimeout(this.retryTimer);
     return this.serialise(async () => {
       const sups = [...this.supervisors.values()];
       this.supervisors.clear();
@@ -114,11 +197,18 @@ export class NodeAgent {
   private async reconcileNow(jobs: AcceptedJob[]): Promise<void> {
     if (this.closed) return;
     const assigned = assignmentsFor(this.opts.node, jobs);
-    let found: Array<{ labels: Record<string, string> }>;
+    const key = assignmentKey(assigned);
+    // Until this run completes cleanly, the next reconcile() must not be skipped.
+    this.settledKey = undefined;
+    let clean = true;
+    // Each supervisor's generation before the listing: a listing that overlapped one of its restarts is not handed to it.
+    const generations = new Map([...this.supervisors].map(([i, s]) => [i, s.generation]));
+    let found: InspectedContainer[];
     try {
       found = await this.opts.engine.listManaged(this.opts.node);
     } catch (err) {
       this.log.warn({ err: errText(err) }, 'cannot list containers; reconcile skipped, retried next round');
+      this.retrySoon();
       return;
     }
     const running = runningInstances(found);
@@ -130,10 +220,13 @@ export class NodeAgent {
     // 1. stop what is no longer assigned here: with containers, or only a supervisor (e.g. still pulling)
     const stops = new Map(plan.stop.map((r) => [r.instance, r.job]));
     for (const [instance, sup] of this.supervisors) if (!wanted.has(instance)) stops.set(instance, sup.job);
-    await forEachLimited([...stops], STOP_CONCURRENCY, ([instance, job]) => this.guard(instance, 'stop', () => this.terminate(instance, job, false)));
+    const guard = async (instance: string, what: string, fn: () => Promise<void>): Promise<void> => {
+      if (!(await this.guard(instance, what, fn))) clean = false;
+    };
+    await forEachLimited([...stops], STOP_CONCURRENCY, ([instance, job]) => guard(instance, 'stop', () => this.terminate(instance, job, false)));
     // 2. replace changed specs: old containers out first, then the new pod
     await forEachLimited(plan.replace, STOP_CONCURRENCY, (a) =>
-      this.guard(a.instance, 'replace', async () => {
+      guard(a.instance, 'replace', async () => {
         await this.terminate(a.instance, runningJob.get(a.instance) ?? a.job, a.job === runningJob.get(a.instance));
         this.launch(a, false);
       }),
@@ -145,21 +238,39 @@ export class NodeAgent {
         sup.update(a);
         continue;
       }
-      await this.guard(a.instance, 'start', async () => {
+      await guard(a.instance, 'start', async () => {
         if (sup) await this.terminate(a.instance, sup.job, sup.job === a.job);
         this.launch(a, false);
       });
     }
-    // 4. adopt what runs here without a supervisor (the agent restarted): no restart, same containers
+    // 4. adopt what runs here without a supervisor (the agent restarted): no restart, same containers;
+    //    every kept instance's supervisor gets what the listing found (the resync)
+    const byInstance = groupByInstance(found);
     for (const a of plan.keep) {
       const sup = this.supervisors.get(a.instance);
       if (sup === undefined) this.launch(a, true);
-      else sup.update(a);
+      else {
+        sup.update(a);
+        const gen = generations.get(a.instance);
+        if (gen !== undefined) sup.observed(byInstance.get(a.instance) ?? [], gen);
+      }
     }
     // 5. deletions that failed earlier
     for (const [instance, pub] of [...this.retiring]) {
       if (await pub.flush()) this.retiring.delete(instance);
     }
+    if (clean && this.retiring.size === 0) this.settledKey = key;
+    else this.retrySoon();
+  }
+
+  /** Work was left behind: resync soon rather than at the next slow resync (an engine outage is the event stream's to notice). */
+  private retrySoon(): void {
+    if (this.retryTimer !== undefined || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.resync();
+    }, UNSETTLED_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   /** Starts supervising `a`: a fresh pod, or (adopt) the containers that already run. */
@@ -213,7 +324,7 @@ export class NodeAgent {
     this.supervisors.clear();
     await Promise.all([...sups.values()].map((s) => s.stop()));
     for (const [instance, sup] of sups) this.retiring.set(instance, sup.publisher);
-    let found: Array<{ labels: Record<string, string> }>;
+    let found: InspectedContainer[];
     try {
       found = await this.opts.engine.listManaged(this.opts.node);
     } catch (err) {
@@ -240,12 +351,14 @@ export class NodeAgent {
     return run;
   }
 
-  /** One instance's failure must not hold up the others: log it, the next round retries. */
-  private async guard(instance: string, what: string, fn: () => Promise<void>): Promise<void> {
+  /** One instance's failure must not hold up the others: log it, the next round retries. False when it failed. */
+  private async guard(instance: string, what: string, fn: () => Promise<void>): Promise<boolean> {
     try {
       await fn();
+      return true;
     } catch (err) {
       this.log.warn({ instance, err: errText(err) }, `${what} failed; retried next round`);
+      return false;
     }
   }
 

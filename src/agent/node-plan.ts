@@ -54,3 +54,22 @@ export function planNode(assigned: AssignedInstance[], running: RunningInstance[
   plan.stop.sort((a, b) => a.instance.localeCompare(b.instance));
   return plan;
 }
+
+/**
+ * What this node runs, as one comparable value: instance, job and spec hash
+ * of every assignment. Equal keys mean reconcile has nothing to do (no
+ * engine call needed); a change anywhere else in the cluster leaves it equal.
+ */
+export function assignmentKey(assigned: readonly AssignedInstance[]): string {
+  return assigned.map((a) => `${a.instance}\u0000${a.job}\u0000${a.specHash}`).join('\u0001');
+}
+
+/**
+ * Whether a change of one accepted job (put or delete: `before` / `after`
+ * undefined) changes what this node must run. A job with no instance here
+ * before or after, or whose instances here keep their spec, does not.
+ */
+export function jobChangeConcernsNode(node: string, before: AcceptedJob | undefined, after: AcceptedJob | undefined): boolean {
+  const here = (j: AcceptedJob | undefined): string => (j === undefined ? '' : assignmentKey(assignmentsFor(node, [j])));
+  return here(before) !== here(after);
+}

@@ -4,7 +4,8 @@
 //
 // podman facts this module relies on (checked on podman 4.3.1, see
 // ENVIRONMENT.md): a failed pull answers HTTP 200 with the error inside the
-// progress stream; State.OOMKilled is never set; stopping an already
+// progress stream; State.OOMKilled is never set and no `oom` event is sent
+// (oom.ts reads the cgroup instead); stopping an already
 // stopped container answers 304; removing a namespace owner that others
 // join fails with "has dependent containers"; a detached exec's session is
 // gone once it ends, so execs are run attached.
@@ -24,7 +25,9 @@ import {
   PullError,
   RuntimeError,
 } from './errors';
-import { demuxStream, engineTime, isOomKill, normalizeState, type ContainerFacts, type ContainerStats } from './facts';
+import { EventLineBuffer, parseEngineEvent, type EngineEventHandlers, type EngineEventStream, type EngineEventsOptions } from './events';
+import { demuxStream, engineTime, normalizeState, type ContainerFacts, type ContainerStats } from './facts';
+import { hostCgroupOomProbe, judgeOom, type CgroupOomProbe, type OomSource, type OomVerdict } from './oom';
 import { formatImageRef, parseImageRef } from './image-ref';
 import { LineSplitter, parseProgressLine, type ProgressEvent } from './progress';
 import { authFor, parseRegistryAuth, type RegistryAuth } from './registry-auth';
@@ -33,8 +36,10 @@ import { authFor, parseRegistryAuth, type RegistryAuth } from './registry-auth';
 export interface InspectedContainer extends ContainerFacts {
   /** This engine object stopped it (so a 137 is our SIGKILL, not the kernel's). */
   stoppedByUs: boolean;
-  /** See isOomKill in facts.ts. */
+  /** See judgeOom in oom.ts. */
   oomKilled: boolean;
+  /** Who said so (or said no): engine, cgroup, or the exit-code guess. Absent when it did not die of a kill. */
+  oomSource?: OomSource;
 }
 
 export interface EnsureImageOptions {
@@ -71,6 +76,13 @@ export interface ContainerEngine {
   logs(id: string, opts?: { tail?: number }): Promise<{ stdout: string; stderr: string }>;
   /** One resource sample; CPU needs two (see cpuMillicores). */
   stats(id: string): Promise<ContainerStats>;
+  /**
+   * Subscribes to the container events of one node (label filter applied by
+   * the engine). Resolves once the engine accepted the subscription;
+   * EngineUnavailableError when it cannot be reached. The stream does not
+   * reconnect by itself: onEnd says it broke.
+   */
+  events(opts: EngineEventsOptions, handlers: EngineEventHandlers): Promise<EngineEventStream>;
 }
 
 export interface DockerEngineOptions {
@@ -82,6 +94,8 @@ export interface DockerEngineOptions {
   pingTimeoutMs?: number;
   /** How many containers listManaged inspects at once. Default 8. */
   inspectConcurrency?: number;
+  /** The cgroup side of the OOM verdict. Default: this host's cgroups and kernel log (oom.ts). */
+  cgroupOomProbe?: CgroupOomProbe;
 }
 
 interface PullInFlight {
@@ -103,6 +117,13 @@ class DockerEngine implements ContainerEngine {
   private readonly concurrency: number;
   /** Containers this process stopped since their last start (for the OOM verdict). */
   private readonly stoppedByUs = new Set<string>();
+  /** Containers someone killed through the engine since their last start (a `kill` event): a 137 that is not an OOM. */
+  private readonly killedThroughEngine = new Set<string>();
+  /** Containers the engine sent an `oom` event for since their last start (dockerd). */
+  private readonly oomEvents = new Set<string>();
+  /** OOM verdicts of exited containers, by id and finish time: the cgroup side is read once per exit. */
+  private readonly verdicts = new Map<string, OomVerdict>();
+  private readonly cgroupOom: CgroupOomProbe;
   /** One pull per image at a time: instances of one job share it. */
   private readonly pulls = new Map<string, PullInFlight>();
 
@@ -111,6 +132,7 @@ class DockerEngine implements ContainerEngine {
     this.auths = opts.registryAuth ?? parseRegistryAuth(process.env.OZY_REGISTRY_AUTH);
     this.pingTimeoutMs = opts.pingTimeoutMs ?? 5000;
     this.concurrency = opts.inspectConcurrency ?? 8;
+    this.cgroupOom = opts.cgroupOomProbe ?? hostCgroupOomProbe;
   }
 
   async ping(): Promise<void> {
@@ -242,7 +264,7 @@ class DockerEngine implements ContainerEngine {
     } catch (err) {
       if (statusOf(err) !== 304) throw translateEngineError(err, { what: `start container ${id}`, kind: 'container' });
     }
-    this.stoppedByUs.delete(id);
+    this.forgetRun(id);
   }
 
   async stop(id: string, timeoutSec: number): Promise<void> {
@@ -263,7 +285,7 @@ class DockerEngine implements ContainerEngine {
       const e = translateEngineError(err, { what: `remove container ${id}`, kind: 'container' });
       if (!(e instanceof ContainerNotFoundError)) throw e;
     }
-    this.stoppedByUs.delete(id);
+    this.forgetRun(id);
   }
 
   async inspect(id: string): Promise<InspectedContainer> {
@@ -275,7 +297,79 @@ class DockerEngine implements ContainerEngine {
     }
     const facts = factsOf(info);
     const stoppedByUs = this.stoppedByUs.has(facts.id) || this.stoppedByUs.has(id);
-    return { ...facts, stoppedByUs, oomKilled: isOomKill({ ...facts, stoppedByUs }) };
+    const verdict = this.oomVerdict(facts, stoppedByUs);
+    return { ...facts, stoppedByUs, oomKilled: verdict.oomKilled, ...(verdict.source ? { oomSource: verdict.source } : {}) };
+  }
+
+  async events(opts: EngineEventsOptions, handlers: EngineEventHandlers): Promise<EngineEventStream> {
+    const filters = { type: ['container' as const], label: [`${LABEL.node}=${opts.node}`] };
+    let stream: NodeJS.ReadableStream & { destroy?: () => void };
+    try {
+      // The engine filters by label, so another node's events never reach us.
+      stream = await this.docker.getEvents({ filters, ...(opts.sinceSec !== undefined ? { since: opts.sinceSec } : {}) });
+      // The response is open: the subscription is in place (podman sends no event until one happens).
+    } catch (err) {
+      throw translateEngineError(err, { what: 'subscribe to events' });
+    }
+    let open = true;
+    const end = (err?: unknown): void => {
+      if (!open) return;
+      open = false;
+      handlers.onEnd(err === undefined ? undefined : translateEngineError(err, { what: 'event stream' }));
+    };
+    const lines = new EventLineBuffer();
+    stream.on('data', (chunk: Buffer | string) => {
+      for (const line of lines.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'))) {
+        const ev = parseEngineEvent(line);
+        // Belt and braces against an engine that ignores the label filter.
+        if (ev === undefined || !open || ev.labels[LABEL.node] !== opts.node) continue;
+        this.noteEvent(ev.action, ev.id);
+        handlers.onEvent(ev);
+      }
+    });
+    stream.on('end', () => end());
+    stream.on('close', () => end());
+    stream.on('error', (err: unknown) => end(err));
+    return {
+      close: () => {
+        open = false;
+        stream.destroy?.();
+      },
+    };
+  }
+
+  /** What the event stream tells the OOM verdict: who killed a container, whether the engine saw an OOM. */
+  private noteEvent(action: string, id: string): void {
+    if (action === 'start') this.forgetRun(id);
+    else if (action === 'kill') this.killedThroughEngine.add(id);
+    else if (action === 'oom') this.oomEvents.add(id);
+    else if (action === 'destroy') this.forgetRun(id);
+  }
+
+  /** A new run (or the container is gone): what we knew about the last one no longer applies. */
+  private forgetRun(id: string): void {
+    this.stoppedByUs.delete(id);
+    this.killedThroughEngine.delete(id);
+    this.oomEvents.delete(id);
+    for (const key of this.verdicts.keys()) if (key.startsWith(`${id} `)) this.verdicts.delete(key);
+  }
+
+  private oomVerdict(facts: ContainerFacts, stoppedByUs: boolean): OomVerdict {
+    const exited = facts.state === 'exited' || facts.state === 'dead';
+    const key = `${facts.id} ${facts.finishedAt ?? ''}`;
+    const known = exited ? this.verdicts.get(key) : undefined;
+    if (known) return known;
+    const verdict = judgeOom(
+      {
+        ...facts,
+        oomKilledReported: facts.oomKilledReported || this.oomEvents.has(facts.id),
+        stoppedByUs,
+        killedThroughEngine: this.killedThroughEngine.has(facts.id),
+      },
+      () => this.cgroupOom(facts.id),
+    );
+    if (exited) this.verdicts.set(key, verdict);
+    return verdict;
   }
 
   async exec(id: string, cmd: string[], timeoutMs: number): Promise<number> {

@@ -1,5 +1,5 @@
 // What the engine tells us about a container, in our own terms, and the
-// pure judgements made from it (state names, OOM kills, log frames).
+// pure judgements made from it (state names, log frames). OOM kills: oom.ts.
 
 /** Container states, normalized across dockerd and podman. */
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | 'unknown';
@@ -12,7 +12,7 @@ export interface ContainerFacts {
   state: ContainerState;
   /** Meaningful once the container has exited. */
   exitCode: number;
-  /** The engine's own OOMKilled flag (always false under podman 4.3). */
+  /** The engine's own OOMKilled flag (always false under podman 4.3; see oom.ts). */
   oomKilledReported: boolean;
   /** Hard memory limit in bytes, 0 for none. */
   memoryLimit: number;
@@ -22,25 +22,6 @@ export interface ContainerFacts {
   finishedAt?: string;
   /** IP on the engine's bridge (the namespace owner's; shared by the pod). */
   ip?: string;
-}
-
-/**
- * Whether an exit was an OOM kill. dockerd sets OOMKilled; podman 4.3 never
- * does, though it enforces the limit: the kernel's SIGKILL shows as exit
- * 137. So: the engine said so, or 137 with a memory limit and we did not
- * stop the container ourselves (our stop's SIGKILL after the timeout is
- * also 137). A kill -9 from outside would be misread as OOM; acceptable.
- */
-export function isOomKill(facts: {
-  state: ContainerState;
-  exitCode: number;
-  oomKilledReported: boolean;
-  memoryLimit: number;
-  stoppedByUs: boolean;
-}): boolean {
-  if (facts.state !== 'exited' && facts.state !== 'dead') return false;
-  if (facts.oomKilledReported) return true;
-  return facts.exitCode === 137 && facts.memoryLimit > 0 && !facts.stoppedByUs;
 }
 
 export function normalizeState(status: string | undefined): ContainerState {

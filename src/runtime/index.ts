@@ -3,13 +3,17 @@
 //
 //   translate.ts   job model → Engine API create options (pure)
 //   volumes.ts     where local / shared volumes live (pure)
-//   facts.ts       container states, the OOM verdict, log frames (pure)
+//   facts.ts       container states, log frames (pure)
+//   oom.ts         the OOM verdict and its source: engine, cgroup, exit code
+//   events.ts      the engine's container events, parsed (pure)
 //   engine.ts      ContainerEngine: the dockerode wrapper, errors translated
 //   pod.ts         PodRuntime: start / stop / restart a pod in order
 //   local-image.ts the busybox test image, imported through the API
 export * from './errors';
 export * from './translate';
-export { isOomKill, normalizeState, compareEngineTimes, cpuMillicores, type ContainerFacts, type ContainerState, type ContainerStats } from './facts';
+export { normalizeState, compareEngineTimes, cpuMillicores, type ContainerFacts, type ContainerState, type ContainerStats } from './facts';
+export { judgeOom, hostCgroupOomProbe, kernelLogNamesOom, type CgroupOomProbe, type CgroupOomReading, type OomSource, type OomVerdict } from './oom';
+export { parseEngineEvent, EventLineBuffer, type EngineEvent, type EngineEventAction, type EngineEventHandlers, type EngineEventStream, type EngineEventsOptions } from './events';
 export { createEngine, translateEngineError, type ContainerEngine, type DockerEngineOptions, type EnsureImageOptions, type InspectedContainer } from './engine';
 export { PodRuntime, groupByInstance, podOf, stopOrder, type PodHooks, type PodRuntimeOptions, type PodSpec, type StartedContainer, type StartedPod } from './pod';
 export { BUSYBOX_IMAGE, buildBusyboxImage } from './local-image';

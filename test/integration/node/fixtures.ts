@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import pino from 'pino';
-import { NodeAgent, type NodeStatusSink } from '../../../src/agent/node-agent';
+import { NodeAgent, type NodeStatusSink, type SupervisorTiming } from '../../../src/agent/node-agent';
 import { storeSink } from '../../../src/agent/node-sink';
 import type { AcceptedJob, InstanceStatus } from '../../../src/model/cluster';
 import { podTemplateHash } from '../../../src/model/hash';
@@ -20,10 +20,10 @@ import { waitFor } from '../../harness/wait';
 export const ZONE = 'ozy.local';
 /** A documentation address (RFC 5737): shows the record carries --address, not something local. */
 export const ADDRESS = '192.0.2.10';
-/** Short polls and back-off so state changes show within a second or two. */
-export const TIMING = { pollMs: 200, backoffBaseMs: 300, backoffMaxMs: 2000, readyTimeoutMs: 20_000, backoffResetMs: 60_000 };
+/** Short back-off so state changes show within a second or two. The resync is long: exits are seen through engine events. */
+export const TIMING = { resyncMs: 60_000, backoffBaseMs: 300, backoffMaxMs: 2000, readyTimeoutMs: 20_000, backoffResetMs: 60_000 };
 
-const log = pino({ level: process.env.OZY_TEST_LOG ?? 'silent' }, pino.destination(2));
+export const log = pino({ level: process.env.OZY_TEST_LOG ?? 'silent' }, pino.destination(2));
 
 export interface NodeFixture {
   podman: PodmanService;
@@ -109,7 +109,7 @@ export interface TestNode {
   dns(job: string, instance: string): Promise<{ host: string; port: number; ttl: number } | undefined>;
 }
 
-export async function startNode(fx: NodeFixture, suffix: string): Promise<TestNode> {
+export async function startNode(fx: NodeFixture, suffix: string, timing: Partial<SupervisorTiming> = TIMING): Promise<TestNode> {
   const name = fx.podman.node(suffix);
   const session = await fx.store.registerNode(
     { name, address: ADDRESS, labels: {}, capacity: { memory: 8 * 2 ** 30, disk: 8 * 2 ** 30, cpu: 4000 } },
@@ -132,7 +132,7 @@ export async function startNode(fx: NodeFixture, suffix: string): Promise<TestNo
       }),
       sink,
       log: log.child({ node: name }),
-      timing: TIMING,
+      timing,
     });
   return {
     name,

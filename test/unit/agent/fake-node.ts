@@ -5,7 +5,8 @@ import type { InstanceStatus, AcceptedJob } from '../../../src/model/cluster';
 import { podTemplateHash } from '../../../src/model/hash';
 import type { ContainerSpec, JobSpec } from '../../../src/model/job';
 import type { NodeStatusSink } from '../../../src/agent/node-agent';
-import type { SupervisorEngine, SupervisorPods } from '../../../src/agent/instance-supervisor';
+import type { NodeEngine } from '../../../src/agent/node-agent';
+import type { SupervisorPods } from '../../../src/agent/instance-supervisor';
 import {
   ContainerNotFoundError,
   EngineUnavailableError,
@@ -13,6 +14,9 @@ import {
   PodStartError,
   PullError,
   type ContainerState,
+  type EngineEvent,
+  type EngineEventHandlers,
+  type EngineEventStream,
   type InspectedContainer,
   type PodHooks,
   type PodSpec,
@@ -21,7 +25,7 @@ import {
 
 export const silentLog = pino({ level: 'silent' });
 
-export const FAST = { pollMs: 5, backoffBaseMs: 5, backoffMaxMs: 40, readyTimeoutMs: 3000, backoffResetMs: 60_000 };
+export const FAST = { resyncMs: 5, backoffBaseMs: 5, backoffMaxMs: 40, readyTimeoutMs: 3000, backoffResetMs: 60_000 };
 
 interface FakeContainer {
   id: string;
@@ -33,10 +37,16 @@ interface FakeContainer {
   starts: number;
 }
 
-export class FakeRuntime implements SupervisorEngine, SupervisorPods {
+export class FakeRuntime implements NodeEngine, SupervisorPods {
   readonly containers = new Map<string, FakeContainer>();
   /** What happened, in order: "create web-0/app", "restartPod web-0", "exec web-0/app"... */
-  readonly events: string[] = [];
+  readonly ops: string[] = [];
+  /** Open event subscriptions (the engine's /events streams). */
+  private subscribers: EngineEventHandlers[] = [];
+  /** events() calls: subscriptions opened, reconnects included. */
+  eventSubscriptions = 0;
+  /** While set, container changes send no event (events lost: only a resync can see them). */
+  eventsMuted = false;
   readonly missingImages = new Set<string>();
   /** image → the registry's message */
   readonly failingImages = new Map<string, string>();
@@ -72,13 +82,21 @@ export class FakeRuntime implements SupervisorEngine, SupervisorPods {
     const c = this.containers.get(id);
     if (!c) throw new Error(`no container ${id}`);
     const name = c.labels[LABEL.container]!;
-    this.events.push(`exec ${c.labels[LABEL.instance]}/${name}`);
+    this.ops.push(`exec ${c.labels[LABEL.instance]}/${name}`);
     return this.execCode(name);
+  }
+
+  async events(opts: { node: string }, handlers: EngineEventHandlers): Promise<EngineEventStream> {
+    this.eventSubscriptions++;
+    if (this.engineDown) throw new EngineUnavailableError('container engine unavailable (fake)');
+    if (opts.node !== this.node) return { close: () => undefined };
+    this.subscribers.push(handlers);
+    return { close: () => (this.subscribers = this.subscribers.filter((h) => h !== handlers)) };
   }
 
   // ── pods ──
   async startPod(pod: PodSpec, hooks: PodHooks = {}): Promise<StartedPod> {
-    this.events.push(`startPod ${pod.instance}`);
+    this.ops.push(`startPod ${pod.instance}`);
     if (this.engineDown) throw new PodStartError(pod.instance, pod.containers[0]!.name, 'create', new EngineUnavailableError('down'));
     for (const c of pod.containers) {
       const failure = this.failingImages.get(c.image);
@@ -111,19 +129,19 @@ export class FakeRuntime implements SupervisorEngine, SupervisorPods {
         memory: c.memory,
         starts: 1,
       });
-      this.events.push(`create ${pod.instance}/${c.name}`);
+      this.ops.push(`create ${pod.instance}/${c.name}`);
       started.push({ name: c.name, id, owner: i === 0 });
       hooks.onStarted?.(c.name, id);
     }
     return { instance: pod.instance, containers: started };
   }
   async stopPod(instance: string): Promise<void> {
-    this.events.push(`stopPod ${instance}`);
+    this.ops.push(`stopPod ${instance}`);
     if (this.engineDown) throw new EngineUnavailableError('down');
     for (const [id, c] of this.containers) if (c.labels[LABEL.instance] === instance && c.labels[LABEL.node] === this.node) this.containers.delete(id);
   }
   async restartPod(pod: PodSpec, hooks: PodHooks = {}): Promise<StartedPod> {
-    this.events.push(`restartPod ${pod.instance}`);
+    this.ops.push(`restartPod ${pod.instance}`);
     const mine = this.of(pod.instance);
     if (mine.length < pod.containers.length) throw new ContainerNotFoundError(`${pod.instance}: a container is missing`);
     for (const c of mine) this.run(c);
@@ -131,14 +149,14 @@ export class FakeRuntime implements SupervisorEngine, SupervisorPods {
     return { instance: pod.instance, containers: mine.map((c) => ({ name: c.labels[LABEL.container]!, id: c.id, owner: c.labels[LABEL.owner] === 'true' })) };
   }
   async restartContainer(pod: PodSpec, container: string, hooks: PodHooks = {}): Promise<void> {
-    this.events.push(`restartContainer ${pod.instance}/${container}`);
+    this.ops.push(`restartContainer ${pod.instance}/${container}`);
     const c = this.of(pod.instance).find((x) => x.labels[LABEL.container] === container);
     if (!c) throw new ContainerNotFoundError(`${pod.instance}: no container ${container}`);
     this.run(c);
     hooks.onStarted?.(container, c.id);
   }
   async cleanupVolumes(instance: string): Promise<void> {
-    this.events.push(`cleanupVolumes ${instance}`);
+    this.ops.push(`cleanupVolumes ${instance}`);
   }
 
   // ── test controls ──
@@ -150,15 +168,27 @@ export class FakeRuntime implements SupervisorEngine, SupervisorPods {
     c.state = 'exited';
     c.exitCode = exitCode;
     c.oom = oom;
+    this.emit('die', c);
   }
   remove(instance: string, container: string): void {
-    this.containers.delete(this.idOf(instance, container)!);
+    const c = this.of(instance).find((x) => x.labels[LABEL.container] === container)!;
+    this.containers.delete(c.id);
+    this.emit('destroy', c);
+  }
+  /** The event stream breaks (the engine restarted): every subscriber is told, once. */
+  breakEvents(): void {
+    const subs = this.subscribers;
+    this.subscribers = [];
+    for (const h of subs) h.onEnd(new EngineUnavailableError('event stream ended (fake)'));
+  }
+  get subscribed(): number {
+    return this.subscribers.length;
   }
   startsOf(instance: string, container: string): number {
     return this.of(instance).find((x) => x.labels[LABEL.container] === container)?.starts ?? 0;
   }
   count(prefix: string): number {
-    return this.events.filter((e) => e.startsWith(prefix)).length;
+    return this.ops.filter((e) => e.startsWith(prefix)).length;
   }
 
   private of(instance: string): FakeContainer[] {
@@ -169,6 +199,13 @@ export class FakeRuntime implements SupervisorEngine, SupervisorPods {
     c.exitCode = 0;
     c.oom = false;
     c.starts++;
+    this.emit('start', c);
+  }
+  private emit(action: EngineEvent['action'], c: FakeContainer): void {
+    if (this.eventsMuted) return;
+    const ev: EngineEvent = { action, rawAction: action, id: c.id, labels: { ...c.labels }, timeNano: 0n };
+    if (action === 'die') ev.exitCode = c.exitCode;
+    for (const h of [...this.subscribers]) h.onEvent(ev);
   }
   private view(c: FakeContainer): InspectedContainer {
     const exited = c.state === 'exited';

@@ -42,8 +42,8 @@ describe('starting an instance', () => {
     await until('healthy', () => stateOf(sink, 'web-0') === 'healthy' && sink.dns.size === 1);
     assert.deepEqual(sink.history.get('web-0'), ['pending', 'starting', 'healthy'], 'every transition is written, however brief');
     // db's health check ran (and passed) before app was created.
-    const firstExec = rt.events.indexOf('exec web-0/db');
-    assert.ok(firstExec >= 0 && firstExec < rt.events.indexOf('create web-0/app'), rt.events.join(', '));
+    const firstExec = rt.ops.indexOf('exec web-0/db');
+    assert.ok(firstExec >= 0 && firstExec < rt.ops.indexOf('create web-0/app'), rt.ops.join(', '));
     assert.deepEqual(sink.dns.get('/skydns/local/ozy/web/web-0'), { host: '192.0.2.1', port: 8080, ttl: DNS_TTL_SECONDS });
     const st = sink.status.get('web-0')!;
     assert.equal(st.restarts, 0);
@@ -229,7 +229,7 @@ describe('reconcile', () => {
     const kept = rt.idOf('web-0', 'db');
     await agent.reconcile([webJob([NODE])]);
     assert.equal(rt.idOf('web-1', 'db'), undefined);
-    assert.ok(rt.events.includes('cleanupVolumes web-1'));
+    assert.ok(rt.ops.includes('cleanupVolumes web-1'));
     assert.equal(sink.status.has('web-1'), false);
     assert.deepEqual([...sink.dns.keys()], ['/skydns/local/ozy/web/web-0']);
     assert.equal(rt.idOf('web-0', 'db'), kept);
@@ -267,13 +267,13 @@ describe('reconcile', () => {
     await first.close();
     const ids = [rt.idOf('web-0', 'db'), rt.idOf('web-0', 'app')];
     rt.exit('web-0', 'app', 1);
-    const events = rt.events.length;
+    const events = rt.ops.length;
 
     const second = setup(rt, sink).agent;
     await second.reconcile([webJob()]);
     await until('healthy again', () => second.statuses()[0]?.state === 'healthy' && second.statuses()[0]?.restarts === 1);
     assert.deepEqual([rt.idOf('web-0', 'db'), rt.idOf('web-0', 'app')], ids);
-    const later = rt.events.slice(events).filter((e) => !e.startsWith('exec'));
+    const later = rt.ops.slice(events).filter((e) => !e.startsWith('exec'));
     assert.deepEqual(later, ['restartContainer web-0/app']);
   });
 
@@ -283,7 +283,7 @@ describe('reconcile', () => {
     await until('healthy', () => stateOf(sink, 'web-1') === 'healthy' && sink.dns.size === 2);
     await agent.stopAll();
     assert.equal(rt.containers.size, 0);
-    assert.ok(rt.events.includes('cleanupVolumes web-0') && rt.events.includes('cleanupVolumes web-1'));
+    assert.ok(rt.ops.includes('cleanupVolumes web-0') && rt.ops.includes('cleanupVolumes web-1'));
     assert.equal(sink.status.size, 0);
     assert.equal(sink.dns.size, 0);
     assert.deepEqual(agent.statuses(), []);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assignmentsFor, planNode } from '../../../src/agent/node-plan';
+import { assignmentKey, assignmentsFor, jobChangeConcernsNode, planNode } from '../../../src/agent/node-plan';
 import type { AcceptedJob } from '../../../src/model/cluster';
 
 function job(name: string, hash: string, nodes: Array<string | null>): AcceptedJob {
@@ -38,5 +38,28 @@ describe('planNode', () => {
     const plan = planNode([], [{ instance: 'web-0', job: 'web', specHash: 'h1' }]);
     assert.equal(plan.stop.length, 1);
     assert.equal(plan.start.length + plan.keep.length + plan.replace.length, 0);
+  });
+});
+
+describe("did this node's assignment change", () => {
+  test('assignmentKey: equal for the same instances and specs, whatever else the cluster runs', () => {
+    const mine = job('web', 'h1', ['n1', 'n2']);
+    const key = assignmentKey(assignmentsFor('n1', [mine]));
+    assert.equal(assignmentKey(assignmentsFor('n1', [mine, job('db', 'h2', ['n2', 'n3'])])), key, 'a job elsewhere');
+    assert.equal(assignmentKey(assignmentsFor('n1', [job('web', 'h1', ['n1', 'n3'])])), key, 'its other instance moved between other nodes');
+    assert.notEqual(assignmentKey(assignmentsFor('n1', [job('web', 'h2', ['n1', 'n2'])])), key, 'a new spec');
+    assert.notEqual(assignmentKey(assignmentsFor('n1', [job('web', 'h1', ['n1', 'n1'])])), key, 'one more instance here');
+    assert.notEqual(assignmentKey(assignmentsFor('n1', [])), key, 'the job deleted');
+  });
+
+  test('jobChangeConcernsNode: only changes of instances placed here, before or after', () => {
+    const before = job('web', 'h1', ['n2', 'n3']);
+    assert.equal(jobChangeConcernsNode('n1', before, job('web', 'h2', ['n2', 'n3'])), false, 'a spec change elsewhere');
+    assert.equal(jobChangeConcernsNode('n1', undefined, job('db', 'h1', ['n2'])), false, 'a new job elsewhere');
+    assert.equal(jobChangeConcernsNode('n1', before, undefined), false, 'deleting a job that never ran here');
+    assert.equal(jobChangeConcernsNode('n1', before, job('web', 'h1', ['n2', 'n1'])), true, 'an instance moves here');
+    assert.equal(jobChangeConcernsNode('n1', job('web', 'h1', ['n1']), job('web', 'h1', ['n2'])), true, 'an instance leaves');
+    assert.equal(jobChangeConcernsNode('n1', job('web', 'h1', ['n1']), job('web', 'h2', ['n1'])), true, 'a spec change here');
+    assert.equal(jobChangeConcernsNode('n1', job('web', 'h1', ['n1']), undefined), true, 'a job running here deleted');
   });
 });

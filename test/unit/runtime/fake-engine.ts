@@ -107,6 +107,10 @@ export class FakeEngine implements ContainerEngine {
     return { stdout: '', stderr: '' };
   }
 
+  async events(): Promise<{ close(): void }> {
+    return { close: () => undefined };
+  }
+
   async stats(): Promise<{ readAt: string; memoryUsage: number; memoryLimit: number; cpuTotalNs: number }> {
     return { readAt: new Date().toISOString(), memoryUsage: 0, memoryLimit: 0, cpuTotalNs: 0 };
   }

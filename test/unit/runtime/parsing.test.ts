@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { formatImageRef, parseImageRef } from '../../../src/runtime/image-ref';
 import { authFor, normalizeRegistry, parseRegistryAuth } from '../../../src/runtime/registry-auth';
 import { LineSplitter, parseProgressLine } from '../../../src/runtime/progress';
-import { compareEngineTimes, cpuMillicores, demuxStream, engineTime, isOomKill, normalizeState } from '../../../src/runtime/facts';
+import { compareEngineTimes, cpuMillicores, demuxStream, engineTime, normalizeState } from '../../../src/runtime/facts';
 import { translateEngineError } from '../../../src/runtime/engine';
 import {
   ContainerHasDependentsError,
@@ -87,17 +87,6 @@ describe('pull progress stream', () => {
 });
 
 describe('container facts', () => {
-  const exited = { state: 'exited' as const, oomKilledReported: false, memoryLimit: 16 << 20, stoppedByUs: false };
-
-  test('exit 137 under a memory limit that we did not cause is an OOM kill (podman never sets OOMKilled)', () => {
-    assert.equal(isOomKill({ ...exited, exitCode: 137 }), true);
-    assert.equal(isOomKill({ ...exited, exitCode: 137, stoppedByUs: true }), false, 'our own SIGKILL after the stop timeout');
-    assert.equal(isOomKill({ ...exited, exitCode: 137, memoryLimit: 0 }), false, 'no limit, no OOM kill by the cgroup');
-    assert.equal(isOomKill({ ...exited, exitCode: 1 }), false);
-    assert.equal(isOomKill({ ...exited, exitCode: 0, oomKilledReported: true }), true, "dockerd's flag is believed");
-    assert.equal(isOomKill({ ...exited, state: 'running', exitCode: 137 }), false);
-  });
-
   test('podman state names map onto Docker\'s', () => {
     assert.equal(normalizeState('configured'), 'created');
     assert.equal(normalizeState('stopped'), 'exited');
