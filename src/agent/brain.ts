@@ -102,7 +102,7 @@ export class Brain {
         return { kind: 'unchanged', head: judged.head, decision };
       }
 
-      const res = await this.store.commitSchedule(snap.scheduleRevision, decision, { commit: judged.head, by: this.opts.node });
+      const res = await this.store.commitSchedule(snap.scheduleRevision, { ...decision, readJobs: snap.jobs }, { commit: judged.head, by: this.opts.node });
       if (res.ok) {
         log.info({ commit: judged.head, counts: decision.counts, attempt }, 'schedule committed');
         // 6. The winner writes the reports: exactly one report commit per judged change.
