@@ -16,12 +16,13 @@
 //      was already written (a job moving onto a node waits for the jobs
 //      leaving that node);
 //   3. when none fits (a cycle: A moves onto B's node while B moves onto
-//      A's), one waiting job gets a "leave" write first: its old version
-//      with every instance whose node or demand changes set to pending.
-//      A leave takes no more than the old version nor the final one on any
-//      node, so it only frees, and once every waiting job has left, all of
-//      them fit. Back to 2;
-//   4. rejection deletes and puts (they take no capacity).
+//      A's), one waiting job gets a "leave" write: its old version with
+//      every instance whose node or demand changes set to pending. A leave
+//      takes no more than the old version nor the final one on any node, so
+//      it only frees. Back to 2;
+//   4. the final versions of the jobs that left: the load is then at most
+//      the final one everywhere, so each fits;
+//   5. rejection deletes and puts (they take no capacity).
 // A round cut short after a leave leaves the old spec with some instances
 // pending: the next round's decide() places them again and applies the new
 // spec (an update re-places every instance, a scale or a reschedule places
@@ -58,7 +59,6 @@ interface Waiting {
   /** What the job takes as written so far. */
   current: Footprint;
   final: Footprint;
-  left: boolean;
 }
 
 /**
@@ -88,7 +88,7 @@ export function safeWriteOrder(read: ReadonlyMap<string, AcceptedJob>, round: Ro
   }
   let waiting: Waiting[] = [];
   for (const job of round.putJobs) {
-    const w: Waiting = { job, current: footprintOf(read.get(job.spec.name)), final: footprintOf(job), left: false };
+    const w: Waiting = { job, current: footprintOf(read.get(job.spec.name)), final: footprintOf(job) };
     if (neverRises(w.current, w.final)) {
       writes.push({ kind: 'put-job', job });
       load.replace(w.current, w.final);
@@ -97,8 +97,13 @@ export function safeWriteOrder(read: ReadonlyMap<string, AcceptedJob>, round: Ro
     }
   }
 
-  // 2–3. The rest as soon as they fit; a leave write when nothing does.
+  // 2–3. The rest as soon as they fit; a leave write when nothing does. A
+  // job that left waits for the end: its final version only adds load (a
+  // leave takes no more than it anywhere), so holding it back never blocks
+  // another job, and keeps its two writes apart (they cannot share a
+  // transaction: etcd refuses a key twice in one).
   let leaves = 0;
+  const left: Waiting[] = [];
   while (waiting.length > 0) {
     const stuck: Waiting[] = [];
     for (const w of waiting) {
@@ -113,29 +118,24 @@ export function safeWriteOrder(read: ReadonlyMap<string, AcceptedJob>, round: Ro
       waiting = stuck; // progress frees room for others: sweep again
       continue;
     }
-    const next = stuck.find((w) => !w.left);
-    if (!next) {
-      // Unreachable: once every waiting job has left, the load is at most the
-      // final one everywhere, so each final version fits. Kept for liveness.
-      for (const w of stuck) writes.push({ kind: 'put-job', job: w.job });
-      break;
-    }
-    next.left = true;
+    // A cycle: the first stuck job leaves, which only frees.
+    const next = stuck[0]!;
+    waiting = stuck.slice(1);
+    left.push(next);
     const old = read.get(next.job.spec.name);
-    if (old) {
-      const leave = leaveVersion(old, next.job, now);
-      const fp = footprintOf(leave);
-      if (leave.instances.some((p, i) => p !== old.instances[i])) {
-        writes.push({ kind: 'leave-job', job: leave });
-        load.replace(next.current, fp);
-        next.current = fp;
-        leaves++;
-      }
-    }
-    waiting = stuck;
+    if (!old) continue; // a create: nothing to leave
+    const leave = leaveVersion(old, next.job, now);
+    if (leave.instances.every((p, i) => p === old.instances[i])) continue; // nothing moves off a node
+    writes.push({ kind: 'leave-job', job: leave });
+    const fp = footprintOf(leave);
+    load.replace(next.current, fp);
+    next.current = fp;
+    leaves++;
   }
+  // Everything left is at most its final version now, so each final fits.
+  for (const w of left) writes.push({ kind: 'put-job', job: w.job });
 
-  // 4. Reports take no capacity.
+  // 5. Reports take no capacity.
   for (const key of round.deleteRejections) writes.push({ kind: 'delete-rejection', key });
   for (const rejection of round.putRejections) writes.push({ kind: 'put-rejection', rejection });
   return { writes, leaves };
