@@ -7,16 +7,17 @@
 //    node is over capacity.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AcceptedJob, NodeInfo, Rejection } from '../../../src/model/cluster';
+import type { NodeInfo, Rejection } from '../../../src/model/cluster';
 import type { DesiredJob } from '../../../src/model/job';
 import { decide, safeWriteOrder, type ClusterView, type Decision, type DecideInput } from '../../../src/plan';
-import { Gi, Mi, accepted, applyDecision, desired, node, pick, prng, type PodShape } from '../schedule/fixtures';
+import { Gi, Mi, applyDecision, desired, node, pick, prng, type PodShape } from '../schedule/fixtures';
+import { randomRound, type Shape } from '../../harness/packing';
 import { applyWrite, checkEveryPrefix, naiveOrder, overCapacity, portClashes, somePrefixOverCapacity } from './round-check';
 
 const NOW = new Date('2024-06-01T12:00:00.000Z');
 
 /** Pods small enough that 450 jobs nearly fill 24 nodes. */
-function smallShape(rand: () => number): PodShape {
+function smallShape(rand: () => number): Shape {
   return {
     memory: pick(rand, [128 * Mi, 256 * Mi, 512 * Mi, 1 * Gi]),
     cpu: pick(rand, [50, 100, 250]),
@@ -127,61 +128,6 @@ function shapeOf(d: DesiredJob): PodShape {
   };
 }
 
-/** Random placement of whole jobs on nodes with room (capacity and host ports), instances anywhere that fits. */
-class Packing {
-  private readonly free = new Map<string, { memory: number; cpu: number; disk: number; ports: Set<number> }>();
-  constructor(
-    private readonly nodes: readonly NodeInfo[],
-    private readonly rand: () => number,
-  ) {
-    for (const n of nodes) this.free.set(n.name, { ...n.capacity, ports: new Set() });
-  }
-
-  /** Places every instance of `job` (shape × count) or nothing; returns the nodes. */
-  place(shape: PodShape, count: number): string[] | undefined {
-    const chosen: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const fits = this.nodes.filter((n) => this.fits(n.name, shape));
-      if (fits.length === 0) {
-        for (const n of chosen) this.take(n, shape, -1);
-        return undefined;
-      }
-      const n = pick(this.rand, fits).name;
-      this.take(n, shape, 1);
-      chosen.push(n);
-    }
-    return chosen;
-  }
-
-  /** Accounts existing placements if they all fit; else nothing. */
-  keep(shape: PodShape, nodes: ReadonlyArray<string | null>): boolean {
-    const taken: string[] = [];
-    for (const n of nodes) {
-      if (n === null) continue;
-      if (!this.fits(n, shape)) {
-        for (const t of taken) this.take(t, shape, -1);
-        return false;
-      }
-      this.take(n, shape, 1);
-      taken.push(n);
-    }
-    return true;
-  }
-
-  private fits(n: string, s: PodShape): boolean {
-    const f = this.free.get(n)!;
-    return f.memory >= (s.memory ?? 0) && f.cpu >= (s.cpu ?? 0) && f.disk >= (s.disk ?? 0) && (s.hostPorts ?? []).every((p) => !f.ports.has(p));
-  }
-
-  private take(n: string, s: PodShape, sign: 1 | -1): void {
-    const f = this.free.get(n)!;
-    f.memory -= sign * (s.memory ?? 0);
-    f.cpu -= sign * (s.cpu ?? 0);
-    f.disk -= sign * (s.disk ?? 0);
-    for (const p of s.hostPorts ?? []) (sign === 1 ? f.ports.add(p) : f.ports.delete(p));
-  }
-}
-
 describe('safe order of arbitrary rounds between two packings', () => {
   test('hundreds of jobs moving between full nodes: every prefix within capacity', (t) => {
     let leaves = 0;
@@ -190,44 +136,9 @@ describe('safe order of arbitrary rounds between two packings', () => {
     for (let seed = 100; seed < 140; seed++) {
       const rand = prng(seed);
       const nodes = randomNodes(rand, seed, 24);
-      const start = new Packing(nodes, rand);
-      const read = new Map<string, AcceptedJob>();
-      const shapes = new Map<string, PodShape>();
-      for (let i = 0; i < 450; i++) {
-        const shape = smallShape(rand);
-        const count = 1 + Math.floor(rand() * 3);
-        const placed = start.place(shape, count);
-        if (!placed) continue;
-        const name = `job-${String(i).padStart(3, '0')}`;
-        read.set(name, accepted(desired(name, count, shape), placed));
-        shapes.set(name, shape);
-      }
-      // The end state: unchanged jobs first (they fit: a subset of the start), then moves and resizes.
-      const end = new Packing(nodes, rand);
-      const putJobs: AcceptedJob[] = [];
-      const deleteJobs: string[] = [];
-      const changing: string[] = [];
-      for (const [name, job] of read) {
-        if (rand() < 0.25) assert.ok(end.keep(shapes.get(name)!, job.instances.map((p) => p.node)), 'a subset of a valid packing fits');
-        else changing.push(name);
-      }
-      for (const name of changing) {
-        const roll = rand();
-        const shape = roll < 0.3 ? smallShape(rand) : shapes.get(name)!;
-        const count = roll > 0.9 ? 1 + Math.floor(rand() * 4) : read.get(name)!.instances.length;
-        const placed = roll < 0.1 ? undefined : end.place(shape, count);
-        if (placed) putJobs.push(accepted(desired(name, count, shape), placed));
-        else if (end.keep(shapes.get(name)!, read.get(name)!.instances.map((p) => p.node))) continue;
-        else deleteJobs.push(name);
-      }
-      for (let i = 0; i < 20; i++) {
-        const shape = smallShape(rand);
-        const placed = end.place(shape, 1);
-        if (placed) putJobs.push(accepted(desired(`new-${i}`, 1, shape), placed));
-      }
+      const { read, putJobs, deleteJobs } = randomRound(rand, nodes, 450, () => smallShape(rand));
       puts += putJobs.length;
-      putJobs.sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
-      const round = { putJobs, deleteJobs: deleteJobs.sort(), putRejections: [], deleteRejections: [] };
+      const round = { putJobs, deleteJobs, putRejections: [], deleteRejections: [] };
       const order = safeWriteOrder(read, round, NOW.toISOString());
       leaves += order.leaves;
       assert.ok(putJobs.length > 150, `seed ${seed}: a large round (${putJobs.length} puts)`);
