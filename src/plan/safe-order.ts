@@ -132,7 +132,7 @@ export function safeWriteOrder(read: ReadonlyMap<string, AcceptedJob>, round: Ro
     next.current = fp;
     leaves++;
   }
-  // Everything left is at most its final version now, so each final fits.
+  // 4. Everything left is at most its final version now, so each final fits.
   for (const w of left) writes.push({ kind: 'put-job', job: w.job });
 
   // 5. Reports take no capacity.
