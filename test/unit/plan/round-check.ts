@@ -56,7 +56,6 @@ export function portClashes(jobs: Iterable<AcceptedJob>): string[] {
  * node is over capacity and no host port is taken twice (given that neither
  * was the case before nor is after the whole round); that the end state is
  * the round's; and that a job's key is written at most twice, a leave first.
- * Returns the state after every prefix (index i: after i writes).
  */
 export function checkEveryPrefix(
   where: string,
