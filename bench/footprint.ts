@@ -132,7 +132,7 @@ export async function runFootprintBench(opts: { latency?: LatencyRaw } = {}): Pr
     const t0 = process.hrtime.bigint();
     let snap = await store.snapshot();
     const first = decide(decideInput(desired, snap.nodes, snap.jobs, 'c1'));
-    const res = await store.commitSchedule(snap.scheduleRevision, first, { commit: 'c1', by: 'bench' });
+    const res = await store.commitSchedule(snap.scheduleRevision, { ...first, readJobs: snap.jobs }, { commit: 'c1', by: 'bench' });
     if (!res.ok) throw new Error('the initial commit lost its guard');
     const initialMs = msSince(t0);
     const initialCounts = driver.reset();
@@ -159,7 +159,7 @@ export async function runFootprintBench(opts: { latency?: LatencyRaw } = {}): Pr
       const s = await store!.snapshot();
       const read = driver.reset();
       const d = decide(decideInput(next, s.nodes, s.jobs, commit));
-      const r = await store!.commitSchedule(s.scheduleRevision, d, { commit, by: 'bench' });
+      const r = await store!.commitSchedule(s.scheduleRevision, { ...d, readJobs: s.jobs }, { commit, by: 'bench' });
       if (!r.ok) throw new Error(`${what}: lost its guard`);
       const ms = msSince(t);
       const commitCounts = driver.reset();
@@ -179,7 +179,7 @@ export async function runFootprintBench(opts: { latency?: LatencyRaw } = {}): Pr
     driver.reset();
     const big = bigJobs.get(10_000)!;
     const b0 = process.hrtime.bigint();
-    const bigRes = await store.commitSchedule(snap.scheduleRevision, { putJobs: [big], deleteJobs: [], putRejections: [], deleteRejections: [] }, { commit: 'c6', by: 'bench' });
+    const bigRes = await store.commitSchedule(snap.scheduleRevision, { putJobs: [big], deleteJobs: [], putRejections: [], deleteRejections: [], readJobs: snap.jobs }, { commit: 'c6', by: 'bench' });
     const bigJobCommit = { ok: bigRes.ok, ms: round(msSince(b0)), bytes: driver.reset().maxTxnBytes };
 
     const raw: FootprintRaw = { valueBytes, bytesPerPlacement: round(bytesPerPlacement, 1), maxInstancesPerJob, initial, bigJobCommit, snapshot, rounds };

@@ -222,7 +222,7 @@ export async function runLatencyBench(opts: { rounds?: number } = {}): Promise<{
         const fetch = await timed(() => floorGit.sync());
         if (fetch.value.head !== commit) throw new Error(`floor fetch got ${fetch.value.head}, expected ${commit}`);
         const txn = await timed(() =>
-          floorStore!.commitSchedule(floorGuard, { putJobs: [accepted!], deleteJobs: [], putRejections: [], deleteRejections: [] }, { commit, by: 'bench-floor' }),
+          floorStore!.commitSchedule(floorGuard, { putJobs: [accepted!], deleteJobs: [], putRejections: [], deleteRejections: [], readJobs: new Map() /* one put: one transaction, never ordered */ }, { commit, by: 'bench-floor' }),
         );
         if (!txn.value.ok) throw new Error('floor transaction lost its guard');
         floorGuard = txn.value.revision;

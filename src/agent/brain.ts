@@ -129,7 +129,7 @@ export class Brain {
         return { kind: 'unchanged', head: judged.head, decision };
       }
 
-      const res = await this.store.commitSchedule(snap.scheduleRevision, decision, { commit: judged.head, by: this.opts.node });
+      const res = await this.store.commitSchedule(snap.scheduleRevision, { ...decision, readJobs: snap.jobs }, { commit: judged.head, by: this.opts.node });
       if (res.ok) {
         this.lastDecided = { head: judged.head, revision: res.revision };
         log.info({ commit: judged.head, counts: decision.counts, attempt }, 'schedule committed');

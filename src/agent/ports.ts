@@ -58,6 +58,12 @@ export interface ScheduleWrites {
   deleteJobs: string[];
   putRejections: Rejection[];
   deleteRejections: string[];
+  /**
+   * The accepted jobs the decision read (etcd's at the guard revision), by
+   * name: a round needing several transactions is ordered from them so that
+   * every revision stays within capacity. Only written jobs are looked up.
+   */
+  readJobs: ReadonlyMap<string, AcceptedJob>;
 }
 
 export interface StorePort {

@@ -31,31 +31,41 @@ export function writeBytes(w: KeyWrite): number {
   return Buffer.byteLength(w.key) + (w.value === undefined ? 0 : Buffer.byteLength(w.value)) + PER_OP_OVERHEAD;
 }
 
+/** Throws when a key appears twice: a round's own writes must name each key once (the intent would be ambiguous). */
+export function assertDistinctKeys(writes: readonly KeyWrite[]): void {
+  const seen = new Set<string>();
+  for (const w of writes) {
+    if (seen.has(w.key)) throw new InvalidStoreArgumentError(`key ${w.key} is written twice in one schedule commit`);
+    seen.add(w.key);
+  }
+}
+
 /**
- * Cuts `writes` into chunks, keeping their order. Throws when a key appears
- * twice (etcd would refuse it and the intent is ambiguous) or one write
- * alone exceeds the byte budget.
+ * Cuts `writes` into chunks, keeping their order. A key written again (a
+ * job's "leave" write, then its final one: see plan/safe-order.ts) starts a
+ * new chunk, since etcd refuses a key twice in one transaction. Throws when
+ * one write alone exceeds the byte budget.
  */
 export function chunkWrites(
   writes: readonly KeyWrite[],
   limits: ChunkLimits = { maxWrites: MAX_WRITES_PER_TXN, maxBytes: MAX_TXN_PAYLOAD_BYTES },
 ): KeyWrite[][] {
   if (limits.maxWrites < 1) throw new InvalidStoreArgumentError('maxWrites must be at least 1');
-  const seen = new Set<string>();
   const chunks: KeyWrite[][] = [];
   let current: KeyWrite[] = [];
+  let keys = new Set<string>();
   let bytes = 0;
   for (const w of writes) {
-    if (seen.has(w.key)) throw new InvalidStoreArgumentError(`key ${w.key} is written twice in one schedule commit`);
-    seen.add(w.key);
     const size = writeBytes(w);
     if (size > limits.maxBytes) throw new ValueTooLargeError(w.key, size, limits.maxBytes);
-    if (current.length > 0 && (current.length >= limits.maxWrites || bytes + size > limits.maxBytes)) {
+    if (current.length > 0 && (current.length >= limits.maxWrites || bytes + size > limits.maxBytes || keys.has(w.key))) {
       chunks.push(current);
       current = [];
+      keys = new Set();
       bytes = 0;
     }
     current.push(w);
+    keys.add(w.key);
     bytes += size;
   }
   if (current.length > 0) chunks.push(current);

@@ -4,7 +4,7 @@
 // `/schedule` key's mod revision (invariant 3); per-node keys (status, agent
 // status, DNS records) hang on the node's lease so they vanish with it.
 import type { AcceptedJob, InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
-import { chunkWrites, MAX_TXN_PAYLOAD_BYTES, type KeyWrite } from './chunks';
+import { MAX_TXN_PAYLOAD_BYTES } from './chunks';
 import {
   decodeAcceptedJob,
   decodeDnsRecord,
@@ -31,6 +31,7 @@ import {
 import { KeyLayout, keyName } from './keys';
 import { decodeNamedNode, decodeNamedRejection, decodeReportsMark } from './named-decoders';
 import { LeaseSession, systemClock, type Clock, type NodeSession } from './session';
+import { roundTransactions } from './round-txns';
 import { ScheduleCache, type ScheduleCacheHandlers } from './schedule-cache';
 import { PrefixWatch, type StopWatch, type WatchChange, type WatchHandlers } from './watch';
 
@@ -79,10 +80,19 @@ export interface ScheduleWrites {
   deleteJobs: string[];
   putRejections: Rejection[];
   deleteRejections: string[];
+  /**
+   * The accepted jobs the round was decided on, by name: etcd's jobs at the
+   * guard revision (a snapshot's `jobs`, or a watch-fed cache at that
+   * revision). Only the jobs this round puts or deletes are looked up; a
+   * round that needs several transactions is ordered from them so every
+   * revision stays within capacity (plan/safe-order.ts).
+   */
+  readJobs: ReadonlyMap<string, AcceptedJob>;
 }
 
 export type CommitResult =
-  | { ok: true; revision: number; transactions: number }
+  /** `leaves`: intermediate "leave" writes the multi-transaction order needed. */
+  | { ok: true; revision: number; transactions: number; leaves: number }
   /** The guard failed: someone committed first. `appliedTransactions` > 0 when a multi-part round was cut short. */
   | { ok: false; appliedTransactions: number };
 
@@ -296,9 +306,12 @@ export class ClusterStore {
    * transaction (64 writes or ~1.4 MiB) is cut into several, each guarded by
    * the revision the previous produced, so no other agent can interleave.
    *
-   * Order of writes: job deletes, job puts (in the order given: put jobs that
-   * free capacity first), rejection deletes, rejection puts. A job is one key
-   * (spec + all placements), so it is never split.
+   * One transaction is atomic and takes the writes as given. Several are
+   * visible one by one (and stay if this agent dies between them), so their
+   * writes go in the safe order of plan/safe-order.ts: every revision keeps
+   * each node within capacity, moving jobs may first get a "leave" write,
+   * and the next round completes a round cut short. A job is one key (spec
+   * + all placements), so it is never split.
    *
    * `{ok:false}`: someone committed first, re-read and decide again. Also
    * after a timeout whose transaction did apply (the retry sees its own bump):
@@ -308,18 +321,9 @@ export class ClusterStore {
     this.assertOpen();
     if (!Number.isInteger(guardRevision) || guardRevision < 0) throw new InvalidStoreArgumentError(`guard revision ${guardRevision} is not a revision`);
     const k = this.keys;
-    const all: KeyWrite[] = [
-      ...writes.deleteJobs.map((name) => ({ key: k.job(name) })),
-      ...writes.putJobs.map((job) => ({ key: k.job(job.spec.name), value: encodeValue(job) })),
-      ...writes.deleteRejections.map((key) => ({ key: k.rejection(key) })),
-      ...writes.putRejections.map((r) => ({ key: k.rejection(r.key), value: encodeValue(r) })),
-    ];
-    for (const w of all) {
-      if (w.key === k.schedule) throw new InvalidStoreArgumentError('the /schedule key is written by commitSchedule itself');
-    }
-    const chunks = chunkWrites(all);
-    if (chunks.length === 0) chunks.push([]);
-    const mark = encodeValue({ commit: meta.commit, at: new Date(this.clock.now()).toISOString(), by: meta.by } satisfies ScheduleMark);
+    const at = new Date(this.clock.now()).toISOString();
+    const { chunks, leaves } = roundTransactions(k, writes, at);
+    const mark = encodeValue({ commit: meta.commit, at, by: meta.by } satisfies ScheduleMark);
 
     let guard = guardRevision;
     for (let i = 0; i < chunks.length; i++) {
@@ -329,7 +333,7 @@ export class ClusterStore {
       if (!res.succeeded) return { ok: false, appliedTransactions: i };
       guard = res.revision;
     }
-    return { ok: true, revision: guard, transactions: chunks.length };
+    return { ok: true, revision: guard, transactions: chunks.length, leaves };
   }
 
   /**

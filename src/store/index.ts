@@ -3,7 +3,8 @@
 //   ClusterStore.connect({ endpoints })        lazy client, never throws on an unreachable etcd
 //   registerNode(...) → NodeSession            the node's lease + keepalive ('lost' = fence yourself)
 //   snapshot() → ClusterSnapshot               nodes, jobs, rejections, guard revision at ONE revision
-//   commitSchedule(guard, writes, meta)        guarded txn(s); {ok:false} = someone else won, re-read
+//   commitSchedule(guard, writes, meta)        guarded txn(s), several in a safe order (writes.readJobs);
+//                                              {ok:false} = someone else won, re-read
 //   watchJobs / watchNodes                     change feeds that survive reconnects and compaction
 //   put/list InstanceStatus, DnsRecord, AgentStatus   per-node keys on the node's lease
 //

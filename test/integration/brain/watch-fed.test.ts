@@ -123,7 +123,7 @@ describe('watch-fed brain', () => {
         const s = await cached.snapshot();
         if (interfere) {
           interfere = false;
-          const other = await store.commitSchedule(s.scheduleRevision, { putJobs: [], deleteJobs: [], putRejections: [], deleteRejections: [] }, { commit: 'c'.repeat(40), by: 'elsewhere' });
+          const other = await store.commitSchedule(s.scheduleRevision, { putJobs: [], deleteJobs: [], putRejections: [], deleteRejections: [], readJobs: s.jobs }, { commit: 'c'.repeat(40), by: 'elsewhere' });
           assert.ok(other.ok);
         }
         return s;

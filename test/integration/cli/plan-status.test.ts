@@ -102,7 +102,7 @@ describe('ozy plan and ozy status against a live cluster', () => {
     const render = await renderRepoDir(repo.dir, { commit: 'c'.repeat(40) });
     const snap = await store.snapshot();
     const d = decide({ desired: render.jobs, invalid: render.problems, cluster: snap, commit: 'c'.repeat(40), now: new Date(), deletionGuard: render.settings.deletionGuard });
-    assert.equal((await store.commitSchedule(snap.scheduleRevision, d, { commit: 'c'.repeat(40), by: 'test' })).ok, true);
+    assert.equal((await store.commitSchedule(snap.scheduleRevision, { ...d, readJobs: snap.jobs }, { commit: 'c'.repeat(40), by: 'test' })).ok, true);
 
     const r = await run(['status', '--etcd', etcd.endpoint, '--json']);
     assert.equal(r.code, 0, r.err);

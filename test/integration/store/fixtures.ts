@@ -52,4 +52,4 @@ export function uniquePrefix(): string {
   return `/ozy-t-${randomUUID().slice(0, 8)}`;
 }
 
-export const noWrites: ScheduleWrites = { putJobs: [], deleteJobs: [], putRejections: [], deleteRejections: [] };
+export const noWrites: ScheduleWrites = { putJobs: [], deleteJobs: [], putRejections: [], deleteRejections: [], readJobs: new Map() };

@@ -157,6 +157,7 @@ describe('commitSchedule', () => {
         deleteJobs: names.slice(0, 150),
         putRejections: [],
         deleteRejections: ['r1'],
+        readJobs: snap.jobs,
       },
       { commit: 'c2', by: 'a' },
     );

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidStoreArgumentError, MAX_WRITES_PER_TXN, ValueTooLargeError } from '../../../src/store';
-import { chunkWrites, writeBytes, type KeyWrite } from '../../../src/store/chunks';
+import { assertDistinctKeys, chunkWrites, writeBytes, type KeyWrite } from '../../../src/store/chunks';
 
 const put = (key: string, size = 10): KeyWrite => ({ key, value: 'x'.repeat(size) });
 
@@ -21,9 +21,15 @@ describe('chunkWrites', () => {
     for (const c of chunks) assert.ok(c.reduce((n, w) => n + writeBytes(w), 0) <= 1300);
   });
 
-  test('refuses a key written twice and a write larger than the budget', () => {
-    assert.throws(() => chunkWrites([put('a'), { key: 'a' }]), InvalidStoreArgumentError);
+  test('a key written again starts a new chunk (etcd refuses a key twice in one txn)', () => {
+    const chunks = chunkWrites([put('a'), put('b'), put('a'), put('c'), { key: 'b' }]);
+    assert.deepEqual(chunks.map((c) => c.map((w) => w.key)), [['a', 'b'], ['a', 'c', 'b']]);
+  });
+
+  test('refuses a write larger than the budget; assertDistinctKeys refuses a round naming a key twice', () => {
     assert.throws(() => chunkWrites([put('a', 2000)], { maxWrites: 64, maxBytes: 1000 }), ValueTooLargeError);
+    assert.throws(() => assertDistinctKeys([put('a'), { key: 'a' }]), InvalidStoreArgumentError);
+    assert.doesNotThrow(() => assertDistinctKeys([put('a'), { key: 'b' }]));
   });
 
   test('no writes, no chunks', () => {

@@ -1,0 +1,108 @@
+// Per-node load of a set of job versions: memory, disk, CPU and host ports,
+// with the scheduler's own accounting (instanceDemand per placed instance).
+// Used by safe-order.ts to check every intermediate state of a round; only
+// the jobs a round writes are ever added, so this stays small.
+import type { AcceptedJob } from '../model/cluster';
+import { instanceDemand, type Demand } from '../schedule';
+
+/** What one version of a job takes: its per-instance demand times its instance count on each node. */
+export interface Footprint {
+  readonly demand: Demand;
+  /** node → instances of this version placed there. */
+  readonly perNode: ReadonlyMap<string, number>;
+}
+
+const NOTHING: Footprint = { demand: { amounts: [0, 0, 0], hostPorts: [] }, perNode: new Map() };
+
+/** The footprint of `job`; an absent job (created or deleted) takes nothing. */
+export function footprintOf(job: AcceptedJob | undefined): Footprint {
+  if (!job) return NOTHING;
+  const perNode = new Map<string, number>();
+  for (const p of job.instances) if (p.node !== null) perNode.set(p.node, (perNode.get(p.node) ?? 0) + 1);
+  return { demand: instanceDemand(job.spec), perNode };
+}
+
+/** One node's load: resource amounts (MEMORY, DISK, CPU order) and host port use counts. */
+interface Use {
+  amounts: [number, number, number];
+  ports: Map<string, number>;
+}
+
+export class NodeLoad {
+  private readonly nodes = new Map<string, Use>();
+
+  add(fp: Footprint, times = 1): void {
+    for (const [node, count] of fp.perNode) {
+      const u = this.use(node);
+      const n = count * times;
+      for (let i = 0; i < 3; i++) u.amounts[i] += n * fp.demand.amounts[i];
+      for (const p of fp.demand.hostPorts) u.ports.set(p, (u.ports.get(p) ?? 0) + n);
+    }
+  }
+
+  /** Swap one version of a job for another. */
+  replace(from: Footprint, to: Footprint): void {
+    this.add(from, -1);
+    this.add(to, 1);
+  }
+
+  /** Per node and per dimension, the larger of the two loads. */
+  static max(a: NodeLoad, b: NodeLoad): NodeLoad {
+    const out = new NodeLoad();
+    for (const src of [a, b]) {
+      for (const [node, u] of src.nodes) {
+        const o = out.use(node);
+        for (let i = 0; i < 3; i++) o.amounts[i] = Math.max(o.amounts[i], u.amounts[i]);
+        for (const [p, c] of u.ports) o.ports.set(p, Math.max(o.ports.get(p) ?? 0, c));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Would swapping `from` for `to` keep every node within `bound`? Only the
+   * nodes `to` uses can grow, so only they are checked.
+   */
+  fitsAfterReplace(from: Footprint, to: Footprint, bound: NodeLoad): boolean {
+    for (const [node, count] of to.perNode) {
+      const u = this.nodes.get(node);
+      const b = bound.nodes.get(node);
+      const before = from.perNode.get(node) ?? 0;
+      for (let i = 0; i < 3; i++) {
+        const after = (u?.amounts[i] ?? 0) - before * from.demand.amounts[i] + count * to.demand.amounts[i];
+        if (after > (b?.amounts[i] ?? 0)) return false;
+      }
+      for (const p of to.demand.hostPorts) {
+        const freed = from.demand.hostPorts.includes(p) ? before : 0;
+        if ((u?.ports.get(p) ?? 0) - freed + count > (b?.ports.get(p) ?? 0)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Every node and dimension of this load is at most `bound`'s. */
+  within(bound: NodeLoad): boolean {
+    for (const [node, u] of this.nodes) {
+      const b = bound.nodes.get(node);
+      for (let i = 0; i < 3; i++) if (u.amounts[i] > (b?.amounts[i] ?? 0)) return false;
+      for (const [p, c] of u.ports) if (c > (b?.ports.get(p) ?? 0)) return false;
+    }
+    return true;
+  }
+
+  private use(node: string): Use {
+    let u = this.nodes.get(node);
+    if (!u) this.nodes.set(node, (u = { amounts: [0, 0, 0], ports: new Map() }));
+    return u;
+  }
+}
+
+/** `to` takes no more than `from` on any node, in any dimension. */
+export function neverRises(from: Footprint, to: Footprint): boolean {
+  for (const [node, count] of to.perNode) {
+    const before = from.perNode.get(node) ?? 0;
+    for (let i = 0; i < 3; i++) if (count * to.demand.amounts[i] > before * from.demand.amounts[i]) return false;
+    for (const p of to.demand.hostPorts) if (count > (from.demand.hostPorts.includes(p) ? before : 0)) return false;
+  }
+  return true;
+}
