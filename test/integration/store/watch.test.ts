@@ -91,10 +91,11 @@ describe('watchJobs', () => {
           else view.delete(c.name);
         },
         onReset: async () => {
-          resets++;
           const snap = await store.snapshot();
           view.clear();
           for (const [name, j] of snap.jobs) view.set(name, j.commit);
+          // Counted once the listing is in: the test reads the view as soon as it sees the reset.
+          resets++;
           return snap.revision;
         },
       }),
