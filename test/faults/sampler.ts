@@ -41,6 +41,8 @@ export const SAMPLE_INTERVAL_MS = 150;
 interface Sample {
   /** Epoch ms when the engine list was sent. */
   at: number;
+  /** How long the list took: it saw the engine at some moment in [at, at + listMs]. */
+  listMs: number;
   /** Instance → nodes with a running container of it. */
   running: Map<string, Set<string>>;
   /** Instance → node in etcd; undefined when etcd did not answer (the engine side still counts). */
@@ -60,6 +62,10 @@ export interface DuplicateEpisode {
   from: number;
   /** Upper estimate: from the first sample that saw it to the first that did not (or the last sample). */
   ms: number;
+  /** From the first sample that saw it to the last that did (0 when one sample saw it). */
+  minMs: number;
+  /** How long the first sample's list call took. The real overlap lasted at least minMs − firstListMs. */
+  firstListMs: number;
   expected: boolean;
   /** Why it is unexpected (empty when expected). */
   why: string;
@@ -84,8 +90,12 @@ export interface SamplerReport {
   episodes: DuplicateEpisode[];
   /** Instances not healthy and running where placed at a checkpoint's first read, that recovered before its deadline. */
   transient: string[];
-  /** Median duration of one sample's engine list call (ms): the sampler's cost. */
+  /** Median and longest duration of one sample's engine list call (ms): the sampler's cost. */
   listMsMedian: number;
+  listMsMax: number;
+  /** Median and longest duration of one sample's etcd read (ms). */
+  etcdMsMedian: number;
+  etcdMsMax: number;
   /** Accepted instances missing, unplaced or unhealthy at a checkpoint or at the end, and still so at its deadline. */
   lost: string[];
   /** Capacity / double placement violations seen in the sampled etcd snapshots. */
@@ -99,6 +109,7 @@ export class FaultSampler {
   private readonly lost = new Map<string, string>();
   private readonly transient: string[] = [];
   private readonly listMs: number[] = [];
+  private readonly etcdMs: number[] = [];
   private readonly capacity: string[] = [];
   private errors = 0;
   private checkpoints = 0;
@@ -128,9 +139,11 @@ export class FaultSampler {
   private async sampleOnce(): Promise<void> {
     const at = Date.now();
     let rows;
+    let listMs: number;
     try {
       rows = await listContainers(this.c.podman.socketPath, this.c.podman.prefix);
-      this.listMs.push(Date.now() - at);
+      listMs = Date.now() - at;
+      this.listMs.push(listMs);
     } catch {
       // The engine may be the fault: no sample (the gap figure shows it).
       this.errors++;
@@ -138,9 +151,11 @@ export class FaultSampler {
     }
     const running = new Map<string, Set<string>>();
     for (const r of rows) if (r.running) running.set(r.instance, (running.get(r.instance) ?? new Set<string>()).add(r.node));
-    const sample: Sample = { at, running };
+    const sample: Sample = { at, listMs, running };
     try {
+      const etcdAt = Date.now();
       const snap = await this.store.snapshot();
+      this.etcdMs.push(Date.now() - etcdAt);
       sample.placement = new Map(instancesOf(snap.jobs).map((i) => [i.instance, i.node]));
       for (const p of invariantViolations(partialView(snap.revision, snap.nodes, snap.jobs))) this.capacity.push(`${new Date(at).toISOString()} ${p}`);
     } catch {
@@ -200,10 +215,21 @@ export class FaultSampler {
     return this.report();
   }
 
-  /** Longest time (ms, upper estimate: one sampling gap of resolution) any of `instances` ran on two nodes at once. */
-  overlapMs(instances: readonly string[]): number {
+  /**
+   * Longest time (ms) any of `instances` ran on two nodes at once, summed
+   * over its episodes. 'upper' (default): from the first sample that saw it
+   * to the first that did not: at most the real overlap plus one gap between
+   * samples and one list call. 'proven': what the samples prove it lasted at
+   * least (a list sees the engine at some moment between its send time and
+   * its answer: from the end of the first list that saw two copies to the
+   * start of the last one), at most the real overlap.
+   */
+  overlapMs(instances: readonly string[], estimate: 'upper' | 'proven' = 'upper'): number {
     const per = new Map<string, number>();
-    for (const e of this.report().episodes) if (instances.includes(e.instance)) per.set(e.instance, (per.get(e.instance) ?? 0) + e.ms);
+    for (const e of this.report().episodes) {
+      if (!instances.includes(e.instance)) continue;
+      per.set(e.instance, (per.get(e.instance) ?? 0) + (estimate === 'upper' ? e.ms : Math.max(0, e.minMs - e.firstListMs)));
+    }
     return Math.max(0, ...per.values());
   }
 
@@ -241,12 +267,13 @@ export class FaultSampler {
         const why = this.unexpected(cur, instance, nodes);
         let e = open.get(instance);
         if (!e) {
-          e = { instance, nodes: [...nodes].sort(), from: cur.at, ms: 0, expected: true, why: '' };
+          e = { instance, nodes: [...nodes].sort(), from: cur.at, ms: 0, minMs: 0, firstListMs: cur.listMs, expected: true, why: '' };
           open.set(instance, e);
           episodes.push(e);
         }
         for (const n of nodes) if (!e.nodes.includes(n)) e.nodes = [...e.nodes, n].sort();
         e.ms = (next ?? cur).at - e.from;
+        e.minMs = cur.at - e.from;
         if (why && e.expected) {
           e.expected = false;
           e.why = `${new Date(cur.at).toISOString()} ${why}`;
@@ -269,6 +296,9 @@ export class FaultSampler {
       checkpoints: this.checkpoints,
       transient: [...this.transient],
       listMsMedian: median(this.listMs),
+      listMsMax: Math.max(0, ...this.listMs),
+      etcdMsMedian: median(this.etcdMs),
+      etcdMsMax: Math.max(0, ...this.etcdMs),
     };
   }
 
@@ -340,7 +370,7 @@ function partialView(revision: number, nodes: NodeInfo[], jobs: Map<string, Acce
 export function printSampled(prefix: string, r: SamplerReport): void {
   console.log(
     `# ${prefix}: ${r.samples} samples (${r.etcdSamples} with etcd, ${r.errors} failed reads, longest gap ${r.gapMsMax} ms), ` +
-      `${r.checkpoints} checkpoints (${r.transient.length} transiently unhealthy), engine list ${r.listMsMedian} ms median; ${r.duplicates} duplicate episodes of ${r.duplicateInstances} instances (longest ${r.duplicateMsMax} ms, ` +
+      `${r.checkpoints} checkpoints (${r.transient.length} transiently unhealthy), engine list ${r.listMsMedian} ms median (max ${r.listMsMax}), etcd read ${r.etcdMsMedian} ms (max ${r.etcdMsMax}); ${r.duplicates} duplicate episodes of ${r.duplicateInstances} instances (longest ${r.duplicateMsMax} ms, ` +
       `${r.unexpectedDuplicates.length} unexpected), ${r.lost.length} lost, ${r.capacityViolations.length} capacity violations`,
   );
   for (const e of r.episodes) console.log(`#   duplicate ${e.instance} on ${e.nodes.join(' and ')} from ${new Date(e.from).toISOString()} for ≤${e.ms} ms${e.expected ? ' (stale copy of a dead/frozen/cut-off node)' : ` UNEXPECTED: ${e.why}`}`);
