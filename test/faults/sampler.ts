@@ -248,6 +248,12 @@ export class FaultSampler {
     return gap;
   }
 
+  /** Instances running on `node` in the first sample sent at or after `since` (undefined: no such sample yet). */
+  runningOn(node: string, since: number): string[] | undefined {
+    const s = this.samples.find((x) => x.at >= since);
+    return s && [...s.running].filter(([, nodes]) => nodes.has(node)).map(([i]) => i).sort();
+  }
+
   /** Whether some sample sent at or after `since` saw `node` run every one of `instances`. */
   sawRunning(node: string, instances: readonly string[], since: number, until = Infinity): boolean {
     return this.samples.some((s) => s.at >= since && s.at <= until && instances.every((i) => s.running.get(i)?.has(node)));
