@@ -130,6 +130,10 @@ describe('fault: agent SIGKILL at random moments', () => {
       return on !== undefined && on !== victim.node;
     }), LEASE_TTL_S * 1000 + 20_000);
     // Back under a new lease, it stops its leftovers one by one: kill it after the first.
+    // That new lease must outlive the next process's start-up to be resumed: on two busy
+    // cores a node process takes up to ~2 s just to load, the suite's whole TTL, so the
+    // processes of this scenario take a longer one.
+    victim.spec.leaseTtlS = 3 * LEASE_TTL_S;
     victim.spawn();
     await waitFor('the first leftover stopped', () => victim.logs().includes('"msg":"instance stopped and removed"'), { timeoutMs: 20_000, intervalMs: 5 });
     await victim.kill();
