@@ -5,7 +5,10 @@
 // it must fence (stop its stale copies) and register anew, and it must
 // neither unpublish nor move back what the others took over. Figures:
 // failover time while it is frozen, and how long after SIGCONT its stale
-// copies were gone.
+// copies were gone; and, from the background sampler (sampler.ts), the
+// duplicates (the frozen node's copies beside the new ones, expected from
+// SIGSTOP until they are gone after SIGCONT; any other is a failure) and
+// lost instances.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dnsKey } from '../../src/network/dns';
@@ -13,6 +16,7 @@ import { LEASE_TTL_S, startFaultCluster, type FaultAgent, type FaultCluster } fr
 import { EtcdHistory } from './etcd-history';
 import { jobFiles } from './jobs';
 import { containerIds, DNS_ZONE, figure, healthyOn, instancesOf, listContainers, Observer, placedOn } from './observe';
+import { assertSampled, FaultSampler, printSampled } from './sampler';
 
 describe('fault: agent frozen (SIGSTOP) longer than its lease, then thawed', () => {
   let c: FaultCluster;
@@ -42,7 +46,10 @@ describe('fault: agent frozen (SIGSTOP) longer than its lease, then thawed', () 
     const jobOf = new Map(instancesOf(before.jobs).map((i) => [i.instance, i.job.spec.name]));
     const heldDns = new Set(held.map((i) => dnsKey(DNS_ZONE, jobOf.get(i)!, i)));
 
+    const sampler = await FaultSampler.start(c);
     const t0 = Date.now();
+    // Frozen, it cannot stop its copies: they may run beside the new ones until it fenced after the thaw.
+    const staleGone = sampler.allowStale(victim.node, t0);
     victim.signal('SIGSTOP');
     // Frozen past its TTL: wait for etcd to drop the lease and the others to take over.
     const expiredAt = await obs.until(`${victim.node}'s lease expired`, (v) => !v.nodes.some((n) => n.name === victim.node) && v.revision, LEASE_TTL_S * 1000 + 10_000);
@@ -63,7 +70,9 @@ describe('fault: agent frozen (SIGSTOP) longer than its lease, then thawed', () 
       return n !== undefined && n.leaseId !== oldLease;
     });
     const fencedMs = await waitStaleGone(c, victim.node, held, thawedAt);
+    staleGone();
     const settled = await obs.converged('after the thaw', { web: 6 });
+    const sampled = await sampler.stop({ web: 6 });
     await history.caughtUp(settled.revision);
 
     // 1. The others' takeover stands: same homes, same containers (nothing moved back or restarted).
@@ -90,6 +99,9 @@ describe('fault: agent frozen (SIGSTOP) longer than its lease, then thawed', () 
     assert.deepEqual(afterThaw.filter((e) => heldDns.has(e.key)).map((e) => `${e.type} ${e.key}`), [], 'the new homes\' DNS records untouched');
     assert.match(victim.logs(), /lease lost: stopping local instances and registering anew/, 'etcd told it its lease was gone');
     assert.deepEqual(obs.violations, []);
+    printSampled('sigstop', sampled);
+    assertSampled(sampled);
+    assert.ok(sampled.duplicates > 0, 'the sampler saw the frozen copies beside the new ones (the DNS-fenced overlap)');
     console.log(`# ${victim.node} held ${held.length}; lease expired and instances healthy elsewhere ${failoverMs} ms after SIGSTOP; stale copies gone ${fencedMs} ms after SIGCONT`);
     figure('sigstop_failover_ms', failoverMs);
     figure('sigcont_to_fenced_ms', fencedMs);

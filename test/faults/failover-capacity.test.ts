@@ -3,7 +3,9 @@
 // placed at once (the seed's rule), the rest stay pending, visible in `ozy
 // status` with how long they have waited, and are placed as soon as a node
 // with room joins. Figures: failover of what fits; pending → healthy after
-// the new node registered.
+// the new node registered; the background sampler's duplicates and lost
+// instances (sampler.ts; none allowed: the dead node's containers are gone
+// with it).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -14,6 +16,7 @@ import { removeContainersOf } from '../harness/podman';
 import { startFaultCluster, type FaultAgent, type FaultCluster } from './fault-cluster';
 import { jobFiles } from './jobs';
 import { figure, healthyOn, instancesOf, Observer, placedOn } from './observe';
+import { assertSampled, FaultSampler, printSampled } from './sampler';
 
 const run = promisify(execFile);
 
@@ -42,6 +45,7 @@ describe('fault: a node dies and the survivors lack room', () => {
   test('as many as fit run at once, the rest wait (shown in ozy status) until a node with room joins', async () => {
     const before = await obs.view();
     const lost = placedOn(before, a.node);
+    const sampler = await FaultSampler.start(c);
     const t0 = Date.now();
     // The machine dies: the agent and its containers.
     await a.kill();
@@ -68,8 +72,12 @@ describe('fault: a node dies and the survivors lack room', () => {
     const n = await c.startAgent({ name: 'c', memory: '100M' });
     const after = await obs.converged('after c joined', jobs);
     const placedMs = Date.now() - joined;
+    const sampled = await sampler.stop(jobs);
+    printSampled('failover_capacity', sampled);
     assert.equal(placedOn(after, n.node).length, 2);
     assert.deepEqual(obs.violations, []);
+    assertSampled(sampled);
+    assert.equal(sampled.duplicates, 0, 'no instance ran on two nodes');
     console.log(`# ${lost.length} lost, 1 healthy on b after ${partialMs} ms; the 2 pending healthy on the new node ${placedMs} ms after it was started`);
     figure('failover_partial_ms', partialMs);
     figure('pending_to_healthy_after_join_ms', placedMs);

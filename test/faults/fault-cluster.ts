@@ -41,6 +41,7 @@ export interface FaultAgentSpec {
 }
 
 export interface FaultAgent {
+  /** Read at each (re)start: changing it changes the next process's flags. */
   spec: FaultAgentSpec;
   node: string;
   dataDir: string;
@@ -112,7 +113,8 @@ export async function startFaultCluster(opts: { etcdMembers?: 1 | 3 } = {}): Pro
       if (!etcd) throw new Error('a proxied agent needs a one-member etcd');
       proxy = await startTcpProxy('127.0.0.1', etcd.clientPort);
     }
-    const args = [
+    // Built at each spawn: a scenario may change the spec (e.g. the lease TTL) between processes.
+    const argsOf = (): string[] => [
       ozyEntry(), 'agent',
       '--node', node,
       '--repo', repoUrl,
@@ -140,7 +142,7 @@ export async function startFaultCluster(opts: { etcdMembers?: 1 | 3 } = {}): Pro
       if (proc) history.push(log);
       log = '';
       exited = false;
-      const p = spawn(process.execPath, args, { env: { ...process.env, OZY_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawn(process.execPath, argsOf(), { env: { ...process.env, OZY_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'ignore', 'pipe'] });
       proc = p;
       p.stderr!.setEncoding('utf8').on('data', (d: string) => {
         log += d;

@@ -1,8 +1,10 @@
 // Fault: the git server goes down (connections reset), then answers every
 // request with HTTP 500. Nothing changes in the cluster (no placement, no
 // container), and each agent's last git error shows in `ozy status --json`
-// (nodes[].agent.gitError; followers show their poller's). When git is back the error clears and a change
-// merged then is applied.
+// (nodes[].agent.gitError; followers show their poller's). When git is back
+// the error clears and a change merged then is applied. Each scenario runs
+// the background sampler (sampler.ts): duplicates and lost instances
+// measured throughout, none allowed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -13,7 +15,8 @@ import type { GitServerFailureMode } from '../harness/git-server';
 import { waitFor } from '../harness/wait';
 import { startFaultCluster, type FaultAgent, type FaultCluster } from './fault-cluster';
 import { jobFiles } from './jobs';
-import { containerIds, figure, Observer } from './observe';
+import { containerIds, figure, Observer, restartedOrRecreated } from './observe';
+import { assertSampled, FaultSampler, printSampled } from './sampler';
 
 const run = promisify(execFile);
 
@@ -46,6 +49,7 @@ describe('fault: git server down, then failing with HTTP 500', () => {
       const before = await obs.view();
       const failures = () => agents.reduce((sum, a) => sum + fetchFailures(a), 0);
       const failedBefore = failures();
+      const sampler = await FaultSampler.start(c);
       c.git.setFailureMode(mode);
       try {
         // Several polls fail while git is away (one agent polls for the cluster; every agent shows its error).
@@ -58,18 +62,30 @@ describe('fault: git server down, then failing with HTTP 500', () => {
         const v = await obs.converged(`while git is ${mode}`, jobs);
         assert.deepEqual(v.jobs, before.jobs, 'no placement changed');
         assert.deepEqual(containerIds(v), containerIds(before), 'no container changed');
+        const touched = restartedOrRecreated(before, v);
+        figure(`git_${mode}_containers_stopped`, touched.length);
+        assert.deepEqual(touched, [], 'no container stopped, recreated or restarted');
       } finally {
         c.git.setFailureMode('none');
       }
       await waitFor('git errors cleared', async () => (await status()).nodes.every((n) => !n.agent?.gitError));
+      const sampled = await sampler.stop(jobs);
+      printSampled(`git_${mode}`, sampled);
+      assertSampled(sampled);
+      assert.equal(sampled.duplicates, 0, 'no instance ran on two nodes');
     });
   }
 
   test('git back: a change merged now is applied', async () => {
+    const sampler = await FaultSampler.start(c);
     const t0 = Date.now();
     jobs.web = 4;
     await c.merge(jobFiles({ web: { instances: 4 } }), 'web to 4');
     await obs.converged('after git came back', jobs);
     figure('git_back_change_healthy_ms', Date.now() - t0);
+    const sampled = await sampler.stop(jobs);
+    printSampled('git_back', sampled);
+    assertSampled(sampled);
+    assert.equal(sampled.duplicates, 0, 'no instance ran on two nodes');
   });
 });

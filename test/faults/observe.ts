@@ -4,6 +4,8 @@
 //   invariantViolations  must hold at every moment (capacity, one node per instance)
 //   duplicates           instances running on two nodes at once
 //   convergenceProblems  empty once every accepted instance is healthy where it is placed
+// The background sampler that measures duplicates and lost instances
+// throughout a scenario is sampler.ts.
 import type { AcceptedJob, InstanceStatus, NodeInfo } from '../../src/model/cluster';
 import { instanceName } from '../../src/model/cluster';
 import { dnsKey } from '../../src/network/dns';
@@ -260,53 +262,26 @@ export function placedOn(v: ClusterView, node: string): string[] {
   return instancesOf(v.jobs).filter((i) => i.node === node).map((i) => i.instance);
 }
 
+/** Instances placed on a node before that are placed elsewhere (or nowhere) now. */
+export function moved(before: ClusterView, now: ClusterView): string[] {
+  const was = new Map(instancesOf(before.jobs).map((i) => [i.instance, i.node]));
+  return instancesOf(now.jobs)
+    .filter((i) => was.get(i.instance) && was.get(i.instance) !== i.node)
+    .map((i) => `${i.instance}: ${was.get(i.instance)} → ${i.node ?? 'nowhere'}`);
+}
+
 /**
- * Samples the engine in the background (every ~150 ms) and measures, per
- * instance, how long it ran on two nodes at once: the overlap of an old and
- * a new copy. Resolution: one sampling interval.
+ * Containers that ran before and are gone or were replaced (another id) now,
+ * and instances whose restart count grew: what "nothing stopped, nothing
+ * restarted" scenarios count.
  */
-export class CopySampler {
-  private readonly samples: Array<{ at: number; nodes: Map<string, Set<string>> }> = [];
-  private running = true;
-  private readonly loop: Promise<void>;
-
-  constructor(c: FaultCluster, intervalMs = 150) {
-    this.loop = (async () => {
-      while (this.running) {
-        try {
-          const rows = await listContainers(c.podman.socketPath, c.podman.prefix);
-          const nodes = new Map<string, Set<string>>();
-          for (const r of rows) if (r.running) nodes.set(r.instance, (nodes.get(r.instance) ?? new Set()).add(r.node));
-          this.samples.push({ at: Date.now(), nodes });
-        } catch {
-          // The engine may be the fault; a missing sample only lowers resolution.
-        }
-        // unref: a sampler a failed test never stopped must not keep the process alive.
-        await new Promise((r) => setTimeout(r, intervalMs).unref());
-      }
-    })();
+export function restartedOrRecreated(before: ClusterView, now: ClusterView): string[] {
+  const ids = containerIds(now);
+  const out = [...containerIds(before, (x) => x.running)].filter(([k, id]) => ids.get(k) !== id).map(([k]) => `${k} ${ids.has(k) ? 'recreated' : 'gone'}`);
+  const counts = restartCounts(now);
+  for (const [k, n] of restartCounts(before)) {
+    const m = counts.get(k);
+    if (m !== undefined && m > n) out.push(`${k} restarted ${m - n} times`);
   }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-  }
-
-  /** Longest time any of `instances` ran on two nodes, in ms (sum over the samples that saw it). */
-  overlapMs(instances: readonly string[]): number {
-    let worst = 0;
-    for (const i of instances) {
-      let total = 0;
-      for (let k = 0; k + 1 < this.samples.length; k++) {
-        if ((this.samples[k]!.nodes.get(i)?.size ?? 0) > 1) total += this.samples[k + 1]!.at - this.samples[k]!.at;
-      }
-      worst = Math.max(worst, total);
-    }
-    return worst;
-  }
-
-  /** The first sample at or after `since` in which `node` ran none of `instances` (epoch ms), or undefined. */
-  goneFrom(node: string, instances: readonly string[], since: number): number | undefined {
-    return this.samples.find((s) => s.at >= since && !instances.some((i) => s.nodes.get(i)?.has(node)))?.at;
-  }
+  return out;
 }

@@ -1,10 +1,11 @@
 // The safe disk loader behind `ozy validate DIR`: real files in a temp dir.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { problemTypeOf } from '../../../src/problems';
-import { readRepoDir, renderRepo, renderRepoDir, RepoDirError } from '../../../src/render';
+import { readRepoDir, renderRepo, renderRepoDir, RepoDirError, type RenderProblem } from '../../../src/render';
 import { tempDir } from '../../harness/tmp';
 import { validJob } from './helpers';
 
@@ -126,11 +127,14 @@ describe('readRepoDir', () => {
     assert.deepEqual(r.problems.map((p) => [p.file, problemTypeOf(p.problem)]), [['jobs/a\\b.yaml', 'unsafe-path']]);
   });
 
-  test('an unreadable file is a problem naming it', { skip: process.getuid?.() === 0 ? 'root reads everything' : false }, async () => {
-    const dir = repo({ 'jobs/web.yaml': job('web') });
+  // Root reads everything (CAP_DAC_OVERRIDE), and CI runs as root: there the
+  // read runs in a child process that drops to `nobody` (setgid, setgroups,
+  // setuid before exec, through spawn's uid/gid).
+  test('an unreadable file is a problem naming it', async () => {
+    const dir = repo({ 'jobs/web.yaml': job('web'), 'jobs/ok.yaml': job('ok') });
     fs.chmodSync(path.join(dir, 'jobs/web.yaml'), 0);
-    const r = await renderRepoDir(dir);
-    assert.deepEqual(r.problems.map((p) => [p.file, problemTypeOf(p.problem)]), [['jobs/web.yaml', 'unreadable-file']]);
+    const problems = process.getuid?.() === 0 ? await renderAsNobody(dir) : (await renderRepoDir(dir)).problems;
+    assert.deepEqual(problems.map((p) => [p.file, problemTypeOf(p.problem)]), [['jobs/web.yaml', 'unreadable-file']]);
   });
 
   test('renderRepoDir uses the shipped charts and carries the commit', async () => {
@@ -140,3 +144,36 @@ describe('readRepoDir', () => {
     assert.deepEqual(r.problems.map((p) => [p.key, p.problem.commit]), [['jobs/bad.yaml', 'abc123']]);
   });
 });
+
+/** uid and gid of `nobody` on Debian (and most Linux distributions). */
+const NOBODY = 65534;
+
+/**
+ * renderRepoDir(dir) in a child process running as `nobody`; returns its
+ * problems. The temp dir is opened to others (mkdtemp makes it 0700) so that
+ * only the file made unreadable is. The child first checks that it really
+ * cannot read that file, so the test cannot pass with privileges it meant to drop.
+ */
+async function renderAsNobody(dir: string): Promise<RenderProblem[]> {
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(path.join(dir, 'jobs'), 0o755);
+  fs.chmodSync(path.join(dir, 'jobs/ok.yaml'), 0o644);
+  const child = `
+    const fs = require('node:fs');
+    const [renderModule, dir] = process.argv.slice(1);
+    let denied = 'readable';
+    try { fs.readFileSync(dir + '/jobs/web.yaml'); } catch (err) { denied = err.code; }
+    require(renderModule).renderRepoDir(dir).then((r) => {
+      process.stdout.write(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), groups: process.getgroups(), denied, jobs: r.jobs.map((j) => j.spec.name), problems: r.problems }));
+    });`;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['-e', child, require.resolve('../../../src/render'), dir], { uid: NOBODY, gid: NOBODY, cwd: '/' }, (err, stdout, stderr) =>
+      err ? reject(new Error(`the check as nobody failed: ${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+  const r = JSON.parse(out) as { uid: number; gid: number; groups: number[]; denied: string; jobs: string[]; problems: RenderProblem[] };
+  assert.deepEqual([r.uid, r.gid, r.groups.filter((g) => g !== NOBODY)], [NOBODY, NOBODY, []], 'the child dropped root');
+  assert.equal(r.denied, 'EACCES', 'the file is unreadable to the child');
+  assert.deepEqual(r.jobs, ['ok'], 'the readable job is still rendered');
+  return r.problems;
+}
