@@ -36,6 +36,7 @@ import pino, { type Logger } from 'pino';
 import type { RoundResult } from '../src/agent/brain';
 import { NodeJobs } from '../src/agent/node-jobs';
 import { PollerRole } from '../src/agent/poller-role';
+import { retryForever } from '../src/agent/retry';
 import { projectRoot } from '../src/paths';
 import { loadBuiltinCharts } from '../src/render';
 import type { Chart } from '../src/render/template';
@@ -51,7 +52,7 @@ import { CountingDriver, diffCounts, totalRequests, type DriverCounts } from './
 import { formatBytes, formatNumber, goalAtMost, type Figure, type Section } from './lib/figures';
 import { startGitServerProcess, type GitServerProcess } from './lib/git-server-process';
 import { describeMachine, machineLine } from './lib/machine';
-import { sectionText } from './lib/markdown';
+import { sectionMarkdown, sectionText, updateDoc } from './lib/markdown';
 import { median, msSince, percentile, prng, round } from './lib/stats';
 import { pollJobYaml } from './poll-cost';
 
@@ -67,7 +68,7 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 /** How many agents register / start at once (start = one full listing of the schedule each). */
 const REGISTER_CONCURRENCY = 32;
-const START_CONCURRENCY = 4;
+const START_CONCURRENCY = 2;
 
 const jobName = (i: number): string => `svc-${String(i).padStart(5, '0')}`;
 const jobPath = (i: number): string => `jobs/team-${String(Math.floor(i / 100)).padStart(2, '0')}/${jobName(i)}.yaml`;
@@ -80,6 +81,12 @@ function sizes(): number[] {
   if (require.main === module && fromArgs.length > 0) return fromArgs;
   const env = process.env.OZY_BENCH_SCALE_N;
   return env ? env.split(',').map((s) => Number(s.trim())).filter((n) => n >= 2) : DEFAULT_SIZES;
+}
+
+/** How long a hand-over may take to settle before the bench records it as unsettled. */
+function handOverCapMs(): number {
+  const env = Number(process.env.OZY_BENCH_SCALE_HANDOVER_CAP_S);
+  return (Number.isFinite(env) && env > 0 ? env : 90) * 1000;
 }
 
 function samplesFor(n: number): number {
@@ -239,6 +246,8 @@ interface SimShared {
   log: Logger;
   capacity: { memory: number; cpu: number; disk: number };
   rounds: RoundEvent[];
+  /** Node leases that lapsed (the agent registered anew). */
+  leaseLosses: Array<{ node: string; at: number }>;
 }
 
 class SimAgent {
@@ -254,6 +263,7 @@ class SimAgent {
   ownJobChanges = 0;
   stopped = false;
   private lastStatus = '';
+  private readonly log: Logger;
 
   constructor(
     readonly node: string,
@@ -262,6 +272,7 @@ class SimAgent {
     this.driver = new AgentDriver(shared.counting, new KeyLayout().schedule, shared.guard);
     this.store = ClusterStore.connect({ endpoints: [], driver: this.driver });
     const log = shared.log.child({ node });
+    this.log = log;
     const git = new GitSource({
       url: shared.repo,
       branch: 'main',
@@ -287,17 +298,36 @@ class SimAgent {
   }
 
   async register(): Promise<void> {
-    this.session = await this.store.registerNode(
+    const session = await this.store.registerNode(
       { name: this.node, address: '127.0.0.1', labels: {}, capacity: this.shared.capacity },
       { ttlSeconds: LEASE_TTL_SECONDS, agentId: this.agentId },
     );
+    this.session = session;
+    session.on('lost', () => void this.onLeaseLost(session));
+  }
+
+  /** As Agent.onLeaseLost, without containers to stop: register anew, re-list this node's jobs, decide again. */
+  private async onLeaseLost(lost: NodeSession): Promise<void> {
+    if (this.stopped || this.session !== lost) return;
+    this.shared.leaseLosses.push({ node: this.node, at: performance.now() });
+    for (let pause = 200; !this.stopped; pause = Math.min(pause * 2, 5_000)) {
+      try {
+        await this.register();
+        await this.jobs.relist();
+        break;
+      } catch {
+        await delay(pause);
+      }
+    }
+    this.nodeKicks++;
+    this.poller.kick();
   }
 
   /** What Agent.start does after registering, minus the node loop. */
   async start(): Promise<void> {
     await this.jobs.start();
-    await this.poller.start();
-    await this.publishStatus();
+    await retryForever(this.log, 'watch the poll claim', () => this.poller.start());
+    await this.publishStatus().catch(() => undefined);
   }
 
   cut(): void {
@@ -405,6 +435,8 @@ interface ChangeSample {
   nodesWoken: number;
   /** Poller rounds in the window, by kind. */
   rounds: Record<string, number>;
+  /** The poller's rounds in the window: kind@ms since the push started. */
+  roundsAtMs: string[];
   maxStallMs: number;
 }
 
@@ -413,6 +445,8 @@ interface HandOver {
   from: string;
   /** The agent that polls once the claim stopped moving. */
   to: string;
+  /** False: the claim still moved when the bench stopped waiting (OZY_BENCH_SCALE_HANDOVER_CAP_S). */
+  stable: boolean;
   /** Every claim holder in turn during the hand-over (more than one: the claim lapsed again). */
   holders: string[];
   /** The claim's end (revoke / cut) → another agent's claim in etcd. */
@@ -478,6 +512,8 @@ export interface ScalePoint {
   handOvers: HandOver[];
   /** Poll claim changes not caused by the bench (e.g. a claim lost under load). */
   unexpectedClaimChanges: number;
+  /** Node leases that lapsed during the run (ms since the agents were created), each followed by a new registration. */
+  leaseLosses: Array<{ node: string; atMs: number }>;
   logs: Record<string, number>;
   logSamples: LogTally['samples'];
   /** The poll claim's changes as the harness saw them (ms since the agents were created). */
@@ -487,6 +523,7 @@ export interface ScalePoint {
 export interface ScaleRaw {
   jobs: number;
   points: ScalePoint[];
+  failed: Array<{ n: number; error: string }>;
   sharedConnection: string;
 }
 
@@ -590,6 +627,7 @@ async function runPoint(n: number, ctx: { git: GitServerProcess; user: GitUser; 
       log: pino({ level: 'info' }, logs.destination),
       capacity,
       rounds: [],
+      leaseLosses: [],
     };
 
     const base = memoryNow();
@@ -597,7 +635,8 @@ async function runPoint(n: number, ctx: { git: GitServerProcess; user: GitUser; 
     // 1. Every node registers (a lease each).
     let t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) agents.push(new SimAgent(`sim-${String(i).padStart(4, '0')}`, shared));
-    await pool(agents, REGISTER_CONCURRENCY, (a) => a.register());
+    // As the agent does: registration is retried until etcd takes it.
+    await pool(agents, REGISTER_CONCURRENCY, (a) => retryForever(shared.log, 'register node', () => a.register()));
     const registerMs = msSince(t0);
     const registered = memoryNow();
 
@@ -665,7 +704,11 @@ async function runPoint(n: number, ctx: { git: GitServerProcess; user: GitUser; 
       const text = k % 2 === 0 ? pollJobYaml(name, 1 + ((i + 1) % 3)) : pollJobYaml(name, instancesOf(i), 80);
       ctx.user.writeFiles({ [jobPath(i)]: text });
       const sha = await ctx.user.commit(`change ${name} (N=${n}, ${k})`);
-      await delay(ctx.random() * POLL_MS);
+      // Pushes land at evenly spread phases of the poll cycle: after the poller's next round,
+      // wait a fraction (k + jitter) / samples of an interval (so no phase-locking with the settle time).
+      const seen = shared.rounds.length;
+      await waitFor('the poller\'s next round', () => shared.rounds.length > seen, { timeoutMs: 30_000, intervalMs: 5 });
+      await delay(((k + ctx.random()) / samples) * POLL_MS);
       const kicks0 = agents.map((a) => a.ownJobChanges);
       const guard0 = { ...shared.guard };
       c1 = { ...counting.counts };
@@ -690,6 +733,7 @@ async function runPoint(n: number, ctx: { git: GitServerProcess; user: GitUser; 
         git: gitCounts(ctx.git.requests, g1),
         nodesWoken: agents.filter((a, j) => a.ownJobChanges > kicks0[j]!).length,
         rounds: tallyRounds(shared.rounds, w0, end),
+        roundsAtMs: shared.rounds.filter((r) => r.at >= w0 && r.at <= end).map((r) => `${r.kind}@${Math.round(r.at - w0)}`),
         maxStallMs: round(stalls.takeMax()),
       });
     }
@@ -701,7 +745,10 @@ async function runPoint(n: number, ctx: { git: GitServerProcess; user: GitUser; 
     for (const how of ['revoked', 'cut-off'] as const) {
       const claim = await harness.getPoller();
       const from = agents.find((a) => a.agentId === claim?.agentId);
-      if (!claim || !from) throw new Error('no simulated agent holds the poll claim');
+      if (!claim || !from) {
+        ctx.log(`  N=${n}: hand-over (${how}) skipped: no agent holds the poll claim`);
+        continue;
+      }
       const kv = (await raw.range(harness.keys.poller)).kvs[0];
       const cBefore = claims.length;
       c1 = { ...counting.counts };
@@ -726,30 +773,30 @@ async function runPoint(n: number, ctx: { git: GitServerProcess; user: GitUser; 
         { timeoutMs: 120_000, intervalMs: 10 },
       );
       // Stable: the latest holder's term has a finished round and the claim then stayed put for 2 poll intervals.
-      const stable = await waitFor(
-        `a stable poller (${how})`,
-        () => {
-          const terms = claimTerms(claims, cBefore);
-          const last = terms[terms.length - 1];
-          if (!last || claims[claims.length - 1]!.claim === null) return undefined;
-          const holder = agents.find((a) => a.agentId === last.agentId);
-          const done = holder && shared.rounds.find((r) => r.node === holder.node && r.at > last.at);
-          if (!holder || !done || performance.now() - done.at < 2 * POLL_MS) return undefined;
-          return { holder, done, terms };
-        },
-        { timeoutMs: 180_000, intervalMs: 20 },
-      );
+      // Bounded: a claim that keeps lapsing is a result, recorded as such, not a reason to wait forever.
+      const settled = (): { holder: SimAgent; done: RoundEvent } | undefined => {
+        const terms = claimTerms(claims, cBefore);
+        const last = terms[terms.length - 1];
+        if (!last || claims[claims.length - 1]!.claim === null) return undefined;
+        const holder = agents.find((a) => a.agentId === last.agentId);
+        const done = holder && shared.rounds.find((r) => r.node === holder.node && r.at > last.at);
+        if (!holder || !done || performance.now() - done.at < 2 * POLL_MS) return undefined;
+        return { holder, done };
+      };
+      const stable = await waitFor(`a stable poller (${how})`, settled, { timeoutMs: handOverCapMs(), intervalMs: 20 }).catch(() => undefined);
+      const terms = claimTerms(claims, cBefore);
       const etcdCounts = diffCounts(counting.counts, c1);
       for (let j = cBefore; j < claims.length; j++) expected.add(j);
       handOvers.push({
         how,
         from: from.node,
-        to: stable.holder.node,
-        holders: stable.terms.map((t) => t.node),
+        to: stable?.holder.node ?? '(none stable)',
+        stable: stable !== undefined,
+        holders: terms.map((t) => t.node),
         claimGapMs: round(next.at - w0),
         firstClaimantRoundMs: round(firstRound.at - w0),
-        firstRoundMs: round(stable.done.at - w0),
-        firstRoundKind: stable.done.kind,
+        firstRoundMs: stable ? round(stable.done.at - w0) : NaN,
+        firstRoundKind: stable?.done.kind ?? '–',
         claimAttempts: etcdCounts.leaseGrants,
         maxStallMs: round(stalls.takeMax()),
         windowMs: round(performance.now() - w0),
@@ -757,7 +804,9 @@ async function runPoint(n: number, ctx: { git: GitServerProcess; user: GitUser; 
         git: gitCounts(ctx.git.requests, g1),
       });
       ctx.log(
-        `  N=${n}: hand-over (${how}) ${from.node} → ${stable.terms.map((t) => t.node).join(' → ')}: first claim after ${round(next.at - w0)} ms, stable poller's first round (${stable.done.kind}) after ${round(stable.done.at - w0)} ms, ${etcdCounts.leaseGrants} claim attempts, longest event-loop stall ${handOvers[handOvers.length - 1]!.maxStallMs} ms`,
+        `  N=${n}: hand-over (${how}) ${from.node} → ${terms.map((t) => t.node).join(' → ')}: first claim after ${round(next.at - w0)} ms, ` +
+          (stable ? `stable poller's first round (${stable.done.kind}) after ${round(stable.done.at - w0)} ms` : `NO stable poller after ${round((performance.now() - w0) / 1000)} s`) +
+          `, ${etcdCounts.leaseGrants} claim attempts, longest event-loop stall ${handOvers[handOvers.length - 1]!.maxStallMs} ms`,
       );
       // A cut-off agent is gone for good: stop it (it cannot reach etcd; its keys expire with its leases).
       if (how === 'cut-off') await from.stop();
@@ -797,6 +846,7 @@ async function runPoint(n: number, ctx: { git: GitServerProcess; user: GitUser; 
       unexpectedClaimChanges,
       logs: logs.snapshot(),
       logSamples: logs.samples,
+      leaseLosses: shared.leaseLosses.map((l) => ({ node: l.node, atMs: Math.round(l.at - created) })),
       claimTimeline: claims.map((c) => ({ atMs: Math.round(c.at - created), node: c.claim?.node ?? null })),
     };
   } finally {
@@ -831,13 +881,22 @@ export async function runScaleBench(opts: { log?: (s: string) => void } = {}): P
     const charts = loadBuiltinCharts();
     const random = prng(20261130);
     const points: ScalePoint[] = [];
+    const failed: Array<{ n: number; error: string }> = [];
     for (const n of sizes()) {
       log(`scale: N=${n}`);
-      points.push(await runPoint(n, { git, user, charts, random, log }));
+      try {
+        points.push(await runPoint(n, { git, user, charts, random, log }));
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        log(`  N=${n}: FAILED: ${error}`);
+        failed.push({ n, error });
+      }
     }
+    if (points.length === 0) throw new Error(`every size failed: ${failed.map((f) => `N=${f.n}: ${f.error}`).join('; ')}`);
     const raw: ScaleRaw = {
       jobs: JOBS,
       points,
+      failed,
       sharedConnection: 'one etcd client connection shared by all simulated agents (per-agent ClusterStore over a wrapper of one CountingDriver)',
     };
     return scaleSection(raw, Date.now() - started);
@@ -936,11 +995,12 @@ function scaleSection(raw: ScaleRaw, durationMs: number): Section {
     `Measurement caveat: ${raw.sharedConnection}; per-connection gRPC/HTTP2 costs of N real agents are not in these figures, and the N agents share one event loop (a busy moment of one delays the others).`,
     `The table's columns: ${pts.map((p) => `N = ${p.n}: capacity ${p.capacityPerNode.memoryGiB} GiB / ${p.capacityPerNode.cpuCores} cores per node, ${p.setup.nodesUsed} nodes used, jobs per agent min/median/max ${p.setup.jobsPerAgent.min}/${p.setup.jobsPerAgent.median}/${p.setup.jobsPerAgent.max}, ${p.changes.length} pushes`).join('; ')}.`,
   ];
+  for (const f of raw.failed) notes.push(`N = ${f.n} FAILED: ${f.error}`);
   for (const p of pts) {
     const ho = p.handOvers
       .map(
         (h) =>
-          `${h.how}: ${h.from} → ${h.holders.join(' → ')}, first claim ${h.claimGapMs} ms, its first round ${h.firstClaimantRoundMs} ms, stable poller's first round (${h.firstRoundKind}) ${h.firstRoundMs} ms, ${h.claimAttempts} claim attempts, ${totalRequests(h.etcd)} etcd requests, ${formatBytes(h.etcd.bytesRead)} read, ${h.git.adverts} ref advertisements + ${h.git.fetches} fetches, longest stall ${h.maxStallMs} ms`,
+          `${h.how}: ${h.from} → ${h.holders.join(' → ')}, first claim ${h.claimGapMs} ms, its first round ${h.firstClaimantRoundMs} ms, ${h.stable ? `stable poller's first round (${h.firstRoundKind}) ${h.firstRoundMs} ms` : `no stable poller within ${h.windowMs} ms`}, ${h.claimAttempts} claim attempts, ${totalRequests(h.etcd)} etcd requests, ${formatBytes(h.etcd.bytesRead)} read, ${h.git.adverts} ref advertisements + ${h.git.fetches} fetches, longest stall ${h.maxStallMs} ms`,
       )
       .join('; ');
     const warn = Object.entries(p.logs).filter(([k]) => !k.startsWith('info')).map(([k, v]) => `${v}× "${k}"`).join(', ');
@@ -950,6 +1010,7 @@ function scaleSection(raw: ScaleRaw, durationMs: number): Section {
         `Changes: push → committed ${p.changes.map((c) => c.pushToCommittedMs).join(', ')} ms (the push itself p50 ${p50(p.changes.map((c) => c.pushMs))} ms); txn attempts ${p.changes.map((c) => c.txnAttempts).join(', ')}. Hand-overs — ${ho}. ` +
         `Memory: heap after GC ${p.memory.base.heapMb} → registered ${p.memory.registered.heapMb} → with the poller ${p.memory.withPoller.heapMb} → all started ${p.memory.all.heapMb} MiB; RSS ${p.memory.base.rssMb} → ${p.memory.registered.rssMb} → ${p.memory.withPoller.rssMb} → ${p.memory.all.rssMb} MiB.` +
         (p.unexpectedClaimChanges > 0 ? ` ${p.unexpectedClaimChanges} poll-claim change(s) the bench did not cause.` : '') +
+        (p.leaseLosses.length > 0 ? ` ${p.leaseLosses.length} node lease(s) lapsed under event-loop stalls (the agents registered anew).` : '') +
         (warn ? ` Agents logged: ${warn}.` : ''),
     );
   }
@@ -973,7 +1034,28 @@ export function writeScaleJson(section: Section, meta: { startedAt: string; comm
   return file;
 }
 
-if (require.main === module) {
+/** Rewrites the scale block of docs/benchmarks.md from a section (as run.ts does for every bench). */
+export function writeScaleDoc(section: Section, ctx: { date: string; machine: string; command: string }): string {
+  const file = path.join(projectRoot(), 'docs', 'benchmarks.md');
+  const doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  fs.writeFileSync(file, updateDoc(doc, new Map([[section.id, sectionMarkdown(section, ctx)]]), DOC_ORDER));
+  return file;
+}
+
+/** The order of the generated blocks (run.ts's BENCHES). */
+const DOC_ORDER = ['scheduler', 'latency', 'failover', 'node', 'poll', 'footprint', 'scale'];
+
+if (require.main === module && process.argv.includes('--docs-from-json')) {
+  // Re-render the docs block from the last standalone run's bench/results/scale.json (no new measurement).
+  const saved = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'bench', 'results', 'scale.json'), 'utf8')) as {
+    startedAt: string;
+    command: string;
+    machine: Parameters<typeof machineLine>[0];
+    section: Section;
+  };
+  const file = writeScaleDoc(saved.section, { date: saved.startedAt, machine: machineLine(saved.machine), command: saved.command });
+  console.log(`updated: ${path.relative(process.cwd(), file)} (scale, from the run of ${saved.startedAt})`);
+} else if (require.main === module) {
   const machine = describeMachine();
   const command = ['node', path.relative(process.cwd(), process.argv[1] ?? 'dist/bench/scale.js'), ...process.argv.slice(2)].join(' ');
   const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -983,6 +1065,10 @@ if (require.main === module) {
       console.log(sectionText(section).join('\n'));
       console.log(['', ...(section.markdown ?? [])].join('\n'));
       console.log(`results: ${path.relative(process.cwd(), writeScaleJson(section, { startedAt, command, machine }))}`);
+      if (!process.argv.includes('--no-docs')) {
+        const file = writeScaleDoc(section, { date: startedAt, machine: machineLine(machine), command });
+        console.log(`updated: ${path.relative(process.cwd(), file)} (scale)`);
+      }
       process.exit(0);
     },
     (err: unknown) => {
