@@ -914,7 +914,17 @@ interface Metric {
   unit: string;
   value(p: ScalePoint): number;
   goal?: (v: number) => Figure['goal'];
+  /** What the table shows when the value is not a number (e.g. a hand-over that never settled). */
+  otherwise?: (p: ScalePoint) => string;
 }
+
+const handOver = (p: ScalePoint, how: HandOver['how']): HandOver | undefined => p.handOvers.find((h) => h.how === how);
+const unsettled = (how: HandOver['how']) => (p: ScalePoint): string => {
+  const h = handOver(p, how);
+  return h ? `not settled after ${round(h.windowMs / 1000)} s (${h.holders.length} holders)` : 'not run';
+};
+/** Requests other than lease keepalives (which every agent sends whatever happens). */
+const besidesKeepAlives = (c: DriverCounts): number => totalRequests(c) - c.keepAlives;
 
 const p50 = (xs: number[]): number => round(median(xs));
 const p99 = (xs: number[]): number => round(percentile(xs, 99));
@@ -937,33 +947,33 @@ const METRICS: Metric[] = [
   { id: 'etcd.idle.requestsPerS', label: 'etcd requests/s cluster-wide, idle', unit: 'req/s', value: (p) => p.idle.rates.requestsPerS },
   { id: 'etcd.idle.keepAlivesPerS', label: '… of which lease keepalives/s', unit: 'req/s', value: (p) => p.idle.rates.keepAlivesPerS },
   { id: 'etcd.idle.readsPerS', label: 'etcd reads/s (ranges, in or out of txns), idle', unit: '/s', value: (p) => p.idle.rates.rangesPerS },
-  { id: 'etcd.idle.bytesPerS', label: 'etcd bytes/s cluster-wide, idle (read + written + watch events)', unit: 'B/s', value: (p) => p.idle.rates.bytesPerS },
-  { id: 'etcd.change.requests', label: 'etcd requests per one-file change (push → committed + 1 s), median', unit: 'req', value: (p) => round(median(p.changes.map((c) => totalRequests(c.etcd)))) },
-  { id: 'etcd.change.requestsPerS', label: 'etcd requests/s during a change, median', unit: 'req/s', value: (p) => p50(p.changes.map((c) => c.rates.requestsPerS)) },
+  { id: 'etcd.idle.bytesPerS', label: 'etcd bytes/s cluster-wide, idle (keys + values read, written and delivered by watches)', unit: 'KiB/s', value: (p) => round(p.idle.rates.bytesPerS / 1024, 2) },
+  { id: 'etcd.change.requests', label: 'etcd requests per one-file change besides keepalives (push → committed + 1 s), median', unit: 'req', value: (p) => round(median(p.changes.map((c) => besidesKeepAlives(c.etcd)))) },
+  { id: 'etcd.change.requestsPerS', label: 'etcd requests/s during a change, keepalives included, median', unit: 'req/s', value: (p) => p50(p.changes.map((c) => c.rates.requestsPerS)) },
   { id: 'etcd.change.watchEvents', label: 'watch events delivered per change, median', unit: '', value: (p) => p50(p.changes.map((c) => c.etcd.watchEvents)) },
-  { id: 'etcd.change.bytes', label: 'etcd bytes per change (read + written + watch events), median', unit: 'B', value: (p) => p50(p.changes.map((c) => c.etcd.bytesRead + c.etcd.bytesWritten + c.etcd.watchBytes)) },
+  { id: 'etcd.change.bytes', label: 'etcd bytes per change (keys + values read, written and delivered by watches), median', unit: 'KiB', value: (p) => round(median(p.changes.map((c) => c.etcd.bytesRead + c.etcd.bytesWritten + c.etcd.watchBytes)) / 1024, 1) },
   { id: 'change.nodesWoken', label: 'agents woken per change (a job with an instance on their node changed), median', unit: '', value: (p) => p50(p.changes.map((c) => c.nodesWoken)) },
   { id: 'change.pushToCommitted.p50', label: 'push → committed, p50', unit: 'ms', value: (p) => p50(p.changes.map((c) => c.pushToCommittedMs)) },
   { id: 'change.pushToCommitted.p99', label: 'push → committed, p99 (= the slowest)', unit: 'ms', value: (p) => p99(p.changes.map((c) => c.pushToCommittedMs)) },
   { id: 'change.txnAttempts', label: 'schedule transaction attempts per change, mean', unit: '', value: (p) => round(p.changes.reduce((s, c) => s + c.txnAttempts, 0) / Math.max(1, p.changes.length), 2) },
-  { id: 'handover.revoked', label: 'hand-over, claim revoked: → a stable new poller decided (its first round done)', unit: 'ms', value: (p) => p.handOvers.find((h) => h.how === 'revoked')?.firstRoundMs ?? NaN },
-  { id: 'handover.revoked.claim', label: '… of which → another agent holds the claim', unit: 'ms', value: (p) => p.handOvers.find((h) => h.how === 'revoked')?.claimGapMs ?? NaN },
-  { id: 'handover.cut', label: 'hand-over, poller cut off from etcd: → a stable new poller decided', unit: 'ms', value: (p) => p.handOvers.find((h) => h.how === 'cut-off')?.firstRoundMs ?? NaN },
-  { id: 'handover.cut.claim', label: '… of which → another agent holds the claim', unit: 'ms', value: (p) => p.handOvers.find((h) => h.how === 'cut-off')?.claimGapMs ?? NaN },
+  { id: 'handover.revoked', label: 'hand-over, claim revoked: → a stable new poller decided (its first round done)', unit: 'ms', value: (p) => handOver(p, 'revoked')?.firstRoundMs ?? NaN, otherwise: unsettled('revoked') },
+  { id: 'handover.revoked.claim', label: 'hand-over, claim revoked: → another agent holds the claim', unit: 'ms', value: (p) => p.handOvers.find((h) => h.how === 'revoked')?.claimGapMs ?? NaN },
+  { id: 'handover.cut', label: 'hand-over, poller cut off from etcd: → a stable new poller decided', unit: 'ms', value: (p) => handOver(p, 'cut-off')?.firstRoundMs ?? NaN, otherwise: unsettled('cut-off') },
+  { id: 'handover.cut.claim', label: 'hand-over, poller cut off: → another agent holds the claim (the claim\'s TTL runs out)', unit: 'ms', value: (p) => p.handOvers.find((h) => h.how === 'cut-off')?.claimGapMs ?? NaN },
   { id: 'handover.holders', label: 'claim holders in turn during a hand-over (1 = the first claimant kept it), max of the two', unit: '', value: (p) => Math.max(...p.handOvers.map((h) => h.holders.length)) },
   { id: 'handover.stall', label: 'longest event-loop stall during a hand-over (the new poller\'s first round)', unit: 'ms', value: (p) => Math.max(...p.handOvers.map((h) => h.maxStallMs)) },
   { id: 'handover.claimAttempts', label: 'claim attempts in a hand-over (lease grants), max of the two', unit: '', value: (p) => Math.max(...p.handOvers.map((h) => h.claimAttempts)) },
   { id: 'memory.perAgentHeap', label: 'memory per agent: heap growth ÷ N (after GC)', unit: 'KiB', value: (p) => p.memory.perAgentHeapKb },
-  { id: 'memory.perAgentRss', label: 'memory per agent: RSS growth ÷ N', unit: 'KiB', value: (p) => p.memory.perAgentRssKb },
+  { id: 'memory.rss', label: 'RSS of the simulation process with all N agents started (V8 and malloc keep what the first placement took)', unit: 'MiB', value: (p) => p.memory.all.rssMb },
   { id: 'memory.poller', label: "the poller's retained state (heap after GC: schedule cache, judged files, render, git)", unit: 'MiB', value: (p) => p.memory.pollerHeapMb },
   { id: 'start.followers', label: 'start of N − 1 followers (each lists the whole schedule once)', unit: 's', value: (p) => round(p.setup.followersStartMs / 1000, 1) },
   { id: 'start.followersBytes', label: '… bytes read from etcd by those listings', unit: 'MiB', value: (p) => round(p.setup.followersStart.bytesRead / MiB, 1) },
   { id: 'cpu.idle', label: 'CPU of the whole simulation process, idle', unit: '% of a core', value: (p) => p.idle.cpuPercent },
+  { id: 'leases.lapsed', label: "node leases that lapsed (the simulation's shared event loop stalled past a TTL; they registered anew)", unit: '', value: (p) => p.leaseLosses.length },
 ];
 
 function cell(v: number, unit: string): string {
   if (!Number.isFinite(v)) return '–';
-  if (unit === 'B/s' || unit === 'B') return `${formatBytes(v)}${unit === 'B/s' ? '/s' : ''}`;
   return unit === '' ? formatNumber(v) : `${formatNumber(v)} ${unit}`;
 }
 
@@ -971,16 +981,21 @@ function cell(v: number, unit: string): string {
 export function growthTable(points: readonly ScalePoint[]): string[] {
   const head = `| figure | ${points.map((p) => `N = ${p.n.toLocaleString('en-US')}`).join(' | ')} |`;
   const rule = `|---|${points.map(() => '---:').join('|')}|`;
-  return [head, rule, ...METRICS.map((m) => `| ${m.label} | ${points.map((p) => cell(m.value(p), m.unit)).join(' | ')} |`)];
+  const show = (m: Metric, p: ScalePoint): string => {
+    const v = m.value(p);
+    return !Number.isFinite(v) && m.otherwise ? m.otherwise(p) : cell(v, m.unit);
+  };
+  return [head, rule, ...METRICS.map((m) => `| ${m.label} | ${points.map((p) => show(m, p)).join(' | ')} |`)];
 }
 
-function scaleSection(raw: ScaleRaw, durationMs: number): Section {
+export function scaleSection(raw: ScaleRaw, durationMs: number): Section {
   const pts = raw.points;
   const small = pts[0]!;
   const big = pts[pts.length - 1]!;
   const figures: Figure[] = [];
   for (const m of METRICS) {
     const v = m.value(big);
+    if (!Number.isFinite(v)) continue; // shown in the table (e.g. a hand-over that never settled)
     figures.push({
       id: `scale.${m.id}`,
       label: `${m.label}, N = ${big.n.toLocaleString('en-US')}`,
@@ -1053,8 +1068,11 @@ if (require.main === module && process.argv.includes('--docs-from-json')) {
     machine: Parameters<typeof machineLine>[0];
     section: Section;
   };
-  const file = writeScaleDoc(saved.section, { date: saved.startedAt, machine: machineLine(saved.machine), command: saved.command });
-  console.log(`updated: ${path.relative(process.cwd(), file)} (scale, from the run of ${saved.startedAt})`);
+  // The figures are recomputed from the raw measurements with this build's presentation.
+  const section = scaleSection(saved.section.raw as ScaleRaw, saved.section.durationMs);
+  writeScaleJson(section, { startedAt: saved.startedAt, command: saved.command, machine: saved.machine });
+  const file = writeScaleDoc(section, { date: saved.startedAt, machine: machineLine(saved.machine), command: saved.command });
+  console.log(`updated: ${path.relative(process.cwd(), file)} (scale, re-rendered from the measurements of ${saved.startedAt})`);
 } else if (require.main === module) {
   const machine = describeMachine();
   const command = ['node', path.relative(process.cwd(), process.argv[1] ?? 'dist/bench/scale.js'), ...process.argv.slice(2)].join(' ');
