@@ -17,8 +17,11 @@ export class NodeJobs {
     private readonly store: ClusterStore,
     private readonly node: string,
     private readonly log: Logger,
-    /** One of this node's jobs changed (or the listing was replaced). */
-    private readonly onChange: () => void,
+    /**
+     * One of this node's jobs changed: what the view held before and holds
+     * now (both undefined when a re-list replaced the whole view).
+     */
+    private readonly onChange: (before: AcceptedJob | undefined, after: AcceptedJob | undefined) => void,
   ) {}
 
   /** Lists (retrying until etcd answers), then watches from the listing's revision on. */
@@ -30,17 +33,18 @@ export class NodeJobs {
         // Already in a newer listing (we re-listed after fencing while the watch lagged).
         if (ev.revision <= this.listedAt) return;
         // Only jobs with an instance here are kept: a change elsewhere costs this node nothing.
+        const before = this.jobs.get(ev.name);
         const mine = ev.type === 'put' && ev.value && runsOn(ev.value, this.node) ? ev.value : undefined;
-        if (!mine && !this.jobs.has(ev.name)) return;
+        if (!mine && !before) return;
         if (mine) this.jobs.set(ev.name, mine);
         else this.jobs.delete(ev.name);
-        this.onChange();
+        this.onChange(before, mine);
       },
       onReset: async () => {
         // History was compacted away: re-list; the watch resumes right after the listing.
         this.log.warn('job watch history was compacted: re-listing jobs');
         const revision = await this.relist();
-        this.onChange();
+        this.onChange(undefined, undefined);
         return revision;
       },
       onError: (err) => this.log.warn({ err: err.message }, 'job watch error'),

@@ -33,7 +33,11 @@ describe('NodeJobs', () => {
     });
     const store = ClusterStore.connect({ endpoints: [], driver });
     let wakes = 0;
-    const jobs = new NodeJobs(store, 'n1', pino({ level: 'silent' }), () => wakes++);
+    const seen: string[] = [];
+    const jobs = new NodeJobs(store, 'n1', pino({ level: 'silent' }), (before, after) => {
+      wakes++;
+      seen.push(`${before?.instances.map((p) => p.node).join('+') ?? '-'} → ${after?.instances.map((p) => p.node).join('+') ?? '-'}`);
+    });
     await jobs.start();
     assert.equal(watchedFrom, 11, 'the watch starts right after the listing');
     assert.deepEqual([...jobs.values()].map((j) => j.spec.name), ['mine']);
@@ -56,6 +60,7 @@ describe('NodeJobs', () => {
     await settle();
     assert.equal(wakes, 3);
     assert.equal(jobs.size, 0);
+    assert.deepEqual(seen, ['- → n1', 'n1+n2 → -', 'n1 → -'], 'each wake says what the view held before and after');
 
     // A change older than the listing is ignored.
     watch!.onEvents([{ type: 'put', kv: kv('/ozy/jobs/old', job('old', ['n1']), 9) }], 9);
