@@ -22,6 +22,7 @@ import type { Section } from './lib/figures';
 import { describeMachine, machineLine } from './lib/machine';
 import { sectionMarkdown, sectionText, updateDoc } from './lib/markdown';
 import { runPollCostBench } from './poll-cost';
+import { runScaleBench, writeScaleJson } from './scale';
 import { runSchedulerBench } from './scheduler';
 
 /** What one benchmark may hand to a later one in the same run. */
@@ -86,6 +87,7 @@ const BENCHES: Bench[] = [
   },
   { id: 'poll', title: 'Poll cost at scale', run: () => runPollCostBench() },
   { id: 'footprint', title: 'etcd footprint', run: (shared) => runFootprintBench({ latency: shared.latency }) },
+  { id: 'scale', title: 'Scale simulation', run: () => runScaleBench() },
 ];
 
 class MissingBench extends Error {}
@@ -150,6 +152,8 @@ async function main(): Promise<number> {
   const jsonFile = path.join(resultsDir, `${timestamp(startedAt)}.json`);
   fs.writeFileSync(jsonFile, `${JSON.stringify({ startedAt: ctx.date, durationMs: Date.now() - startedAt.getTime(), command, machine, sections }, null, 2)}\n`);
   console.log(`results: ${path.relative(process.cwd(), jsonFile)}`);
+  const scale = sections.find((s) => s.id === 'scale');
+  if (scale) console.log(`results: ${path.relative(process.cwd(), writeScaleJson(scale, { startedAt: ctx.date, command, machine }))}`);
 
   if (writeDocs && sections.length > 0) {
     const docFile = path.join(root, 'docs', 'benchmarks.md');

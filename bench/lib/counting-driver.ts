@@ -1,5 +1,6 @@
 // A wrapper around the store's etcd driver that counts what the client asks
-// of etcd: requests, operations, bytes written and bytes read. The store
+// of etcd: requests, operations, bytes written and bytes read; lease calls
+// (grants, keepalives, revokes); and what watches deliver (events, bytes). The store
 // accepts a driver (StoreOptions.driver), so the real ClusterStore code runs
 // unchanged against a real etcd while every call passes through here.
 import type { Compare, EtcdDriver, RangeResult, StoredKv, TxnOp, TxnResult, WatchCallbacks, WatchHandle, WatchOptions } from '../../src/store/driver';
@@ -21,10 +22,53 @@ export interface DriverCounts {
   /** The largest transaction seen: operations (compares included) and bytes of keys + values. */
   maxTxnOps: number;
   maxTxnBytes: number;
+  /** Lease RPCs: grants, keepalive round trips, time-to-live reads, revokes. */
+  leaseGrants: number;
+  keepAlives: number;
+  leaseReads: number;
+  leaseRevokes: number;
+  /** currentRevision() reads (a count-only range). */
+  revisionReads: number;
+  /** Watches opened (each is one create request on the watch stream). */
+  watchesOpened: number;
+  /** Events delivered by watches, and their keys + values. */
+  watchEvents: number;
+  watchBytes: number;
 }
 
 export function zeroCounts(): DriverCounts {
-  return { txns: 0, requests: 0, puts: 0, deletes: 0, ranges: 0, compares: 0, bytesWritten: 0, bytesRead: 0, maxTxnOps: 0, maxTxnBytes: 0 };
+  return {
+    txns: 0,
+    requests: 0,
+    puts: 0,
+    deletes: 0,
+    ranges: 0,
+    compares: 0,
+    bytesWritten: 0,
+    bytesRead: 0,
+    maxTxnOps: 0,
+    maxTxnBytes: 0,
+    leaseGrants: 0,
+    keepAlives: 0,
+    leaseReads: 0,
+    leaseRevokes: 0,
+    revisionReads: 0,
+    watchesOpened: 0,
+    watchEvents: 0,
+    watchBytes: 0,
+  };
+}
+
+/** Every request sent to etcd (unary calls, lease calls and watch creations; not watch events). */
+export function totalRequests(c: DriverCounts): number {
+  return c.txns + c.requests + c.leaseGrants + c.keepAlives + c.leaseReads + c.leaseRevokes + c.revisionReads + c.watchesOpened;
+}
+
+/** a − b, field by field (maxima: a's). */
+export function diffCounts(a: DriverCounts, b: DriverCounts): DriverCounts {
+  const out = zeroCounts();
+  for (const k of Object.keys(out) as Array<keyof DriverCounts>) out[k] = k.startsWith('max') ? a[k] : a[k] - b[k];
+  return out;
 }
 
 const kvBytes = (kvs: readonly StoredKv[]): number => kvs.reduce((s, kv) => s + Buffer.byteLength(kv.key) + kv.value.length, 0);
@@ -99,22 +143,38 @@ export class CountingDriver implements EtcdDriver {
   }
 
   currentRevision(): Promise<number> {
+    this.counts.revisionReads++;
     return this.inner.currentRevision();
   }
   leaseGrant(ttlSeconds: number): Promise<{ id: string; ttlSeconds: number }> {
+    this.counts.leaseGrants++;
     return this.inner.leaseGrant(ttlSeconds);
   }
   leaseKeepAliveOnce(id: string, timeoutMs: number): Promise<{ ttlSeconds: number }> {
+    this.counts.keepAlives++;
     return this.inner.leaseKeepAliveOnce(id, timeoutMs);
   }
   leaseTimeToLive(id: string): Promise<{ ttlSeconds: number; grantedTtlSeconds: number; keys: string[] }> {
+    this.counts.leaseReads++;
     return this.inner.leaseTimeToLive(id);
   }
   leaseRevoke(id: string): Promise<void> {
+    this.counts.leaseRevokes++;
     return this.inner.leaseRevoke(id);
   }
   watch(key: string, opts: WatchOptions, callbacks: WatchCallbacks): WatchHandle {
-    return this.inner.watch(key, opts, callbacks);
+    this.counts.watchesOpened++;
+    return this.inner.watch(key, opts, {
+      ...callbacks,
+      onConnected: (revision) => callbacks.onConnected(revision),
+      onCanceled: (reason) => callbacks.onCanceled(reason),
+      onDisconnected: (err) => callbacks.onDisconnected(err),
+      onEvents: (events, revision) => {
+        this.counts.watchEvents += events.length;
+        for (const ev of events) this.counts.watchBytes += Buffer.byteLength(ev.kv.key) + ev.kv.value.length;
+        callbacks.onEvents(events, revision);
+      },
+    });
   }
   close(): void {
     this.inner.close();

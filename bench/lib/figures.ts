@@ -48,6 +48,8 @@ export interface Section {
   error?: string;
   /** Everything measured, for the JSON file. */
   raw?: unknown;
+  /** Extra markdown lines (e.g. a table across sizes) placed after the figure table. */
+  markdown?: string[];
 }
 
 /** value ÷ comparison, or undefined when there is nothing sensible to divide by. */

@@ -11,12 +11,15 @@ export interface GitServerProcess {
   /** URL of the bare repository the child created. */
   url: string;
   pid: number;
+  /** Every request the server received so far, as "METHOD /path?query", in arrival order. */
+  requests: string[];
   stop(): Promise<void>;
 }
 
 export async function startGitServerProcess(repo = 'jobs'): Promise<GitServerProcess> {
   const child: ChildProcess = spawn(process.execPath, [__filename, '--serve', repo], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const requests: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
@@ -25,12 +28,15 @@ export async function startGitServerProcess(repo = 'jobs'): Promise<GitServerPro
       } catch (err) {
         reject(err);
       }
+      // Every later line is one request the server received.
+      lines.on('line', (req) => requests.push(req));
     });
     child.once('exit', (code) => reject(new Error(`git server process exited with ${code}`)));
   });
   return {
     url,
     pid: child.pid!,
+    requests,
     async stop() {
       child.stdin?.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -41,7 +47,7 @@ export async function startGitServerProcess(repo = 'jobs'): Promise<GitServerPro
 }
 
 async function serve(repo: string): Promise<void> {
-  const server = await startGitServer();
+  const server = await startGitServer({ onRequest: (method, pathAndQuery) => process.stdout.write(`${method} ${pathAndQuery}\n`) });
   await server.createBareRepo(repo);
   process.stdout.write(`${JSON.stringify({ url: server.url(repo) })}\n`);
   const stop = (): void => {

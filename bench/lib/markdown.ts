@@ -51,6 +51,7 @@ export function sectionMarkdown(s: Section, ctx: RunContext): string {
     }
     lines.push('');
   }
+  if (s.markdown && s.markdown.length > 0) lines.push(...s.markdown, '');
   for (const n of s.notes) lines.push(`- ${n}`);
   if (s.notes.length > 0) lines.push('');
   return lines.join('\n').trimEnd();

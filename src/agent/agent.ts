@@ -2,11 +2,11 @@
 //   1. register the node under an etcd lease (resume it after a quick restart)
 //   2. a node whose lease had expired stops what it still runs (others took it over),
 //      before taking work; a restart in the middle of that does it again
-//   3. poll claim: one agent (the claim holder) polls git for the cluster and
+//   3. poll claim (agent/poller-role.ts): one agent (the claim holder) polls git for the cluster and
 //      runs the brain loop — every --poll, and at once when the watch-fed
 //      schedule changes (a node joins or dies); the others only follow
 //      (agent/poll-claim.ts); any agent takes over when the poller dies
-//   4. node loop: watch accepted jobs, keep those with an instance here, reconcile
+//   4. node loop: watch accepted jobs, keep those with an instance here (agent/node-jobs.ts), reconcile
 //      this node's containers when they change; resync periodically
 //   5. publish the agent's own status (git head, last git error) for `ozy status`
 //   6. lease lost (etcd says so) → fence: stop local containers, register anew, re-list jobs
@@ -20,18 +20,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config';
-import type { AcceptedJob, InstanceStatus } from '../model/cluster';
+import type { InstanceStatus } from '../model/cluster';
 import { loadBuiltinCharts } from '../render';
 import { createEngine, PodRuntime, type ContainerEngine } from '../runtime';
 import { GitSource } from '../source';
-import { ClusterStore, type NodeSession, type ScheduleCache } from '../store';
-import { Brain, type RoundResult } from './brain';
-import { CachedSchedule } from './cached-schedule';
-import type { StorePort } from './ports';
-import { PollClaim } from './poll-claim';
+import { ClusterStore, type NodeSession } from '../store';
 import { NodeAgent, type NodeStatusSink } from './node-agent';
+import { NodeJobs } from './node-jobs';
 import { jobChangeConcernsNode } from './node-plan';
+import { PollerRole } from './poller-role';
 import { Loop } from './loop';
+import { retryForever } from './retry';
 
 /**
  * The node loop's own period. Jobs come from the watch and each change of
@@ -60,24 +59,16 @@ export class Agent {
   private readonly engine: ContainerEngine;
   private readonly git: GitSource;
   private readonly nodeAgent: NodeAgent;
-  private readonly brain: Brain;
-  private readonly brainLoop: Loop;
   private readonly nodeLoop: Loop;
-  private readonly claim: PollClaim;
-  /** While we hold the poll claim: the watch-fed schedule the brain decides on. */
-  private driving: { cache: ScheduleCache; port: CachedSchedule } | undefined;
-  /** Serialises taking up and giving up the poller's work. */
-  private roleChange: Promise<void> = Promise.resolve();
-  private lastFetchAt = -Infinity;
-  private readonly jobs = new Map<string, AcceptedJob>();
+  /** The poll claim and, while we hold it, the watch-fed schedule and the brain loop. */
+  private readonly poller: PollerRole;
+  /** The jobs with an instance on this node, from the job watch. */
+  private readonly jobs: NodeJobs;
   private readonly stops: Array<() => Promise<void> | void> = [];
   private stopped = false;
   private lastAgentStatus = '';
-  private lastRound?: RoundResult['kind'];
   /** Set while this node must not run instances: lease lost or (strict) maybe expired. */
   private fenced: false | 'lease-lost' | 'lease-may-have-expired' = false;
-  /** Revision of the last full listing of jobs: older watch changes are already in it. */
-  private jobsListedAt = 0;
   private readonly owned = new OwnedKeys();
 
   constructor(
@@ -104,14 +95,6 @@ export class Agent {
       ...(cfg.gitUsername ? { username: cfg.gitUsername } : {}),
       author: { name: `ozy agent ${cfg.node}`, email: `ozy-agent@${cfg.node}` },
     });
-    this.brain = new Brain(this.git, this.drivingPort(), {
-      node: cfg.node,
-      reportBranch: cfg.reportBranch,
-      reportsDir: cfg.reportsDir,
-      staleCommitMs: Math.max(3 * cfg.pollMs, 10_000),
-      builtinCharts: loadBuiltinCharts(),
-      log: log.child({ loop: 'brain' }),
-    });
     this.nodeAgent = new NodeAgent({
       node: cfg.node,
       address: cfg.address,
@@ -121,15 +104,25 @@ export class Agent {
       log: log.child({ loop: 'node' }),
       sink: this.leaseBoundSink(),
     });
-    this.brainLoop = new Loop('brain', cfg.pollMs, () => this.brainRound(), log);
-    this.claim = new PollClaim(this.store, {
+    this.poller = new PollerRole(this.store, this.git, {
       node: cfg.node,
       agentId: this.agentId,
-      // A dead poller is replaced within about one poll interval (etcd's minimum lease is 2 s).
-      ttlSeconds: Math.max(2, Math.ceil(cfg.pollMs / 1000)),
-      log: log.child({ loop: 'poll-claim' }),
-      onAcquired: () => this.changeRole(() => this.startDriving()),
-      onLost: () => this.changeRole(() => this.stopDriving()),
+      pollMs: cfg.pollMs,
+      brain: {
+        reportBranch: cfg.reportBranch,
+        reportsDir: cfg.reportsDir,
+        staleCommitMs: Math.max(3 * cfg.pollMs, 10_000),
+        builtinCharts: loadBuiltinCharts(),
+      },
+      log,
+      onRound: (result) => {
+        if (result.kind === 'committed') this.nodeLoop.kick();
+      },
+      publishStatus: () => this.publishAgentStatus(),
+    });
+    // A node reacts only to changes of its own instances.
+    this.jobs = new NodeJobs(this.store, cfg.node, log, (before, after) => {
+      if (jobChangeConcernsNode(cfg.node, before, after)) this.nodeLoop.kick();
     });
     // The watch drives the node loop; the periodic resync catches anything a watch missed.
     this.nodeLoop = new Loop('node', NODE_LOOP_MS, () => this.nodeRound(), log);
@@ -141,9 +134,10 @@ export class Agent {
     fs.mkdirSync(cfg.dataDir, { recursive: true });
     fs.mkdirSync(cfg.sharedDir, { recursive: true });
     await this.register();
-    await this.watchCluster();
+    await this.jobs.start();
+    this.stops.push(() => this.jobs.stop());
     this.nodeLoop.start();
-    await retryForever(log, 'watch the poll claim', () => this.claim.start());
+    await retryForever(log, 'watch the poll claim', () => this.poller.start());
     await this.publishAgentStatus();
     if (cfg.fenceOnExpiry) this.watchLeaseClock();
     log.info({ node: cfg.node, lease: this.session?.leaseId, resumed: this.session?.resumed, fenceOnExpiry: cfg.fenceOnExpiry }, 'agent running');
@@ -153,8 +147,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.claim.stop();
-    await this.changeRole(() => this.stopDriving());
+    await this.poller.stop();
     await this.nodeLoop.stop();
     for (const stop of this.stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
     await this.nodeAgent.close();
@@ -216,11 +209,11 @@ export class Agent {
     if (this.stopped) return;
     await this.register();
     // The job watch may lag behind (it was cut off too): judge from a fresh listing.
-    await retryForever(this.log, 're-list jobs', () => this.relistJobs());
+    await retryForever(this.log, 're-list jobs', () => this.jobs.relist());
     this.fenced = false;
     this.log.info({ lease: this.session?.leaseId }, 'registered anew after losing the lease');
     this.nodeLoop.kick();
-    this.brainLoop.kick();
+    this.poller.kick();
   }
 
   /**
@@ -257,7 +250,7 @@ export class Agent {
     if (this.stopped || this.fenced !== 'lease-may-have-expired' || this.session !== session || session.isLost()) return;
     this.fenced = false;
     this.log.warn({ lease: session.leaseId }, 'lease renewed after fencing: it survived; starting local instances again');
-    void retryForever(this.log, 're-list jobs', () => this.relistJobs()).then(() => this.nodeLoop.kick());
+    void retryForever(this.log, 're-list jobs', () => this.jobs.relist()).then(() => this.nodeLoop.kick());
   }
 
   /**
@@ -301,113 +294,7 @@ export class Agent {
     return this.session;
   }
 
-  // ── cluster watches ───────────────────────────────────────────────
-
-  private async watchCluster(): Promise<void> {
-    const snap = await retryForever(this.log, 'read cluster', () => this.store.snapshot());
-    this.replaceJobs(snap.jobs, snap.revision);
-    const stopJobs = await this.store.watchJobs(snap.revision + 1, {
-      onChange: (ev) => {
-        // Already in a newer listing (we re-listed after fencing while the watch lagged).
-        if (ev.revision <= this.jobsListedAt) return;
-        // Only jobs with an instance here are kept: a change elsewhere costs this node nothing.
-        const before = this.jobs.get(ev.name);
-        const mine = ev.type === 'put' && ev.value && runsOn(ev.value, this.cfg.node) ? ev.value : undefined;
-        if (!mine && !before) return;
-        if (mine) this.jobs.set(ev.name, mine);
-        else this.jobs.delete(ev.name);
-        // A node reacts only to changes of its own instances.
-        if (jobChangeConcernsNode(this.cfg.node, before, this.jobs.get(ev.name))) this.nodeLoop.kick();
-      },
-      onReset: async () => {
-        // History was compacted away: re-list; the watch resumes right after the listing.
-        this.log.warn('job watch history was compacted: re-listing jobs');
-        const revision = await this.relistJobs();
-        this.nodeLoop.kick();
-        return revision;
-      },
-      onError: (err) => this.log.warn({ err: err.message }, 'job watch error'),
-    });
-    this.stops.push(stopJobs);
-  }
-
-  // ── the poller's work: watch-fed schedule + brain loop ────────────
-
-  /** Role changes run one after another (a claim lost while it was being taken up waits). */
-  private changeRole(step: () => Promise<void>): Promise<void> {
-    this.roleChange = this.roleChange.then(step).catch((err: unknown) => {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'changing the poller role failed');
-    });
-    return this.roleChange;
-  }
-
-  private async startDriving(): Promise<void> {
-    if (this.stopped || this.driving || !this.claim.held) return;
-    // Every change of the schedule's keys (a node joining or dying, another agent's
-    // commit) is a reason to decide again; our own commits come back as idle rounds.
-    const cache = await retryForever(this.log, 'list the schedule', () =>
-      this.store.openScheduleCache({
-        onChange: () => this.brainLoop.kick(),
-        onError: (err) => this.log.warn({ err: err.message }, 'schedule watch error'),
-      }),
-    );
-    if (this.stopped || !this.claim.held) {
-      await cache.close();
-      return;
-    }
-    this.driving = { cache, port: new CachedSchedule(this.store, cache) };
-    this.lastFetchAt = -Infinity;
-    this.brainLoop.start();
-  }
-
-  private async stopDriving(): Promise<void> {
-    const d = this.driving;
-    if (!d) return;
-    await this.brainLoop.stop();
-    this.driving = undefined;
-    await d.cache.close();
-    await this.publishAgentStatus().catch(() => undefined);
-  }
-
-  /** The brain's store: the watch-fed schedule of the current term as poller. */
-  private drivingPort(): StorePort {
-    const port = (): CachedSchedule => {
-      if (!this.driving) throw new Error('not the poller: no schedule to decide on');
-      return this.driving.port;
-    };
-    return {
-      snapshot: () => port().snapshot(),
-      commitSchedule: (guard, writes, meta) => port().commitSchedule(guard, writes, meta),
-      markReportsPushed: (revision) => port().markReportsPushed(revision),
-    };
-  }
-
-  private replaceJobs(jobs: Map<string, AcceptedJob>, revision: number): void {
-    this.jobs.clear();
-    for (const [k, v] of jobs) if (runsOn(v, this.cfg.node)) this.jobs.set(k, v);
-    this.jobsListedAt = Math.max(this.jobsListedAt, revision);
-  }
-
-  /** Replaces the job cache with a fresh listing; returns its revision. */
-  private async relistJobs(): Promise<number> {
-    const s = await this.store.snapshot();
-    this.replaceJobs(s.jobs, s.revision);
-    return s.revision;
-  }
-
   // ── loops ─────────────────────────────────────────────────────────
-
-  private async brainRound(): Promise<void> {
-    // Git is fetched once per poll interval, however often cluster changes kick the loop.
-    const now = performance.now();
-    const fetch = now - this.lastFetchAt >= this.cfg.pollMs * 0.9;
-    if (fetch) this.lastFetchAt = now;
-    const result = await this.brain.tick({ fetch });
-    this.lastRound = result.kind;
-    if (result.kind === 'committed') this.nodeLoop.kick();
-    await this.claim.publish({ ...(this.brain.head ? { head: this.brain.head } : {}), ...(this.brain.gitError ? { gitError: this.brain.gitError } : {}) });
-    await this.publishAgentStatus();
-  }
 
   private async nodeRound(): Promise<void> {
     // Fenced: our view of the schedule may be stale and others may run our instances.
@@ -423,14 +310,7 @@ export class Agent {
    * when their own role changes, never per head.
    */
   private async publishAgentStatus(): Promise<void> {
-    const polling = this.driving !== undefined;
-    const status = {
-      role: polling ? 'poller' : 'follower',
-      head: polling ? (this.brain.head ?? null) : null,
-      gitError: polling ? (this.brain.gitError ?? null) : null,
-      lastRound: polling ? (this.lastRound ?? null) : null,
-      agentId: this.agentId,
-    };
+    const status = this.poller.agentStatus();
     const text = JSON.stringify(status);
     if (text === this.lastAgentStatus || !this.session) return;
     await this.store.putAgentStatus(this.session, { ...status, at: new Date().toISOString() });
@@ -476,10 +356,6 @@ class OwnedKeys {
   }
 }
 
-function runsOn(job: AcceptedJob, node: string): boolean {
-  return job.instances.some((p) => p.node === node);
-}
-
 function statusKey(instance: string): string {
   return `status:${instance}`;
 }
@@ -502,18 +378,4 @@ function writeState(dataDir: string, s: AgentState): void {
   const tmp = `${statePath(dataDir)}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(s));
   fs.renameSync(tmp, statePath(dataDir));
-}
-
-async function retryForever<T>(log: Logger, what: string, fn: () => Promise<T>, retryable: (err: unknown) => boolean = () => true): Promise<T> {
-  let delay = 200;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!retryable(err)) throw err;
-      log.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: delay }, `${what} failed; retrying`);
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 5_000);
-    }
-  }
 }

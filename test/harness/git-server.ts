@@ -28,6 +28,8 @@ export interface GitServerOptions {
   root?: string;
   /** Require HTTP Basic auth with these credentials on every request. */
   requireAuth?: { username: string; password: string };
+  /** Told about every request as it arrives: method, path and query (e.g. "GET /repo/info/refs?service=git-upload-pack"). */
+  onRequest?: (method: string, pathAndQuery: string) => void;
 }
 
 export interface GitServer {
@@ -62,6 +64,7 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     requests.push(url.pathname);
+    opts.onRequest?.(req.method ?? 'GET', url.pathname + url.search);
     if (req.headers.authorization) authorizations.push(req.headers.authorization);
     if (mode === 'hang') return;
     if (mode === '500') {
