@@ -58,11 +58,35 @@ export interface ContainerSpec {
   volumes: VolumeSpec[];
 }
 
+/**
+ * One way in from outside (job field `ingress`, served by `ozy ingress`):
+ * HTTP by Host header and path prefix, or a raw TCP port on every node.
+ */
+export type IngressRoute = HttpIngressRoute | TcpIngressRoute;
+
+export interface HttpIngressRoute {
+  /** Lower-case; exact (`shop.example.com`) or one-label wildcard (`*.example.com`). */
+  host: string;
+  /** A prefix starting with '/', matched on '/' boundaries; never stripped. Default '/'. */
+  path: string;
+  /** The container port that serves it. */
+  port: number;
+}
+
+export interface TcpIngressRoute {
+  /** The port `ozy ingress` listens on for this job. */
+  tcp: number;
+  /** The container port connections are forwarded to. */
+  port: number;
+}
+
 export interface JobSpec {
   name: string;
   numInstances: number;
   /** In start order: every container comes after its depends_on. */
   containers: ContainerSpec[];
+  /** Routes into the job's instances; absent when the job has none. */
+  ingress?: IngressRoute[];
 }
 
 /** What one instance of a job needs from the node it runs on. */
