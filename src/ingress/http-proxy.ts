@@ -48,9 +48,12 @@ export class HttpProxy {
   /**
    * One pool for every instance: connections are kept per host:port, so a
    * route change keeps the pooled connections of instances still in use, and
-   * those of removed instances idle out (free sockets close after `timeout`).
+   * those of removed instances idle out. Idle ones close after 4 s: before
+   * Node servers' default keep-alive timeout (5 s) closes them under us, the
+   * race that makes a reused connection fail (a bodyless request is retried
+   * then; one with a body would get a 502).
    */
-  readonly agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1_000, maxFreeSockets: 1_024, timeout: 30_000, scheduling: 'lifo' });
+  readonly agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1_000, maxFreeSockets: 1_024, timeout: 4_000, scheduling: 'lifo' });
 
   constructor(private readonly opts: HttpProxyOptions) {}
 

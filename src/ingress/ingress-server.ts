@@ -44,7 +44,9 @@ export class IngressServer {
     const log = opts.log;
     this.proxy = new HttpProxy({ table: () => this.table, balancer: this.balancer, backendTimeoutMs: opts.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS, log });
     this.tcp = new TcpForwarder(opts.tcpIp ?? '0.0.0.0', this.balancer, log);
-    this.server = http.createServer({ keepAlive: true });
+    // requestTimeout 0: an upload may take as long as it streams (Node's default cuts it at 5 min);
+    // headersTimeout (60 s) still bounds a client that never finishes its headers.
+    this.server = http.createServer({ keepAlive: true, requestTimeout: 0 });
     this.server.on('request', (req, res) => this.proxy.handleRequest(req, res));
     // Without this listener Node would answer 100 Continue itself, before any instance agreed.
     this.server.on('checkContinue', (req, res) => this.proxy.handleRequest(req, res));

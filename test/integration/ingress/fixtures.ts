@@ -2,15 +2,13 @@
 // registered "nodes", accepted jobs and instance statuses written through the
 // ClusterStore as the agents will write them, and plain Node servers on
 // loopback standing in for instances.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AcceptedJob, InstanceStatus } from '../../../src/model/cluster';
 import type { IngressRoute } from '../../../src/model/job';
-import { ozyEntry } from '../../../src/paths';
 import { ClusterStore, type NodeSession } from '../../../src/store';
-import { waitFor } from '../../harness/wait';
+export { startOzy, type OzyProcess } from '../../harness/ozy-process';
 
 const GiB = 1024 ** 3;
 
@@ -147,41 +145,4 @@ export function request(port: number, host: string, path = '/', opts: { method?:
     req.on('error', reject);
     req.end(opts.body);
   });
-}
-
-// ── `ozy` commands as child processes ──────────────────────────────────
-
-export interface OzyProcess {
-  proc: ChildProcess;
-  logs(): string;
-  /** The "address" logged with `msg` (e.g. "ingress listening"). */
-  address(msg: string): Promise<string>;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number | null>;
-}
-
-export function startOzy(args: string[]): OzyProcess {
-  const proc = spawn(process.execPath, [ozyEntry(), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OZY_LOG_LEVEL: 'debug' } });
-  let log = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
-  let code: number | null | undefined;
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve((code = c))));
-  return {
-    proc,
-    logs: () => log,
-    address: (msg) =>
-      waitFor(`"${msg}" in the log`, () => {
-        if (code !== undefined) throw new Error(`ozy ${args[0]} exited with ${code}:\n${log}`);
-        for (const line of log.split('\n')) {
-          if (!line.includes(`"msg":"${msg}"`)) continue;
-          const a = (JSON.parse(line) as { address?: string }).address;
-          if (a) return a;
-        }
-        return undefined;
-      }, { timeoutMs: 20_000 }),
-    async stop() {
-      if (code === undefined) proc.kill('SIGTERM');
-      return exit;
-    },
-  };
 }
