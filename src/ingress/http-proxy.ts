@@ -13,9 +13,9 @@
 // One request:
 //   1. match host + path in the current table (404 / 503 answered here)
 //   2. pick instances in round-robin order (balancer.ts)
-//   3. send to the first; pipe the client's body only once the connection
-//      is up, so a refused connection left the body unread and the request
-//      can go to the next instance
+//   3. send to the first; a body is piped only once the connection is up,
+//      so a refused connection leaves it unread and the request can go to
+//      the next instance (a bodyless request is sent at once)
 //   4. stream the response back; after that, failures can only cut the
 //      connection
 import * as http from 'node:http';
@@ -83,23 +83,29 @@ export class HttpProxy {
     state.current = preq;
     let connected = false;
     let responded = false;
-    const start = (): void => {
-      if (connected) return;
-      connected = true;
-      this.opts.balancer.connected(b.address);
-      // A bodyless request replayed after a stale connection has already ended: nothing to pipe.
-      if (req.readableEnded) preq.end();
-      else req.pipe(preq);
-    };
-    preq.once('socket', (s: Socket) => {
-      if (s.connecting) s.once('connect', start);
-      else start();
-    });
+    const withBody = hasRequestBody(req.headers);
+    if (withBody) {
+      // Read the client's body only once an instance took the connection, so
+      // that a refused connection leaves it unread for the next instance.
+      const start = (): void => {
+        if (connected) return;
+        connected = true;
+        req.pipe(preq);
+      };
+      preq.once('socket', (s: Socket) => {
+        if (s.connecting) s.once('connect', start);
+        else start();
+      });
+    } else {
+      // Nothing to hold back (the common case, and the fast path).
+      preq.end();
+    }
     preq.setTimeout(this.opts.backendTimeoutMs, () => preq.destroy(new BackendTimeout('timeout')));
     // Expect: 100-continue: the instance decides whether the client may send its body.
     preq.on('continue', () => res.writeContinue());
     preq.once('response', (pres) => {
       responded = true;
+      this.opts.balancer.connected(b.address);
       res.writeHead(pres.statusCode ?? 502, pres.statusMessage, filterResponseHeaders(pres.rawHeaders));
       pres.pipe(res);
       pres.on('error', () => res.destroy());
@@ -112,6 +118,7 @@ export class HttpProxy {
       if (responded) return void res.destroy();
       if (res.destroyed) return; // the client is gone: nobody to answer
       const code = err.code ?? '';
+      // Without a body nothing was held back, and these errors come from connecting.
       if (!connected && CONNECT_ERRORS.has(code)) {
         this.opts.balancer.connectFailed(b.address);
         if (i + 1 < order.length) return this.attempt(req, res, route, order, i + 1, path, state, staleRetries);
@@ -119,8 +126,7 @@ export class HttpProxy {
       }
       // A keep-alive connection the instance closed just as we reused it: the request
       // never reached it. Replayable only if there is no body (it would be consumed).
-      if (preq.reusedSocket && STALE_ERRORS.has(code) && !hasRequestBody(req.headers) && staleRetries < 3) {
-        req.unpipe(preq);
+      if (preq.reusedSocket && STALE_ERRORS.has(code) && !withBody && staleRetries < 3) {
         return this.attempt(req, res, route, order, i, path, state, staleRetries + 1);
       }
       if (err instanceof BackendTimeout) {
