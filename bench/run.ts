@@ -15,6 +15,7 @@ import { genericSection, optionalBench } from './adapters/generic';
 import { nodeSection } from './adapters/node';
 import { schedulerSection } from './adapters/scheduler';
 import { runFootprintBench } from './footprint';
+import { ingressSection, runIngressBench, writeIngressResults } from './ingress';
 import { runLatencyBench, type LatencyRaw } from './latency';
 import type { Section } from './lib/figures';
 import { describeMachine, machineLine } from './lib/machine';
@@ -76,6 +77,17 @@ const BENCHES: Bench[] = [
   },
   { id: 'poll', title: 'Poll cost at scale', run: () => runPollCostBench() },
   { id: 'footprint', title: 'etcd footprint', run: (shared) => runFootprintBench({ latency: shared.latency }) },
+  {
+    id: 'ingress',
+    title: 'Ingress: requests/s and latency vs HAProxy and direct',
+    async run() {
+      const t0 = Date.now();
+      const raw = await runIngressBench();
+      const section = ingressSection(raw, Date.now() - t0);
+      writeIngressResults(raw, section);
+      return section;
+    },
+  },
 ];
 
 class MissingBench extends Error {}
