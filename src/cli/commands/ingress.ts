@@ -5,12 +5,13 @@ import { isIP } from 'node:net';
 import pino from 'pino';
 import { ConfigError, parseDurationMs } from '../../config';
 import { DEFAULT_BACKEND_TIMEOUT_MS, IngressServer } from '../../ingress/ingress-server';
+import { announceListening, isIngressWorker, runWorkers } from '../../ingress/workers';
 import { parseListen } from '../../network/listen-address';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
 import { untilSignal } from '../signals';
 
-const USAGE = `Usage: ozy ingress --etcd URL --listen ADDR [--tcp-ip IP] [--backend-timeout D] [--etcd-prefix P]
+const USAGE = `Usage: ozy ingress --etcd URL --listen ADDR [--tcp-ip IP] [--backend-timeout D] [--workers N] [--etcd-prefix P]
 
 Routes HTTP requests by Host header and path prefix, and TCP connections by
 port, to the healthy instances of the jobs that declare \`ingress:\`, on any
@@ -23,6 +24,8 @@ Options:
                           (a socket passed by systemd socket activation) (required)
   --tcp-ip IP             address the \`tcp:\` routes listen on (0.0.0.0)
   --backend-timeout D     an instance that sends nothing for this long: 504 (60s)
+  --workers N             processes sharing the listening sockets; one proxies on one
+                          core, so up to the node's cores (1)
   --etcd-prefix P         key prefix [OZY_ETCD_PREFIX] (/ozy)
 `;
 
@@ -43,6 +46,7 @@ export const command: Command = {
           listen: { type: 'string' },
           'tcp-ip': { type: 'string' },
           'backend-timeout': { type: 'string' },
+          workers: { type: 'string' },
           'etcd-prefix': { type: 'string' },
         },
       }).values;
@@ -64,8 +68,13 @@ export const command: Command = {
       throw err;
     }
     if (backendTimeoutMs <= 0) return fail('--backend-timeout must be above 0');
+    const workers = values.workers === undefined ? 1 : Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) return fail(`--workers "${values.workers}" is not a count from 1 to 64`);
+    if (workers > 1 && 'fd' in listen) return fail('--listen fd:N works with one worker only');
 
-    const log = pino({ base: { cmd: 'ingress' }, level: io.env.OZY_LOG_LEVEL ?? 'info' }, pino.destination({ fd: 2, sync: true }));
+    const worker = isIngressWorker();
+    const log = pino({ base: { cmd: 'ingress', ...(worker ? { worker: process.pid } : {}) }, level: io.env.OZY_LOG_LEVEL ?? 'info' }, pino.destination({ fd: 2, sync: true }));
+    if (workers > 1 && !worker) return runWorkers(workers, log);
     const store = ClusterStore.connect({
       endpoints,
       prefix: values['etcd-prefix'] ?? io.env.OZY_ETCD_PREFIX ?? '/ozy',
@@ -75,7 +84,8 @@ export const command: Command = {
     const stopped = untilSignal();
     try {
       const address = await ingress.start();
-      log.info({ address, tcpIp, backendTimeoutMs }, 'ingress listening');
+      if (worker) announceListening(address);
+      log.info({ address, tcpIp, backendTimeoutMs }, worker ? 'ingress worker listening' : 'ingress listening');
     } catch (err) {
       log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'ingress failed to start');
       io.stderr.write(`ozy ingress: ${err instanceof Error ? err.message : String(err)}\n`);

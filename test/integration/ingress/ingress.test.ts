@@ -282,4 +282,19 @@ describe('ozy ingress (the command, as a child process)', () => {
     assert.equal(await ozy.stop(), 0);
     assert.match(ozy.logs(), /"msg":"routes updated"/);
   });
+
+  test('--workers 2: both workers serve the same port and stop with the primary', async () => {
+    const ozy = startOzy(['ingress', '--etcd', etcd.endpoint, '--etcd-prefix', prefix, '--listen', '127.0.0.1:0', '--workers', '2']);
+    cleanups.push(() => ozy.stop());
+    const childPort = Number((await ozy.address('ingress listening')).split(':').pop());
+    await waitFor('two workers listening', () => (ozy.logs().match(/"msg":"ingress worker listening"/g) ?? []).length === 2);
+    for (let i = 0; i < 4; i++) {
+      const r = await waitFor('a routed answer', async () => {
+        const x = await request(childPort, 'cmd.example.com');
+        return x.status === 200 ? x : undefined;
+      });
+      assert.equal(r.body, 'cmd');
+    }
+    assert.equal(await ozy.stop(), 0);
+  });
 });

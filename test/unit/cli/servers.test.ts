@@ -17,6 +17,8 @@ test('ozy ingress: usage errors exit 2 and name the flag', async () => {
     [['--etcd', 'http://127.0.0.1:1', '--listen', ':8080', '--tcp-ip', 'any'], /--tcp-ip "any" is not an IP address/],
     [['--etcd', 'http://127.0.0.1:1', '--listen', ':8080', '--backend-timeout', 'soon'], /--backend-timeout/],
     [['--etcd', 'http://127.0.0.1:1', '--listen', ':8080', '--bogus'], /bogus/],
+    [['--etcd', 'http://127.0.0.1:1', '--listen', ':8080', '--workers', '0'], /--workers "0" is not a count/],
+    [['--etcd', 'http://127.0.0.1:1', '--listen', 'fd:3', '--workers', '2'], /fd:N works with one worker only/],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(['ingress', ...args], process.cwd());
