@@ -3,8 +3,9 @@
 // two backends, and to one backend directly, all with keep-alive.
 //
 //   max rate   wrk -t1 -c32 for MEASURE_S seconds after a warm-up: requests/s, p50, p99
-//   half rate  autocannon at half of the ingress's max rate (overallRate) through the
-//              ingress and directly: the ingress's added p99 at that load
+//   half rate  a fixed-rate load (bench/lib/fixed-rate.ts, µs latencies) at half of
+//              the ingress's max rate through the ingress, HAProxy and directly:
+//              the ingress's added p99 at that load
 //   profile    the ingress again under wrk with --cpu-prof: what bounds it
 //
 // Everything runs on this machine (2 cores shared by load generator, proxy
@@ -15,7 +16,6 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import autocannon from 'autocannon';
 import { projectRoot } from '../src/paths';
 import type { AcceptedJob, InstanceStatus } from '../src/model/cluster';
 import { ClusterStore } from '../src/store';
@@ -25,6 +25,7 @@ import { startOzy, type OzyProcess } from '../test/harness/ozy-process';
 import { tempDir } from '../test/harness/tmp';
 import { waitFor } from '../test/harness/wait';
 import { goalAtLeast, goalAtMost, missText, type Figure, type Section } from './lib/figures';
+import { fixedRate } from './lib/fixed-rate';
 import { hotspotText, summarize } from './lib/profile';
 
 const run = promisify(execFile);
@@ -131,10 +132,11 @@ async function wrk(port: number, seconds: number): Promise<LoadFigures> {
   return { rps: Math.round(rps), p50Ms: p50, p99Ms: p99, errors };
 }
 
-/** autocannon at a fixed overall rate: latency at a load the target can sustain. */
-async function atRate(port: number, rate: number, seconds: number): Promise<LoadFigures> {
-  const r = await autocannon({ url: `http://127.0.0.1:${port}/`, headers: { host: HOST }, connections: 16, overallRate: rate, duration: seconds });
-  return { rps: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts };
+const RATE_CONNECTIONS = 16;
+
+/** A fixed overall rate: latency at a load the target can sustain. */
+function atRate(port: number, rate: number, seconds: number): Promise<LoadFigures> {
+  return fixedRate({ port, host: HOST, rate, seconds, connections: RATE_CONNECTIONS });
 }
 
 async function measureMax(port: number): Promise<LoadFigures> {
@@ -329,7 +331,7 @@ export function ingressSection(raw: IngressBenchRaw, durationMs: number): Sectio
       unit: 'ms',
       vs: { kind: 'bound', label: 'goal', value: 2, unit: 'ms', measured: false },
       goal: goalAtMost(addedP99, 2, 'added p99 ≤ 2 ms'),
-      detail: `autocannon -c16 at ${half.rate} req/s: ingress p50 ${r1(half.ingress.p50Ms)} / p99 ${r1(half.ingress.p99Ms)} ms; direct ${r1(half.direct.p50Ms)} / ${r1(half.direct.p99Ms)} ms; HAProxy ${r1(half.haproxy.p50Ms)} / ${r1(half.haproxy.p99Ms)} ms`,
+      detail: `fixed rate over ${RATE_CONNECTIONS} connections at ${half.rate} req/s: ingress p50 ${r1(half.ingress.p50Ms)} / p99 ${r1(half.ingress.p99Ms)} ms; direct ${r1(half.direct.p50Ms)} / ${r1(half.direct.p99Ms)} ms; HAProxy ${r1(half.haproxy.p50Ms)} / ${r1(half.haproxy.p99Ms)} ms`,
     },
   ];
   const notes: string[] = [];
@@ -337,6 +339,9 @@ export function ingressSection(raw: IngressBenchRaw, durationMs: number): Sectio
   notes.push(`ozy ingress reaches ${(ratio * 100).toFixed(0)}% of HAProxy's requests/s with one process against one thread, ${((max.ingress2.rps / max.haproxy2.rps) * 100).toFixed(0)}% with two against two (goal 50%).`);
   if (!figures[0]!.goal!.met) notes.push(`requests/s goal missed: ${max.ingress.rps} req/s against the ${Math.round(0.5 * max.haproxy.rps)} req/s wanted`);
   if (!figures.find((f) => f.id === 'ingress.half.addedP99')!.goal!.met) notes.push(`added p99 goal missed: ${missText(addedP99, 2, 'ms')}`);
+  notes.push(
+    `at the same rate HAProxy adds ${r1(half.haproxy.p99Ms - half.direct.p99Ms)} ms of p99 (the noise floor of this shared machine: load average at the start in the machine line).`,
+  );
   if (raw.profile) {
     notes.push(`profile of the ingress at max rate (${raw.profile.busyMs} ms busy of ${raw.profile.totalMs} ms): by file ${hotspotText(raw.profile.files, 6)}`);
     notes.push(`top functions: ${hotspotText(raw.profile.functions, 6)}`);
