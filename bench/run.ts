@@ -16,6 +16,7 @@ import { genericSection, optionalBench } from './adapters/generic';
 import { nodeSection } from './adapters/node';
 import { schedulerSection } from './adapters/scheduler';
 import { runFootprintBench } from './footprint';
+import { ingressSection, runIngressBench, writeIngressResults } from './ingress';
 import { runLatencyBench, type LatencyRaw } from './latency';
 import { nodeIdleSection, runNodeIdleBench } from './node-idle';
 import type { Section } from './lib/figures';
@@ -88,6 +89,17 @@ const BENCHES: Bench[] = [
   { id: 'poll', title: 'Poll cost at scale', run: () => runPollCostBench() },
   { id: 'footprint', title: 'etcd footprint', run: (shared) => runFootprintBench({ latency: shared.latency }) },
   { id: 'scale', title: 'Scale simulation', run: () => runScaleBench() },
+  {
+    id: 'ingress',
+    title: 'Ingress: requests/s and latency vs HAProxy and direct',
+    async run() {
+      const t0 = Date.now();
+      const raw = await runIngressBench();
+      const section = ingressSection(raw, Date.now() - t0);
+      writeIngressResults(raw, section);
+      return section;
+    },
+  },
 ];
 
 class MissingBench extends Error {}

@@ -48,6 +48,11 @@ export const PROBLEM_TYPES = {
   'host-port-conflict': 'Host port is not free on enough nodes',
   'no-nodes': 'No live nodes to place the job on',
   'mass-deletion': 'Commit would delete most jobs',
+  // Answers of `ozy ingress` (response bodies, not reports)
+  'ingress-no-route': 'No route for this host and path',
+  'ingress-no-healthy-instance': 'No healthy instance serves this route',
+  'ingress-backend-timeout': 'The instance did not answer in time',
+  'ingress-bad-gateway': 'The instance failed the request',
 } as const;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;

@@ -70,6 +70,17 @@ export interface InstanceStatus {
   restarts: number;
   containers: Record<string, { id?: string; state: string; exitCode?: number; oomKilled?: boolean }>;
   updatedAt: string;
+  /**
+   * Where other nodes reach the instance's ingress ports, keyed by the
+   * container port as a decimal string ("3000"). Read by `ozy ingress`.
+   */
+  endpoints?: Record<string, InstanceEndpoint>;
+}
+
+/** A host (IP or name) and port another node can connect to. */
+export interface InstanceEndpoint {
+  host: string;
+  port: number;
 }
 
 export function instanceName(job: string, ordinal: number): string {

@@ -58,19 +58,34 @@ export interface ContainerSpec {
   volumes: VolumeSpec[];
 }
 
-/** A route from `ozy ingress` into the job (DESIGN.md, "Ingress and name service"). */
-export type IngressRoute =
-  /** HTTP: host lower-case, exact or `*.` + one label; path a prefix on `/` boundaries (no trailing `/` except `/` itself). */
-  | { host: string; path: string; port: number }
-  /** TCP: `ozy ingress` listens on `tcp` and forwards to the container port. */
-  | { tcp: number; port: number };
+/**
+ * One way in from outside (job field `ingress`, served by `ozy ingress`):
+ * HTTP by Host header and path prefix, or a raw TCP port on every node.
+ */
+export type IngressRoute = HttpIngressRoute | TcpIngressRoute;
+
+export interface HttpIngressRoute {
+  /** Lower-case; exact (`shop.example.com`) or one-label wildcard (`*.example.com`). */
+  host: string;
+  /** A prefix starting with '/', matched on '/' boundaries; never stripped. Default '/'. */
+  path: string;
+  /** The container port that serves it. */
+  port: number;
+}
+
+export interface TcpIngressRoute {
+  /** The port `ozy ingress` listens on for this job. */
+  tcp: number;
+  /** The container port connections are forwarded to. */
+  port: number;
+}
 
 export interface JobSpec {
   name: string;
   numInstances: number;
   /** In start order: every container comes after its depends_on. */
   containers: ContainerSpec[];
-  /** Absent when the job has no routes (so jobs without any keep their spec hash). */
+  /** Routes into the job's instances; absent when the job has none. */
   ingress?: IngressRoute[];
 }
 

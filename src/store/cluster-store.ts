@@ -29,9 +29,10 @@ import {
   ValueTooLargeError,
 } from './errors';
 import { KeyLayout, keyName } from './keys';
-import { decodeNamedNode, decodeNamedRejection, decodeReportsMark } from './named-decoders';
+import { decodeNamedNode, decodeNamedRejection, decodeNamedStatus, decodeReportsMark } from './named-decoders';
 import { LeaseSession, systemClock, type Clock, type NodeSession } from './session';
 import { roundTransactions } from './round-txns';
+import { PrefixMirror, type Mirror, type MirrorHandlers } from './prefix-mirror';
 import { ScheduleCache, type ScheduleCacheHandlers } from './schedule-cache';
 import { PrefixWatch, type StopWatch, type WatchChange, type WatchHandlers } from './watch';
 
@@ -139,6 +140,7 @@ export class ClusterStore {
   private readonly sessions = new Set<LeaseSession>();
   private readonly watches = new Set<PrefixWatch<unknown>>();
   private readonly caches = new Set<ScheduleCache>();
+  private readonly mirrors = new Set<PrefixMirror<unknown>>();
   private closed = false;
 
   private constructor(
@@ -399,6 +401,45 @@ export class ClusterStore {
     return cache;
   }
 
+  // ── mirrors: read-only views kept in memory from a watch ────────────
+
+  /** Accepted jobs by name (what `ozy ingress` routes by). */
+  mirrorJobs(handlers: MirrorHandlers = {}): Promise<Mirror<AcceptedJob>> {
+    return this.openMirror(this.keys.jobsPrefix, (name, kv) => decodeAcceptedJob(kv.value, name), handlers);
+  }
+
+  /**
+   * Every node's instance statuses, keyed "<node>/<instance>". Statuses hang
+   * on their node's lease, so a dead node's disappear by themselves.
+   */
+  mirrorInstanceStatus(handlers: MirrorHandlers = {}): Promise<Mirror<InstanceStatus>> {
+    return this.openMirror(this.keys.statusPrefix(), decodeNamedStatus, handlers);
+  }
+
+  /** The CoreDNS records, keyed by their path below the DNS prefix ("local/ozy/web/web-1"). */
+  mirrorDnsRecords(handlers: MirrorHandlers = {}): Promise<Mirror<DnsRecord>> {
+    return this.openMirror(this.keys.dnsRoot, (_name, kv) => decodeDnsRecord(kv.value), handlers);
+  }
+
+  private async openMirror<T>(prefix: string, decode: (name: string, kv: StoredKv) => Decoded<T>, handlers: MirrorHandlers): Promise<Mirror<T>> {
+    this.assertOpen();
+    const m = new PrefixMirror<T>(this.driver, prefix, decode, handlers, this.onCorrupt);
+    await m.open();
+    this.mirrors.add(m as PrefixMirror<unknown>);
+    return {
+      get values() {
+        return m.values;
+      },
+      get revision() {
+        return m.revision;
+      },
+      close: async () => {
+        this.mirrors.delete(m as PrefixMirror<unknown>);
+        await m.close();
+      },
+    };
+  }
+
   // ── the poll claim: one agent polls git for the cluster ─────────────
 
   /**
@@ -540,7 +581,9 @@ export class ClusterStore {
     this.closed = true;
     await Promise.all([...this.watches].map((w) => w.stop()));
     await Promise.all([...this.caches].map((c) => c.close()));
+    await Promise.all([...this.mirrors].map((m) => m.close()));
     this.caches.clear();
+    this.mirrors.clear();
     this.watches.clear();
     await Promise.all([...this.sessions].map((s) => s.release()));
     this.driver.close();

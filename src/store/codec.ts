@@ -144,19 +144,19 @@ export function decodeRejection(raw: string | Buffer): Decoded<Rejection> {
 
 const INSTANCE_STATES = new Set(['pending', 'pulling', 'starting', 'healthy', 'unhealthy', 'exited', 'failed']);
 
-export function decodeInstanceStatus(raw: string | Buffer): Decoded<InstanceStatus> {
-  return decodeWith<InstanceStatus>(raw, [
-    str('instance'),
-    str('job'),
-    str('node'),
-    str('specHash'),
-    (v) => (typeof v['state'] === 'string' && INSTANCE_STATES.has(v['state']) ? undefined : 'state is not an instance state'),
-    optStr('message'),
-    num('restarts'),
-    obj('containers'),
-    str('updatedAt'),
-  ]);
-}
+/** Optional: `{"3000": {"host": "10.0.0.5", "port": 31000}}`, keys are container ports. */
+const endpoints: Check = (v) => {
+  const e = v['endpoints'];
+  if (e === undefined) return undefined;
+  if (!isObj(e)) return 'endpoints is not an object';
+  for (const [port, ep] of Object.entries(e)) {
+    if (!/^[1-9]\d{0,4}$/.test(port)) return `endpoints key "${port}" is not a port`;
+    if (!isObj(ep) || typeof ep['host'] !== 'string' || ep['host'].length === 0) return `endpoints.${port}.host is not a host`;
+    const p = ep['port'];
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) return `endpoints.${port}.port is not a port`;
+  }
+  return undefined;
+};
 
 export function decodeDnsRecord(raw: string | Buffer): Decoded<DnsRecord> {
   return decodeWith<DnsRecord>(raw, [str('host'), num('port'), num('ttl')]);
@@ -176,4 +176,19 @@ export function dnsRecordProblem(r: DnsRecord): string | undefined {
   if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) return 'port must be an integer 0..65535';
   if (!Number.isInteger(r.ttl) || r.ttl < 0) return 'ttl must be a non-negative integer';
   return undefined;
+}
+
+export function decodeInstanceStatus(raw: string | Buffer): Decoded<InstanceStatus> {
+  return decodeWith<InstanceStatus>(raw, [
+    str('instance'),
+    str('job'),
+    str('node'),
+    str('specHash'),
+    (v) => (typeof v['state'] === 'string' && INSTANCE_STATES.has(v['state']) ? undefined : 'state is not an instance state'),
+    optStr('message'),
+    num('restarts'),
+    obj('containers'),
+    str('updatedAt'),
+    endpoints,
+  ]);
 }

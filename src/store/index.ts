@@ -6,6 +6,7 @@
 //   commitSchedule(guard, writes, meta)        guarded txn(s), several in a safe order (writes.readJobs);
 //                                              {ok:false} = someone else won, re-read
 //   watchJobs / watchNodes                     change feeds that survive reconnects and compaction
+//   mirrorJobs / mirrorInstanceStatus / mirrorDnsRecords   a prefix kept in memory (list + watch + re-list)
 //   put/list InstanceStatus, DnsRecord, AgentStatus   per-node keys on the node's lease
 //
 // Keys: docs/architecture.md "etcd key layout" (see keys.ts). Errors: errors.ts.
@@ -26,6 +27,7 @@ export {
 export { ScheduleCache, type ScheduleCacheChange, type ScheduleCacheHandlers } from './schedule-cache';
 export type { NodeSession, SessionEvents, Clock } from './session';
 export type { WatchChange, WatchHandlers, StopWatch } from './watch';
+export type { Mirror, MirrorHandlers } from './prefix-mirror';
 export type { DnsRecord, ScheduleMark } from './codec';
 export { KeyLayout, dnsKey, checkSegment, DEFAULT_PREFIX, DEFAULT_DNS_PREFIX } from './keys';
 export { MAX_WRITES_PER_TXN, MAX_TXN_PAYLOAD_BYTES, ETCD_MAX_REQUEST_BYTES } from './chunks';

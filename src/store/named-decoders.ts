@@ -1,7 +1,7 @@
 // Decoders of the schedule's keys that also check the value against its key
 // (a node stored under another node's name is corrupt, not a node).
-import type { NodeInfo, Rejection } from '../model/cluster';
-import { decodeNodeInfo, decodeObject, decodeRejection, type Decoded } from './codec';
+import type { InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
+import { decodeInstanceStatus, decodeNodeInfo, decodeObject, decodeRejection, type Decoded } from './codec';
 import type { StoredKv } from './driver';
 
 export function decodeNamedNode(name: string, kv: StoredKv): Decoded<NodeInfo> {
@@ -20,4 +20,13 @@ export function decodeReportsMark(raw: string | Buffer | undefined): number {
   if (raw === undefined) return 0;
   const d = decodeObject(raw);
   return d.ok && typeof d.value.revision === 'number' ? d.value.revision : 0;
+}
+
+/** `name` is "<node>/<instance>", the key below the status prefix. */
+export function decodeNamedStatus(name: string, kv: StoredKv): Decoded<InstanceStatus> {
+  const d = decodeInstanceStatus(kv.value);
+  if (d.ok && `${d.value.node}/${d.value.instance}` !== name) {
+    return { ok: false, reason: `node/instance "${d.value.node}/${d.value.instance}" does not match the key` };
+  }
+  return d;
 }

@@ -31,6 +31,16 @@ describe('decoding stored values', () => {
     assert.equal(reason(decodeInstanceStatus(JSON.stringify({ ...status('n', 'web-0'), state: 'dancing' }))), 'state is not an instance state');
   });
 
+  test('keeps an instance status\'s ingress endpoints and refuses malformed ones', () => {
+    const withEndpoints = { ...status('n', 'web-0'), endpoints: { '3000': { host: '10.0.0.5', port: 31000 } } };
+    const d = decodeInstanceStatus(JSON.stringify(withEndpoints));
+    assert.ok(d.ok);
+    assert.deepEqual(d.value.endpoints, { '3000': { host: '10.0.0.5', port: 31000 } });
+    assert.equal(reason(decodeInstanceStatus(JSON.stringify({ ...withEndpoints, endpoints: { web: { host: 'h', port: 1 } } }))), 'endpoints key "web" is not a port');
+    assert.equal(reason(decodeInstanceStatus(JSON.stringify({ ...withEndpoints, endpoints: { '80': { host: '', port: 1 } } }))), 'endpoints.80.host is not a host');
+    assert.equal(reason(decodeInstanceStatus(JSON.stringify({ ...withEndpoints, endpoints: { '80': { host: 'h', port: 0 } } }))), 'endpoints.80.port is not a port');
+  });
+
   test('checks DNS records before writing them', () => {
     assert.equal(dnsRecordProblem({ host: 'h', port: 80, ttl: 30 }), undefined);
     assert.ok(dnsRecordProblem({ host: '', port: 80, ttl: 30 }));
