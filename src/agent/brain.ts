@@ -52,6 +52,9 @@ interface Judged {
   render: RenderResult;
 }
 
+/** Job files rendered per slice of a cold render (about 50 ms of work each). */
+const RENDER_SLICE = 250;
+
 export class Brain {
   private judged?: Judged;
   private gitErrorText?: string;
@@ -154,6 +157,10 @@ export class Brain {
       this.judged = { ...prev, head, files };
       return;
     }
+    // A cold render (a new poller, a large merge) fills the cache in slices first,
+    // yielding in between: one multi-second synchronous render would starve the
+    // event loop, and with it the poll claim's keepalive.
+    if (changed.length > RENDER_SLICE) await this.warmRenderCache(files, changed, head);
     const render = renderRepo(files, {
       commit: head,
       cache: this.renderCache,
@@ -161,6 +168,27 @@ export class Brain {
     });
     this.opts.log.info({ commit: head, jobs: render.jobs.length, problems: render.problems.length, changed: changed.length }, 'rendered');
     this.judged = { head, files, render };
+  }
+
+  private async warmRenderCache(files: SourceFile[], changed: string[], head: string): Promise<void> {
+    const wanted = new Set(changed);
+    const slice: SourceFile[] = [];
+    const flush = async (): Promise<void> => {
+      renderRepo(slice, {
+        commit: head,
+        cache: this.renderCache,
+        partial: true,
+        ...(this.opts.builtinCharts ? { builtinCharts: this.opts.builtinCharts } : {}),
+      });
+      slice.length = 0;
+      await new Promise((r) => setImmediate(r));
+    };
+    for (const f of files) {
+      if (!wanted.has(f.path)) continue;
+      slice.push(f);
+      if (slice.length >= RENDER_SLICE) await flush();
+    }
+    if (slice.length > 0) await flush();
   }
 
   /**

@@ -37,6 +37,7 @@ export class PollClaim {
   private trying = false;
   private stopped = false;
   private published: PollerClaim;
+  private view = '';
 
   constructor(
     private readonly store: ClusterStore,
@@ -45,8 +46,13 @@ export class PollClaim {
     this.published = { node: opts.node, agentId: opts.agentId };
   }
 
+  /**
+   * Ours, as far as we can tell: etcd has not said the lease is gone, and a
+   * whole TTL has not passed since the last renewal (cut off from etcd, the
+   * claim may already be someone else's: stop polling git meanwhile).
+   */
   get held(): boolean {
-    return this.session !== undefined && !this.session.isLost();
+    return this.session !== undefined && !this.session.isLost() && !this.session.mayHaveExpired();
   }
 
   /** Who polls (as last seen): ourselves when held. */
@@ -73,12 +79,13 @@ export class PollClaim {
     await s?.revoke().catch(() => undefined);
   }
 
-  /** Records what the poller's last fetch found, for followers and `ozy status`. Only while held. */
+  /** Records what the poller's last fetch found, for `ozy status` (written when it changes). Only while held. */
   async publish(fields: { head?: string; gitError?: string }): Promise<void> {
-    const next: PollerClaim = { node: this.opts.node, agentId: this.opts.agentId, ...fields };
-    if (!this.session || JSON.stringify(next) === JSON.stringify(this.published)) return;
-    await this.store.updatePollerClaim(this.session, next);
-    this.published = next;
+    const view = JSON.stringify(fields);
+    if (!this.session || view === this.view) return;
+    await this.store.putPollerView(this.session, { agentId: this.opts.agentId, ...fields });
+    this.view = view;
+    this.published = { node: this.opts.node, agentId: this.opts.agentId, ...fields };
   }
 
   private onClaimChanged(claim: PollerClaim | null): void {
@@ -119,6 +126,7 @@ export class PollClaim {
       }
       this.session = res.session;
       this.published = { node: this.opts.node, agentId: this.opts.agentId };
+      this.view = '';
       res.session.on('lost', () => this.onLeaseLost(res.session));
       this.opts.log.info({ lease: res.session.leaseId }, 'polling git for the cluster');
       this.opts.onAcquired();

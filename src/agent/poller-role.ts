@@ -38,6 +38,16 @@ export interface PollerStatus {
   agentId: string;
 }
 
+/**
+ * The poll claim's lease TTL: a dead poller is replaced within about one poll
+ * interval, but never under 3 s, so a short stall of the poller's event loop
+ * (a cold first render, a long GC) does not cost it the claim: the keepalive
+ * runs every TTL/3 and survives a stall of up to 2/3 of the TTL.
+ */
+export function claimTtlSeconds(pollMs: number): number {
+  return Math.max(3, Math.ceil(pollMs / 1000));
+}
+
 export class PollerRole {
   readonly brain: Brain;
   readonly claim: PollClaim;
@@ -61,8 +71,7 @@ export class PollerRole {
     this.claim = new PollClaim(store, {
       node: opts.node,
       agentId: opts.agentId,
-      // A dead poller is replaced within about one poll interval (etcd's minimum lease is 2 s).
-      ttlSeconds: Math.max(2, Math.ceil(opts.pollMs / 1000)),
+      ttlSeconds: claimTtlSeconds(opts.pollMs),
       log: log.child({ loop: 'poll-claim' }),
       onAcquired: () => this.changeRole(() => this.startDriving()),
       onLost: () => this.changeRole(() => this.stopDriving()),
@@ -162,6 +171,8 @@ export class PollerRole {
   }
 
   private async round(): Promise<void> {
+    // Cut off from etcd for a whole claim TTL: the claim may be another agent's by now.
+    if (!this.claim.held) return;
     // Git is fetched once per poll interval, however often cluster changes kick the loop.
     const now = performance.now();
     const fetch = now - this.lastFetchAt >= this.opts.pollMs * 0.9;

@@ -77,6 +77,13 @@ export interface RenderOptions {
    * commits): unchanged files are not parsed and validated again.
    */
   cache?: RenderCache;
+  /**
+   * `files` is a slice of the repository, rendered only to fill `cache`
+   * ahead of the whole (so a cold render can yield between slices): the
+   * cache keeps entries of files outside the slice. The result is not a
+   * verdict on the repository.
+   */
+  partial?: boolean;
 }
 
 export function renderRepo(files: readonly RepoFile[], opts: RenderOptions = {}): RenderResult {
@@ -98,7 +105,7 @@ export function renderRepo(files: readonly RepoFile[], opts: RenderOptions = {})
     if (opts.cache) opts.cache.judge(p, text, ctx, (c) => judgeJobFile(p, text, c));
     else judgeJobFile(p, text, ctx);
   }
-  opts.cache?.endRender();
+  if (!opts.partial) opts.cache?.endRender();
 
   // 3. Chart directories.
   for (const root of chartRoots) {

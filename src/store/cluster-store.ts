@@ -108,13 +108,20 @@ export interface RegisterOptions {
   agentId: string;
 }
 
-/** The value of the poller key: who polls git for the cluster, and what it last found. */
+/** Who polls git for the cluster (the claim key), with what it last found (the view key) when read together. */
 export interface PollerClaim {
   node: string;
   agentId: string;
   /** The tip of the tracked branch at the poller's last successful fetch. */
   head?: string;
   /** The poller's last fetch error, cleared by the next success. */
+  gitError?: string;
+}
+
+/** What the poller's last fetch found (`/ozy/polled`). */
+export interface PollerView {
+  agentId: string;
+  head?: string;
   gitError?: string;
 }
 
@@ -474,16 +481,34 @@ export class ClusterStore {
     return { session };
   }
 
-  /** Rewrites the claim (e.g. the head the poller's last fetch found), on the claim's lease. */
-  async updatePollerClaim(session: NodeSession, claim: PollerClaim): Promise<void> {
-    await this.putOnLease(session, this.keys.poller, encodeValue(claim));
+  /**
+   * Records what the poller's last fetch found, on the claim's lease, in a
+   * key of its own: followers watch only the claim, so a new head costs them
+   * nothing.
+   */
+  async putPollerView(session: NodeSession, view: PollerView): Promise<void> {
+    await this.putOnLease(session, this.keys.polled, encodeValue(view));
   }
 
   /** Who polls git for the cluster now, and what it last found (null: nobody, e.g. no agent runs). */
   async getPoller(): Promise<PollerClaim | null> {
     this.assertOpen();
-    const kv = (await this.driver.range(this.keys.poller)).kvs[0];
-    return kv ? (decodePollerClaim(kv.value) ?? null) : null;
+    const res = await this.driver.txn([], [
+      { op: 'range', key: this.keys.poller },
+      { op: 'range', key: this.keys.polled },
+    ]);
+    const claimKv = res.results[0]?.[0];
+    const claim = claimKv ? decodePollerClaim(claimKv.value) : undefined;
+    if (!claim) return null;
+    const viewKv = res.results[1]?.[0];
+    const view = viewKv ? decodeObject(viewKv.value) : undefined;
+    // The view belongs to this claim only if the same agent wrote it.
+    if (!view?.ok || view.value.agentId !== claim.agentId) return claim;
+    return {
+      ...claim,
+      ...(typeof view.value.head === 'string' ? { head: view.value.head } : {}),
+      ...(typeof view.value.gitError === 'string' ? { gitError: view.value.gitError } : {}),
+    };
   }
 
   /** The poller key's changes from `fromRevision` on; `null` when it is deleted (the poller is gone). */

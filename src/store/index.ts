@@ -20,6 +20,7 @@ export {
   type NodeChange,
   type NodeRegistration,
   type PollerClaim,
+  type PollerView,
   type RegisterOptions,
   type ScheduleWrites,
   type StoreOptions,

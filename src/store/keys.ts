@@ -88,10 +88,16 @@ export class KeyLayout {
     return `${this.prefix}/poller`;
   }
 
+  /** What the poller's last fetch found: `{agentId, head, gitError}` on the claim's lease. */
+  get polled(): string {
+    return `${this.prefix}/polled`;
+  }
+
   /**
    * The keys a scheduling decision reads, as one etcd range so one watch
    * sees each transaction's writes together: jobs/, nodes/, poller,
-   * rejections/, reports, schedule. Per-node chatter (status/, agents/)
+   * rejections/, reports, schedule (and polled/poller, which sort in
+   * between and are ignored). Per-node chatter (status/, agents/)
    * sorts outside it. A new key that decisions must not see belongs outside.
    */
   get scheduleRange(): { start: string; end: string } {
