@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { InstanceStatus } from '../model/cluster';
 import type { ContainerSpec, HealthCheck } from '../model/job';
 import { dnsRecordFor } from '../network/dns';
+import { ingressEndpoints } from '../network/endpoints';
 import {
   ContainerNotFoundError,
   LABEL,
@@ -144,6 +145,8 @@ export class InstanceSupervisor {
   private restarts = 0;
   private startFailures = 0;
   private podIp: string | undefined;
+  /** Host ports the engine bound for the pod (the owner's), e.g. the ingress ports it chose. */
+  private hostPorts: Record<string, number> | undefined;
   /** Adopted and not yet judged: leave its DNS record as the previous agent left it. */
   private undetermined: boolean;
   private current: InstanceStatus;
@@ -275,6 +278,7 @@ export class InstanceSupervisor {
     this.news.bump();
     this.phase = { kind: 'pending' };
     this.podIp = undefined;
+    this.hostPorts = undefined;
     this.podIpAsked = false;
     for (const t of this.tracks) this.resetTrack(t, 'pending');
     this.publish();
@@ -337,7 +341,7 @@ export class InstanceSupervisor {
         throw new Error(`${name} ${how} before it was ready`);
       }
       if (c.state === 'running') {
-        if (t?.owner && c.ip) this.podIp = c.ip;
+        if (t?.owner) this.notePod(c);
         if (!t || !hc) return;
         this.record(t, hc, await this.probe(t, hc));
         this.publish();
@@ -394,7 +398,7 @@ export class InstanceSupervisor {
       const started = c.startedAt === undefined ? NaN : Date.parse(c.startedAt);
       if (!Number.isNaN(started)) t.startedAtMs = started;
       else t.startedAtMs ??= this.opts.now();
-      if (t.owner && c.ip) this.podIp = c.ip;
+      if (t.owner) this.notePod(c);
     }
   }
 
@@ -459,6 +463,7 @@ export class InstanceSupervisor {
       if (whole) {
         this.log.info({ containers: due.map((t) => t.spec.name) }, 'restarting the pod');
         this.podIp = undefined;
+        this.hostPorts = undefined;
         this.podIpAsked = false;
         await this.opts.pods.restartPod(pod, this.hooks());
       } else {
@@ -522,7 +527,18 @@ export class InstanceSupervisor {
       updatedAt: new Date(now).toISOString(),
     };
     if (message !== undefined) status.message = message;
+    // Ingress backends: only a healthy instance is one (drained, unhealthy or gone: no endpoints).
+    if (state === 'healthy') {
+      const endpoints = ingressEndpoints(this.assigned.spec, this.opts.address, this.hostPorts);
+      if (endpoints) status.endpoints = endpoints;
+    }
     return status;
+  }
+
+  /** What the owner's inspection says of the pod: its bridge IP and bound host ports. */
+  private notePod(c: { ip?: string; hostPorts?: Record<string, number> }): void {
+    if (c.ip) this.podIp = c.ip;
+    if (c.hostPorts) this.hostPorts = c.hostPorts;
   }
 
   private viewOf(t: Track): ContainerView {
@@ -554,7 +570,9 @@ export class InstanceSupervisor {
     const owner = this.tracks.find((t) => t.owner);
     if (owner?.id === undefined || this.podIpAsked) return;
     try {
-      this.podIp = (await this.opts.engine.inspect(owner.id)).ip;
+      const info = await this.opts.engine.inspect(owner.id);
+      this.podIp = info.ip;
+      if (info.hostPorts) this.hostPorts = info.hostPorts;
       this.podIpAsked = true;
     } catch {
       // The check then goes to loopback and most likely fails: the next round asks again.

@@ -26,7 +26,7 @@ import {
   RuntimeError,
 } from './errors';
 import { EventLineBuffer, parseEngineEvent, type EngineEventHandlers, type EngineEventStream, type EngineEventsOptions } from './events';
-import { demuxStream, engineTime, normalizeState, type ContainerFacts, type ContainerStats } from './facts';
+import { demuxStream, engineTime, hostPortsOf, normalizeState, type ContainerFacts, type ContainerStats } from './facts';
 import { hostCgroupOomProbe, judgeOom, type CgroupOomProbe, type OomSource, type OomVerdict } from './oom';
 import { formatImageRef, parseImageRef } from './image-ref';
 import { LineSplitter, parseProgressLine, type ProgressEvent } from './progress';
@@ -470,6 +470,8 @@ function factsOf(info: Docker.ContainerInspectInfo): ContainerFacts {
   if (startedAt) facts.startedAt = startedAt;
   if (finishedAt) facts.finishedAt = finishedAt;
   if (ip) facts.ip = ip;
+  const hostPorts = hostPortsOf(info.NetworkSettings?.Ports);
+  if (hostPorts) facts.hostPorts = hostPorts;
   return facts;
 }
 

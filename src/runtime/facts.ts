@@ -22,6 +22,25 @@ export interface ContainerFacts {
   finishedAt?: string;
   /** IP on the engine's bridge (the namespace owner's; shared by the pod). */
   ip?: string;
+  /** Host ports the engine bound, by container port: `{"3000/tcp": 41234}` (the owner's; the pod's). */
+  hostPorts?: Record<string, number>;
+}
+
+/** `NetworkSettings.Ports` → the first bound host port of each container port. */
+export function hostPortsOf(ports: unknown): Record<string, number> | undefined {
+  if (ports === null || typeof ports !== 'object') return undefined;
+  const out: Record<string, number> = {};
+  for (const [key, bindings] of Object.entries(ports as Record<string, unknown>)) {
+    if (!Array.isArray(bindings)) continue;
+    for (const b of bindings as unknown[]) {
+      const hostPort = b !== null && typeof b === 'object' ? Number((b as { HostPort?: unknown }).HostPort) : NaN;
+      if (Number.isInteger(hostPort) && hostPort > 0 && hostPort < 65536) {
+        out[key] = hostPort;
+        break;
+      }
+    }
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 export function normalizeState(status: string | undefined): ContainerState {

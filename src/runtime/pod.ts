@@ -14,6 +14,7 @@ import type { ContainerEngine, InspectedContainer } from './engine';
 import { compareEngineTimes } from './facts';
 import { ContainerHasDependentsError, ContainerNameConflictError, ContainerNotFoundError, PodStartError } from './errors';
 import { LABEL, containerName, ownerOf, toCreateOptions, type EngineCreateOptions, type PodContext } from './translate';
+import { ingressPorts } from '../network/endpoints';
 import { instanceVolumesDir, volumeResolver, type VolumeRoots } from './volumes';
 
 /** One instance of a job, as the runtime needs it. */
@@ -25,11 +26,17 @@ export interface PodSpec {
   specHash: string;
   /** In start order (dependencies first); the first is the namespace owner. */
   containers: ContainerSpec[];
+  /** Container ports other nodes must reach (the job's ingress ports). */
+  reachablePorts?: number[];
 }
 
 export function podOf(spec: JobSpec, specHash: string, ordinal: number): PodSpec {
-  return { job: spec.name, instance: instanceName(spec.name, ordinal), specHash, containers: spec.containers };
+  const pod: PodSpec = { job: spec.name, instance: instanceName(spec.name, ordinal), specHash, containers: spec.containers };
+  const reachable = ingressPorts(spec);
+  if (reachable.length > 0) pod.reachablePorts = reachable;
+  return pod;
 }
+
 
 export interface PodHooks {
   /**
@@ -122,6 +129,7 @@ export class PodRuntime {
         const createOpts = toCreateOptions(ctx, pod.containers, c, ownerId, {
           hostIp: this.opts.hostIp,
           ownerNetwork: this.opts.ownerNetwork,
+          ...(pod.reachablePorts ? { reachablePorts: pod.reachablePorts } : {}),
           resolveVolume,
         });
         const id = await this.createReplacingLeftover(createOpts, pod.instance);

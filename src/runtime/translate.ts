@@ -47,6 +47,8 @@ export interface TranslateOptions {
   ownerNetwork?: 'bridge' | 'none';
   /** Host directory of each volume. Required when a container has volumes. */
   resolveVolume?: VolumeResolver;
+  /** Container TCP ports other nodes must reach (ingress): published on an engine-chosen host port unless the job publishes them. */
+  reachablePorts?: readonly number[];
 }
 
 /** The Docker Engine API's POST /containers/create body (the part we use). */
@@ -147,7 +149,7 @@ export function toCreateOptions(
     if (opts.ownerNetwork === 'none') {
       host.NetworkMode = 'none';
     } else {
-      const bindings = portBindings(ports, opts.hostIp ?? DEFAULT_HOST_IP);
+      const bindings = portBindings(ports, opts.hostIp ?? DEFAULT_HOST_IP, opts.reachablePorts ?? []);
       if (bindings !== undefined) host.PortBindings = bindings;
     }
   } else {
@@ -182,15 +184,24 @@ function exposedPorts(ports: readonly PortMapping[]): Record<string, Record<stri
   return out;
 }
 
-/** Only ports with a host side are published; a bare container port is just declared. */
+/**
+ * Ports with a host side are published on it; a bare container port is just
+ * declared, unless it must be reachable from other nodes (an ingress port):
+ * then it is published on a host port the engine chooses (HostPort "").
+ */
 function portBindings(
   ports: readonly PortMapping[],
   hostIp: string,
+  reachable: readonly number[],
 ): Record<string, Array<{ HostIp: string; HostPort: string }>> | undefined {
   const out: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
   for (const p of ports) {
     if (p.host === undefined) continue;
     (out[portKey(p)] ??= []).push({ HostIp: hostIp, HostPort: String(p.host) });
+  }
+  for (const port of reachable) {
+    const key = `${port}/tcp`;
+    if (out[key] === undefined) out[key] = [{ HostIp: hostIp, HostPort: '' }];
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }

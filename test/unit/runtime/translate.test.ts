@@ -76,6 +76,15 @@ describe('toCreateOptions', () => {
     assert.equal(other.ExposedPorts, undefined);
   });
 
+  test('an ingress port the job does not publish is bound to a host port the engine chooses; a published one keeps its port', () => {
+    const owner = toCreateOptions(ctx, pod, db, undefined, { hostIp: '10.0.0.5', reachablePorts: [5432, 3000] });
+    assert.deepEqual(owner.HostConfig.PortBindings, {
+      '3000/tcp': [{ HostIp: '10.0.0.5', HostPort: '80' }],
+      '5353/udp': [{ HostIp: '10.0.0.5', HostPort: '53' }],
+      '5432/tcp': [{ HostIp: '10.0.0.5', HostPort: '' }],
+    });
+  });
+
   test('published ports bind to 0.0.0.0 unless told otherwise', () => {
     const owner = toCreateOptions(ctx, [app], app, undefined);
     assert.deepEqual(owner.HostConfig.PortBindings?.['3000/tcp'], [{ HostIp: '0.0.0.0', HostPort: '80' }]);
