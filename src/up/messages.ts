@@ -30,7 +30,8 @@ function safeRealpath(p: string): string {
   }
 }
 
-export function readyText(r: { self: string; etcd: string; repoUrl: string; socket: string; stateDir: string }): string {
+export function readyText(r: { self: string; etcd: string; repoUrl: string; socket: string; stateDir: string; ingress: string; dns: string }): string {
+  const [dnsHost, dnsPort] = [r.dns.slice(0, r.dns.lastIndexOf(':')), r.dns.slice(r.dns.lastIndexOf(':') + 1)];
   return [
     'Ready. In another terminal:',
     '  # the job repository: clone it, change jobs/, commit and push',
@@ -39,6 +40,10 @@ export function readyText(r: { self: string; etcd: string; repoUrl: string; sock
     `  ${r.self} status --etcd ${r.etcd}`,
     '  # DNS records of the healthy instances (CoreDNS etcd format)',
     `  ETCDCTL_API=3 etcdctl --endpoints ${r.etcd} get --prefix /skydns`,
+    '  # through the ingress, by Host header (the example job hello routes hello.ozy.test)',
+    `  curl -H 'Host: hello.ozy.test' http://${r.ingress}/`,
+    '  # the name service: every healthy instance of hello, and their ports',
+    `  dig @${dnsHost} -p ${dnsPort} +norecurse hello.ozy.local A hello.ozy.local SRV`,
     '  # the containers',
     `  podman --url unix://${r.socket} ps`,
     `Logs: ${path.join(r.stateDir, 'logs')}/. Ctrl-C stops everything ozy up started.`,
@@ -51,6 +56,8 @@ export function describeRunning(s: UpState, self: string): string {
   if (s.etcd) lines.push(`  etcd      ${s.etcd.endpoint}`);
   if (s.git) lines.push(`  repo      ${s.git.url}`);
   if (s.podman) lines.push(`  engine    unix://${s.podman.socketPath}`);
+  if (s.ingress) lines.push(`  ingress   http://${s.ingress.address}`);
+  if (s.dns) lines.push(`  dns       ${s.dns.address} (zone ${s.dns.zone})`);
   if (s.nodes.length) lines.push(`  nodes     ${s.nodes.join(', ')}`);
   if (s.etcd) lines.push(`  status    ${self} status --etcd ${s.etcd.endpoint}`);
   lines.push(`Stop it with Ctrl-C in its terminal (or kill -INT ${s.pid}), or start another with --state-dir DIR.`, '');

@@ -29,15 +29,15 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-export type PortRole = 'etcdClient' | 'etcdPeer' | 'git';
+export type PortRole = 'etcdClient' | 'etcdPeer' | 'git' | 'ingress' | 'dns';
 export type PortSet = Record<PortRole, number>;
 
-/** The defaults: etcd's well-known client and peer ports, and the next one for git. */
-export const DEFAULT_PORTS: PortSet = { etcdClient: 2379, etcdPeer: 2380, git: 2381 };
+/** The defaults: etcd's well-known client and peer ports, then git, the ingress (HTTP) and DNS (UDP + TCP). */
+export const DEFAULT_PORTS: PortSet = { etcdClient: 2379, etcdPeer: 2380, git: 2381, ingress: 2382, dns: 2383 };
 
-/** `--port-base N`: N, N+1, N+2 for etcd client, etcd peer and git. */
+/** `--port-base N`: N … N+4 for etcd client, etcd peer, git, ingress and DNS. */
 export function portsFromBase(base: number): PortSet {
-  return { etcdClient: base, etcdPeer: base + 1, git: base + 2 };
+  return { etcdClient: base, etcdPeer: base + 1, git: base + 2, ingress: base + 3, dns: base + 4 };
 }
 
 /**

@@ -20,6 +20,10 @@ export interface UpState {
   etcd?: { endpoint: string; startedByUp: boolean; clientPort?: number; peerPort?: number };
   git?: { url: string; port: number; repoDir: string };
   podman?: { socketPath: string; startedByUp: boolean };
+  /** `ozy ingress`'s HTTP address (host:port). */
+  ingress?: { address: string };
+  /** `ozy dns`'s address (host:port, UDP and TCP). */
+  dns?: { address: string; zone: string };
   nodes: string[];
   /** Everything we spawned that outlives us if we are killed. */
   processes: Record<string, StartedProcess>;

@@ -26,13 +26,16 @@ import { prepareJobRepo } from './job-repo';
 import { stateLayout, type StateLayout } from './layout';
 import type { UpOptions } from './options';
 import { enginePings, startPodmanService, type PodmanServiceProcess } from './podman';
-import { choosePorts, portsFromBase, type PortRole, type PortSet } from './ports';
+import { choosePorts, isPortFree, portsFromBase, type PortRole, type PortSet } from './ports';
 import { findProgram, PACKAGE_OF } from './programs';
 import { describeRunning, readyText, selfCommand } from './messages';
 import { cleanUpAfterDeadUp } from './stale';
 import { StateFile, type UpState } from './state-file';
 import { Supervisor } from './supervisor';
 import { pollUntil } from './wait';
+
+/** The agents' default --dns-zone, which `ozy dns` answers for. */
+const DNS_ZONE = 'ozy.local';
 
 export interface UpIo {
   stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -105,8 +108,19 @@ class UpRun {
       await this.step(() => this.buildImage());
       await this.step(() => this.serveRepo(ports.git!));
       await this.step(() => this.startAgents());
+      await this.step(() => this.startFrontDoors(ports));
       this.say('');
-      this.say(readyText({ self: selfCommand(this.io.cwd), etcd: this.etcdEndpoints.join(','), repoUrl: this.repoUrl, socket: this.dockerSocket!, stateDir: this.L.root }));
+      this.say(
+        readyText({
+          self: selfCommand(this.io.cwd),
+          etcd: this.etcdEndpoints.join(','),
+          repoUrl: this.repoUrl,
+          socket: this.dockerSocket!,
+          stateDir: this.L.root,
+          ingress: this.state.ingress!.address,
+          dns: this.state.dns!.address,
+        }),
+      );
       // Recorded after the instructions are out: whoever sees 'running' can read them.
       this.save({ phase: 'running' });
       await this.followUntilStopped();
@@ -151,7 +165,7 @@ class UpRun {
 
   private async choosePorts(): Promise<Partial<PortSet>> {
     const { opts, L } = this;
-    const roles: PortRole[] = opts.etcd ? ['git'] : ['etcdClient', 'etcdPeer', 'git'];
+    const roles: PortRole[] = opts.etcd ? ['git', 'ingress', 'dns'] : ['etcdClient', 'etcdPeer', 'git', 'ingress', 'dns'];
     const ports = await choosePorts(roles, {
       ...(opts.ports.mode === 'fixed' ? { fixed: portsFromBase(opts.ports.base) } : {}),
       ...(opts.ports.mode === 'free' ? { anyFree: true } : {}),
@@ -287,6 +301,41 @@ class UpRun {
     }
   }
 
+  /**
+   * `ozy ingress` (HTTP by Host header; TCP routes on loopback) and `ozy dns`
+   * (the zone's A and SRV records), both reading only etcd, on loopback ports.
+   */
+  private async startFrontDoors(ports: Partial<PortSet>): Promise<void> {
+    const { L } = this;
+    const etcd = this.etcdEndpoints.join(',');
+    const env = { ...process.env, OZY_LOG_LEVEL: this.io.env.OZY_LOG_LEVEL ?? 'info' };
+    const doors = [
+      { name: 'ingress', address: `127.0.0.1:${ports.ingress!}`, args: ['ingress', '--etcd', etcd, '--listen', `127.0.0.1:${ports.ingress!}`, '--tcp-ip', '127.0.0.1'] },
+      { name: 'dns', address: `127.0.0.1:${ports.dns!}`, args: ['dns', '--etcd', etcd, '--listen', `127.0.0.1:${ports.dns!}`, '--zone', DNS_ZONE] },
+    ];
+    for (const d of doors) {
+      const logFile = path.join(L.logs, `${d.name}.log`);
+      const child = spawnLogged(process.execPath, [ozyEntry(), ...d.args], { logFile, env, detached: true });
+      // The listen address is in its command line: how a later `ozy up` recognises it after a crash.
+      this.sup.add({ name: d.name, child, logFile, marker: d.address });
+      await pollUntil(
+        `${d.name} to listen on ${d.address}`,
+        async () => {
+          if (!child.isRunning()) throw new UpError('UP_START_FAILED', `${d.name} exited`);
+          return !(await isPortFree(Number(d.address.split(':')[1])));
+        },
+        { timeoutMs: AGENT_REGISTER_TIMEOUT_MS, intervalMs: 100 },
+      ).catch((err: Error) => {
+        throw new UpError('UP_START_FAILED', `${err.message}\nlast lines of ${logFile}:\n${logTail(logFile, 15)}`);
+      });
+      if (d.name === 'ingress') this.save({ ingress: { address: d.address } });
+      else this.save({ dns: { address: d.address, zone: DNS_ZONE } });
+      const what = d.name === 'ingress' ? `http://${d.address}  (HTTP by Host header; TCP routes on 127.0.0.1` : `${d.address}  (UDP and TCP, zone ${DNS_ZONE}`;
+      this.say(`  ${d.name.padEnd(11)} started  ${what}, log ${logFile})`);
+      if (this.stop.aborted) throw new Interrupted();
+    }
+  }
+
   private async followUntilStopped(): Promise<void> {
     if (this.stop.aborted) return;
     this.follower = new ClusterFollower({
@@ -309,7 +358,13 @@ class UpRun {
     await this.follower?.stop().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
 
-    // Agents first: they would restart the containers we are about to remove.
+    // The front doors read only etcd: they go first, with nothing to lose.
+    const doors = ['ingress', 'dns'].filter((n) => this.sup.find(n) !== undefined);
+    if (doors.length > 0) {
+      await Promise.all(doors.map((n) => this.sup.find(n)!.child.terminate(AGENT_STOP_GRACE_MS)));
+      this.say(`  ${doors.join(', ').padEnd(11)} stopped`);
+    }
+    // Agents next: they would restart the containers we are about to remove.
     const agents = this.agents.filter((a) => this.sup.find(`agent ${a.node}`) !== undefined);
     if (agents.length > 0) {
       await Promise.all(agents.map((a) => this.sup.find(`agent ${a.node}`)!.child.terminate(AGENT_STOP_GRACE_MS)));

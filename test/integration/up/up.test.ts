@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -149,7 +150,9 @@ describe('ozy up', () => {
     assert.equal(state.podman!.startedByUp, true);
     assert.ok(socket.startsWith(stateDir) && fs.existsSync(socket));
     assert.deepEqual(state.nodes, [node]);
-    assert.deepEqual(Object.keys(state.processes).sort(), ['agent ' + node, 'etcd', 'podman'].sort());
+    assert.deepEqual(Object.keys(state.processes).sort(), ['agent ' + node, 'dns', 'etcd', 'ingress', 'podman'].sort());
+    assert.ok(state.ingress && u.stdout().includes(`curl -H 'Host: hello.ozy.test' http://${state.ingress.address}/`), u.stdout());
+    assert.ok(state.dns && u.stdout().includes(`-p ${state.dns.address.split(':')[1]}`), u.stdout());
     assert.ok(u.stdout().includes(`git clone ${repoUrl}`), u.stdout());
     assert.ok(u.stdout().includes(`status --etcd ${etcd}`), u.stdout());
 
@@ -177,6 +180,16 @@ describe('ozy up', () => {
     }, { timeoutMs: 30_000 });
     const record = JSON.parse((await rawGet(etcd, '/skydns/local/ozy/hello/hello-0'))!) as { host: string; port: number };
     assert.equal(record.port, 8000);
+    // Through the ingress it started, by Host header, as the printed curl does.
+    const viaIngress = await waitFor('hello through the ingress', async () => {
+      const r = await httpGet(`http://${state.ingress!.address}/`, { host: 'hello.ozy.test' });
+      return r.status === 200 ? r.body : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.match(viaIngress, /^hello from /);
+    // And its name service, as the printed dig does.
+    const [dnsHost, dnsPort] = state.dns!.address.split(':');
+    const { stdout: aRecords } = await run('dig', [`@${dnsHost}`, '-p', dnsPort!, '+norecurse', '+short', 'hello.ozy.local', 'A']);
+    assert.equal(aRecords.trim().split('\n').filter(Boolean).length, 2, aRecords);
     await waitFor('the summary to report all instances healthy', () => new RegExp(`instances ${expectedKeys.length}/${expectedKeys.length} healthy`).test(u.stdout()), { timeoutMs: 10_000 });
 
     // 3. A second `ozy up` on the same state dir reports the first and exits 3.
@@ -240,7 +253,7 @@ describe('ozy up after a crash, with an existing etcd', () => {
     const crashed = await waitRunning(first);
     otherStates.push(crashed);
     assert.equal(crashed.etcd?.startedByUp, false);
-    assert.deepEqual(Object.keys(crashed.processes).sort(), ['agent ' + node, 'podman']);
+    assert.deepEqual(Object.keys(crashed.processes).sort(), ['agent ' + node, 'dns', 'ingress', 'podman']);
     // (The git server lives in the ozy up process: wait until the agent has fetched and started something.)
     await waitFor('a container of the run about to crash', async () => (await containersOfNode()).length > 0, { timeoutMs: 60_000, intervalMs: 300 });
     first.proc.kill('SIGKILL');
@@ -253,7 +266,7 @@ describe('ozy up after a crash, with an existing etcd', () => {
     others.push(second);
     const st = await waitRunning(second);
     otherStates.push(st);
-    assert.match(second.stdout(), new RegExp(`the previous ozy up \\(pid ${first.proc.pid}\\) died; stopping what it left: agent ${node}, podman`));
+    assert.match(second.stdout(), new RegExp(`the previous ozy up \\(pid ${first.proc.pid}\\) died; stopping what it left: agent ${node}, (ingress, dns|dns, ingress), podman`));
     for (const pid of orphans) assert.equal(alive(pid), false, `orphan ${pid} was stopped`);
     assert.match(second.stdout(), /etcd {8}using {4}http/);
 
@@ -286,4 +299,15 @@ function tail(file: string, lines = 40): string {
   } catch {
     return '(no log)';
   }
+}
+
+function httpGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
 }
