@@ -3,6 +3,7 @@
 // OZY_* environment variable (`OZY_LEASE_TTL=10s`). Defaults are stated on
 // each field.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,6 +59,12 @@ export interface AgentConfig {
   reportsDir: string;
   /** --dns-zone / OZY_DNS_ZONE: DNS zone of instance records. Default "ozy.local". */
   dnsZone: string;
+  /**
+   * --container-dns / OZY_CONTAINER_DNS: the name server containers resolve
+   * through (an `ozy dns` the containers can reach, e.g. on the bridge's
+   * gateway), with the zone as search domain. Default: the engine's.
+   */
+  containerDns?: string;
   /** OZY_GIT_TOKEN (environment only, never a flag so it stays out of `ps`): git HTTP credentials. */
   gitToken?: string;
   /** OZY_GIT_USERNAME (environment only): the username sent with the token. Default "x-access-token". */
@@ -143,6 +150,7 @@ export const AGENT_OPTIONS = {
   'report-branch': { type: 'string' },
   'reports-dir': { type: 'string' },
   'dns-zone': { type: 'string' },
+  'container-dns': { type: 'string' },
   'fence-on-expiry': { type: 'boolean' },
 } as const;
 
@@ -216,9 +224,17 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     reportBranch: get('report-branch') ?? branch,
     reportsDir: (get('reports-dir') ?? 'rejections').replace(/^\/+|\/+$/g, ''),
     dnsZone: get('dns-zone') ?? 'ozy.local',
+    ...(get('container-dns') ? { containerDns: parseIp(get('container-dns')!, '--container-dns') } : {}),
     ...(env.OZY_GIT_TOKEN ? { gitToken: env.OZY_GIT_TOKEN } : {}),
     ...(env.OZY_GIT_USERNAME ? { gitUsername: env.OZY_GIT_USERNAME } : {}),
   };
+}
+
+/** An IPv4 or IPv6 literal (what Docker's HostConfig.Dns takes). */
+function parseIp(text: string, field: string): string {
+  const t = text.trim();
+  if (net.isIP(t) === 0) throw new ConfigError(`${field}: expected an IP address such as 10.88.0.1, got "${text}"`);
+  return t;
 }
 
 /** An OZY_* boolean: true/1/yes or false/0/no (any case); unset or empty is false. */

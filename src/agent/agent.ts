@@ -86,6 +86,7 @@ export class Agent {
       node: cfg.node,
       volumes: { dataDir: cfg.dataDir, sharedRoot: cfg.sharedDir },
       hostIp: cfg.publishIp,
+      ...(cfg.containerDns ? { dns: { server: cfg.containerDns, search: cfg.dnsZone } } : {}),
     });
     this.git = new GitSource({
       url: cfg.repo,

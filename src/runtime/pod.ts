@@ -60,6 +60,8 @@ export interface PodRuntimeOptions {
   volumes: VolumeRoots;
   /** Host IP published ports bind to. Default '0.0.0.0'. */
   hostIp?: string;
+  /** Name server and search domain of every pod (agent --container-dns). Default: the engine's. */
+  dns?: { server: string; search: string };
   /** The owner's network: the engine's bridge (default) or 'none' (pods that need no network, tests). */
   ownerNetwork?: 'bridge' | 'none';
   /** Seconds between SIGTERM and SIGKILL on stop. Default 10. */
@@ -130,6 +132,7 @@ export class PodRuntime {
           hostIp: this.opts.hostIp,
           ownerNetwork: this.opts.ownerNetwork,
           ...(pod.reachablePorts ? { reachablePorts: pod.reachablePorts } : {}),
+          ...(this.opts.dns ? { dns: this.opts.dns } : {}),
           resolveVolume,
         });
         const id = await this.createReplacingLeftover(createOpts, pod.instance);

@@ -49,6 +49,8 @@ export interface TranslateOptions {
   resolveVolume?: VolumeResolver;
   /** Container TCP ports other nodes must reach (ingress): published on an engine-chosen host port unless the job publishes them. */
   reachablePorts?: readonly number[];
+  /** Name server of the pod (agent --container-dns) and its search domain; set on the owner, whose resolver the pod shares. */
+  dns?: { server: string; search: string };
 }
 
 /** The Docker Engine API's POST /containers/create body (the part we use). */
@@ -67,6 +69,8 @@ export interface EngineCreateOptions {
 export interface EngineHostConfig {
   NetworkMode?: string;
   PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  Dns?: string[];
+  DnsSearch?: string[];
   Memory?: number;
   MemorySwap?: number;
   NanoCpus?: number;
@@ -151,6 +155,10 @@ export function toCreateOptions(
     } else {
       const bindings = portBindings(ports, opts.hostIp ?? DEFAULT_HOST_IP, opts.reachablePorts ?? []);
       if (bindings !== undefined) host.PortBindings = bindings;
+      if (opts.dns) {
+        host.Dns = [opts.dns.server];
+        host.DnsSearch = [opts.dns.search];
+      }
     }
   } else {
     if (ownerId === undefined || ownerId === '') {

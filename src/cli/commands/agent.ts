@@ -38,6 +38,7 @@ Options:
   --report-branch B     branch for rejection reports [OZY_REPORT_BRANCH] (the tracked branch)
   --reports-dir DIR     directory of reports in the repo [OZY_REPORTS_DIR] (rejections)
   --dns-zone Z          zone of instance DNS records [OZY_DNS_ZONE] (ozy.local)
+  --container-dns IP    name server containers resolve through, zone as search domain [OZY_CONTAINER_DNS]
   --fence-on-expiry     strict fencing: stop this node's instances as soon as the lease
                         could not be renewed for a whole TTL [OZY_FENCE_ON_EXPIRY=true]
                         (default off: DNS records die with the lease and containers stop

@@ -144,6 +144,46 @@ describe('ingress and DNS end to end (agents on podman)', () => {
     await merge(c.user, { 'jobs/zshop.yaml': null }, 'drop zshop');
   });
 
+  test('--container-dns: a container resolves instances by name through ozy dns', async () => {
+    // ozy dns where containers reach it: the host's own address on the podman bridge.
+    const digShort = async (name: string) =>
+      (await run('dig', ['@127.0.0.1', '-p', String(dnsPort), '+norecurse', '+short', '+time=2', '+tries=1', name, 'A'])).stdout.trim().split('\n').filter(Boolean);
+    const shopIps = await digShort('shop.ozy.local');
+    const route = (await run('ip', ['-4', 'route', 'get', shopIps[0]!])).stdout;
+    const gateway = /\bsrc (\d+\.\d+\.\d+\.\d+)/.exec(route)?.[1];
+    assert.ok(gateway, `the host's address towards the pods: ${route}`);
+    const bridgeDns = startOzy(['dns', '--etcd', c.etcd.endpoint, '--listen', `${gateway}:53`, '--zone', 'ozy.local']);
+    try {
+      await bridgeDns.address('dns listening');
+      // A third node, the only one with room for the resolver job.
+      await c.startAgent({ name: 'c', memory: '48M', extraArgs: ['--container-dns', gateway] });
+      const resolver = [
+        'name: resolver',
+        'containers:',
+        '  web:',
+        `    image: ${BUSYBOX_IMAGE}`,
+        `    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; mkdir -p /srv; (while true; do /bin/nslookup shop.ozy.local > /srv/n.txt 2>&1; mv /srv/n.txt /srv/index.html; sleep 1; done) & /bin/httpd -f -p 8080 -h /srv & wait"]`,
+        '    ports: ["8080"]',
+        '    memory: 40M',
+        '    cpu: 50m',
+        '    healthcheck: {type: http, port: 8080, path: /index.html, interval: 300ms, timeout: 1s}',
+        'ingress:',
+        '  - host: resolver.example.test',
+        '    port: 8080',
+        '',
+      ].join('\n');
+      await merge(c.user, { 'jobs/resolver.yaml': resolver }, 'resolver');
+      const body = await waitFor('the resolver\'s answer through the ingress', async () => {
+        const r = await get(ingressAddress, 'resolver.example.test');
+        return r.status === 200 && shopIps.every((ip) => r.body.includes(ip)) ? r.body : undefined;
+      }, { timeoutMs: 60_000 });
+      assert.match(body, new RegExp(gateway.replace(/\./g, '\\.')), 'it asked the server --container-dns named');
+      await merge(c.user, { 'jobs/resolver.yaml': null }, 'drop resolver');
+    } finally {
+      await bridgeDns.stop();
+    }
+  });
+
   test('scaled to 0, the known host answers 503 with a problem body', async () => {
     await merge(c.user, { 'jobs/shop.yaml': shopJob('shop', 0, tcpPort) }, 'shop to 0');
     const r = await waitFor('503 once no instance is left', async () => {

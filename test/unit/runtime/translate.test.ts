@@ -85,6 +85,14 @@ describe('toCreateOptions', () => {
     });
   });
 
+  test('--container-dns: the owner resolves through it with the zone as search domain; the others share its resolver', () => {
+    const owner = toCreateOptions(ctx, pod, db, undefined, { dns: { server: '10.88.0.1', search: 'ozy.local' } });
+    assert.deepEqual([owner.HostConfig.Dns, owner.HostConfig.DnsSearch], [['10.88.0.1'], ['ozy.local']]);
+    const other = toCreateOptions(ctx, pod, app, 'ownerid', { dns: { server: '10.88.0.1', search: 'ozy.local' } });
+    assert.equal(other.HostConfig.Dns, undefined, 'Docker refuses DNS options with a container: network mode');
+    assert.equal(toCreateOptions(ctx, pod, db, undefined).HostConfig.Dns, undefined);
+  });
+
   test('published ports bind to 0.0.0.0 unless told otherwise', () => {
     const owner = toCreateOptions(ctx, [app], app, undefined);
     assert.deepEqual(owner.HostConfig.PortBindings?.['3000/tcp'], [{ HostIp: '0.0.0.0', HostPort: '80' }]);
