@@ -123,7 +123,9 @@ export class Agent {
     });
     // A node reacts only to changes of its own instances.
     this.jobs = new NodeJobs(this.store, cfg.node, log, (before, after) => {
-      if (jobChangeConcernsNode(cfg.node, before, after)) this.nodeLoop.kick();
+      // Both undefined: a re-list replaced the whole view (compacted history): reconcile.
+      const relisted = before === undefined && after === undefined;
+      if (relisted || jobChangeConcernsNode(cfg.node, before, after)) this.nodeLoop.kick();
     });
     // The watch drives the node loop; the periodic resync catches anything a watch missed.
     this.nodeLoop = new Loop('node', NODE_LOOP_MS, () => this.nodeRound(), log);

@@ -18,6 +18,16 @@ import { waitFor } from '../../harness/wait';
 const run = promisify(execFile);
 const HOST = 'shop.example.test';
 
+const SHOP_SCRIPT = [
+  "trap 'exit 0' TERM",
+  'mkdir -p /srv/cgi-bin',
+  '/bin/hostname > /srv/index.html',
+  'echo ok > /srv/health.txt',
+  "printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\nrm -f /srv/health.txt\\n/bin/hostname\\n' > /srv/cgi-bin/sick",
+  'chmod +x /srv/cgi-bin/sick',
+  '/bin/httpd -f -p 8080 -h /srv & wait',
+].join('; ');
+
 function shopJob(name: string, instances: number, tcpPort: number): string {
   return [
     `name: ${name}`,
@@ -25,12 +35,13 @@ function shopJob(name: string, instances: number, tcpPort: number): string {
     'containers:',
     '  web:',
     `    image: ${BUSYBOX_IMAGE}`,
-    // Each copy serves its own hostname, so the test can tell which one answered.
-    `    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; mkdir -p /srv; /bin/hostname > /srv/index.html; /bin/httpd -f -p 8080 -h /srv & wait"]`,
+    // Each copy serves its own hostname, so the test can tell which one answered;
+    // GET /cgi-bin/sick makes the copy that serves it fail its health check (/health.txt gone).
+    `    command: ["/bin/sh", "-c", ${JSON.stringify(SHOP_SCRIPT)}]`,
     '    ports: ["8080"]',
     '    memory: 32M',
     '    cpu: 50m',
-    '    healthcheck: {type: http, port: 8080, path: /index.html, interval: 300ms, timeout: 1s}',
+    '    healthcheck: {type: http, port: 8080, path: /health.txt, interval: 300ms, timeout: 1s}',
     'ingress:',
     `  - host: ${HOST}`,
     '    port: 8080',
@@ -96,6 +107,24 @@ describe('ingress and DNS end to end (agents on podman)', () => {
       if (r.status === 200) servedBy.add(r.body.trim());
       return servedBy.size === 2;
     }, { timeoutMs: 20_000 });
+  });
+
+  test('an instance failing its health check stops getting requests; the other serves them all', async () => {
+    const sick = await get(ingressAddress, HOST, '/cgi-bin/sick');
+    assert.equal(sick.status, 200, sick.body);
+    const sickHost = sick.body.trim();
+    await waitFor('the sick instance out of the routes', async () => {
+      const statuses = (await c.store.listInstanceStatus()).filter((st) => st.job === 'shop');
+      return statuses.some((st) => st.state !== 'healthy' && st.endpoints === undefined);
+    }, { timeoutMs: 20_000 });
+    // Once the ingress's watch has the change too: every request goes to the healthy one.
+    await waitFor('ten requests in a row served by the healthy instance', async () => {
+      for (let i = 0; i < 10; i++) {
+        const r = await get(ingressAddress, HOST);
+        if (r.status !== 200 || r.body.trim() === sickHost) return false;
+      }
+      return true;
+    }, { timeoutMs: 10_000 });
   });
 
   test('an unknown host is a 404 problem', async () => {
