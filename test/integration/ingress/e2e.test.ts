@@ -23,7 +23,8 @@ const SHOP_SCRIPT = [
   'mkdir -p /srv/cgi-bin',
   '/bin/hostname > /srv/index.html',
   'echo ok > /srv/health.txt',
-  "printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\nrm -f /srv/health.txt\\n/bin/hostname\\n' > /srv/cgi-bin/sick",
+  // CGI headers end in CRLF (HTTP parsers insist): the script's own printf writes them.
+  String.raw`printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nrm -f /srv/health.txt\n/bin/hostname\n' > /srv/cgi-bin/sick`,
   'chmod +x /srv/cgi-bin/sick',
   '/bin/httpd -f -p 8080 -h /srv & wait',
 ].join('; ');
