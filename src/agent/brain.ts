@@ -13,6 +13,7 @@
 // No decision compares our clock with another agent's: "how long has this
 // schedule mark been there" is measured on our monotonic clock from when
 // we first saw it.
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Rejection } from '../model/cluster';
 import type { Decision } from '../plan';
@@ -62,6 +63,8 @@ export class Brain {
   private readonly monotonic: () => number;
   /** The head and cluster revision the last decision was taken on (an idle round repeats neither). */
   private lastDecided?: { head: string; revision: number };
+  /** The reports this process last made the repository hold, and the reports mark it wrote then. */
+  private lastReports?: { digest: string; markedRevision: number };
   /** The schedule mark's revision as first seen, on our monotonic clock. */
   private markSeen = { revision: -1, at: 0 };
   /** Verdicts of unchanged job files are replayed, not recomputed, on each new commit. */
@@ -137,7 +140,7 @@ export class Brain {
         this.lastDecided = { head: judged.head, revision: res.revision };
         log.info({ commit: judged.head, counts: decision.counts, attempt }, 'schedule committed');
         // 6. The winner writes the reports: exactly one report commit per judged change.
-        const reportCommit = await this.pushReports(applyRejections(snap.rejections, decision), judged.head, res.revision);
+        const reportCommit = await this.pushReports(applyRejections(snap.rejections, decision), judged.head, res.revision, snap.reportsRevision);
         return { kind: 'committed', head: judged.head, decision, attempts: attempt, reportCommit };
       }
       log.debug({ attempt }, 'another agent committed first; re-reading');
@@ -225,11 +228,22 @@ export class Brain {
     await this.pushReports(snap.rejections, snap.schedule.commit, snap.scheduleRevision);
   }
 
-  /** Make the reports directory mirror the rejections in etcd, then record it. */
-  async pushReports(rejections: Map<string, Rejection>, head: string, scheduleRevision: number): Promise<string | null> {
+  /**
+   * Make the reports directory mirror the rejections in etcd, then record it.
+   * When the reports are the ones this process last pushed and nobody has
+   * pushed since (the mark in etcd, `currentMark`, is still ours), the
+   * repository already holds them: only the mark moves (no git round trip).
+   */
+  async pushReports(rejections: Map<string, Rejection>, head: string, scheduleRevision: number, currentMark?: number): Promise<string | null> {
     const desired = new Map<string, string | null>();
     for (const [key, r] of rejections) desired.set(reportFileName(key), `${JSON.stringify(r.problem, null, 2)}\n`);
+    const digest = reportsDigest(desired);
     try {
+      if (this.lastReports?.digest === digest && currentMark !== undefined && currentMark === this.lastReports.markedRevision) {
+        await this.store.markReportsPushed(scheduleRevision);
+        this.lastReports = { digest, markedRevision: scheduleRevision };
+        return null;
+      }
       const commit = await this.git.syncReports(
         this.opts.reportBranch,
         this.opts.reportsDir,
@@ -239,12 +253,20 @@ export class Brain {
       );
       if (commit) this.opts.log.info({ commit, reports: desired.size }, 'reports pushed');
       await this.store.markReportsPushed(scheduleRevision);
+      this.lastReports = { digest, markedRevision: scheduleRevision };
       return commit;
     } catch (err) {
       this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pushing reports failed');
       return null;
     }
   }
+}
+
+/** Identifies a set of report files and their contents. */
+function reportsDigest(desired: ReadonlyMap<string, string | null>): string {
+  const h = createHash('sha256');
+  for (const name of [...desired.keys()].sort()) h.update(`${name}\0${desired.get(name) ?? ''}\0`);
+  return h.digest('hex');
 }
 
 /** `<job>.json`, or `<path>.json` for a file that could not be parsed. */

@@ -31,7 +31,9 @@ class HandGit implements GitPort {
   async readFiles(): Promise<{ files: SourceFile[]; changed: string[] }> {
     return { files: this.files, changed: this.files.map((f) => f.path) };
   }
+  reportSyncs = 0;
   async syncReports(): Promise<string | null> {
+    this.reportSyncs++;
     return null;
   }
   async isAncestor(a: string, b: string): Promise<boolean> {
@@ -90,8 +92,10 @@ describe('watch-fed brain', () => {
   test('idle rounds read nothing from etcd; a one-file change costs only its commit', async () => {
     const git = new HandGit();
     git.commit('b'.repeat(40), Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`jobs/j${i}.yaml`, jobYaml(`j${i}`, { instances: 2, memory: '50M' })])));
-    const { brain } = await brainOn(git, { node: 'n1' });
+    const { brain, cache } = await brainOn(git, { node: 'n1' });
     assert.equal((await brain.tick()).kind, 'committed');
+    // The reports mark the round wrote is in the watch-fed view (as it is a poll later).
+    await waitFor('the reports mark in the view', () => cache.snapshot().reportsRevision === cache.scheduleRevision);
 
     driver.reset();
     for (let i = 0; i < 5; i++) assert.equal((await brain.tick({ fetch: i % 2 === 0 })).kind, 'idle');
@@ -107,11 +111,18 @@ describe('watch-fed brain', () => {
     assert.equal(change.txns, 2, `the commit and the reports mark (${JSON.stringify(change)})`);
     assert.ok(change.ranges <= 1 && change.bytesRead < 100, `the decision read nothing: ${JSON.stringify(change)}`);
     assert.equal((await store.snapshot()).jobs.get('j3')?.instances.length, 3);
+    assert.equal(git.reportSyncs, 1, 'the reports did not change: no git round trip for them after the first');
+
+    // A change that does change the reports syncs them.
+    const files = Object.fromEntries(git.files.map((f) => [f.path, String(f.content)]));
+    git.commit('9'.repeat(40), { ...files, 'jobs/huge.yaml': jobYaml('huge', { instances: 1, memory: '100G' }) });
+    assert.equal((await brain.tick()).kind, 'committed');
+    assert.equal(git.reportSyncs, 2);
   });
 
   test('another agent commits meanwhile: the guard refuses, the cache catches up, the round re-decides', async () => {
     const git = new HandGit();
-    git.history = ['c'.repeat(40)];
+    git.history = ['c'.repeat(40), '9'.repeat(40)];
     git.commit('d'.repeat(40), { 'ozy.yaml': 'deletionGuard:\n  allowDeleteAll: true\n', 'jobs/k.yaml': jobYaml('k', { instances: 1, memory: '50M' }) });
     const cache = await store.openScheduleCache({ onChange: () => undefined });
     caches.push(cache);
