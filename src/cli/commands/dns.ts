@@ -8,6 +8,7 @@ import { parseListen } from '../../network/listen-address';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
 import { untilSignal } from '../signals';
+import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
 
 const USAGE = `Usage: ozy dns --etcd URL --listen ADDR [--zone ozy.local] [--etcd-prefix P]
 
@@ -36,12 +37,12 @@ export const command: Command = {
     try {
       values = parseArgs({
         args: argv,
-        options: { etcd: { type: 'string' }, listen: { type: 'string' }, zone: { type: 'string' }, 'etcd-prefix': { type: 'string' } },
+        options: { ...ETCD_OPTIONS, listen: { type: 'string' }, zone: { type: 'string' } },
       }).values;
     } catch (err) {
       return fail(err instanceof Error ? err.message : String(err));
     }
-    const endpoints = (values.etcd ?? io.env.OZY_ETCD ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const endpoints = etcdEndpoints(values.etcd, io.env);
     if (endpoints.length === 0) return fail('--etcd is required');
     if (values.listen === undefined) return fail('--listen is required');
     const listen = parseListen(values.listen);
@@ -53,7 +54,7 @@ export const command: Command = {
     const log = pino({ base: { cmd: 'dns' }, level: io.env.OZY_LOG_LEVEL ?? 'info' }, pino.destination({ fd: 2, sync: true }));
     const store = ClusterStore.connect({
       endpoints,
-      prefix: values['etcd-prefix'] ?? io.env.OZY_ETCD_PREFIX ?? '/ozy',
+      prefix: etcdPrefix(values['etcd-prefix'], io.env),
       onCorrupt: (err) => log.warn({ key: err.key, reason: err.reason }, 'skipped a corrupt value'),
     });
     const server = new DnsServer({ store, host: listen.host, port: listen.port, zone, log });

@@ -10,6 +10,7 @@ import { parseListen } from '../../network/listen-address';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
 import { untilSignal } from '../signals';
+import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
 
 const USAGE = `Usage: ozy ingress --etcd URL --listen ADDR [--tcp-ip IP] [--backend-timeout D] [--workers N] [--etcd-prefix P]
 
@@ -42,18 +43,17 @@ export const command: Command = {
       values = parseArgs({
         args: argv,
         options: {
-          etcd: { type: 'string' },
+          ...ETCD_OPTIONS,
           listen: { type: 'string' },
           'tcp-ip': { type: 'string' },
           'backend-timeout': { type: 'string' },
           workers: { type: 'string' },
-          'etcd-prefix': { type: 'string' },
         },
       }).values;
     } catch (err) {
       return fail(err instanceof Error ? err.message : String(err));
     }
-    const endpoints = (values.etcd ?? io.env.OZY_ETCD ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const endpoints = etcdEndpoints(values.etcd, io.env);
     if (endpoints.length === 0) return fail('--etcd is required');
     if (values.listen === undefined) return fail('--listen is required');
     const listen = parseListen(values.listen);
@@ -77,7 +77,7 @@ export const command: Command = {
     if (workers > 1 && !worker) return runWorkers(workers, log);
     const store = ClusterStore.connect({
       endpoints,
-      prefix: values['etcd-prefix'] ?? io.env.OZY_ETCD_PREFIX ?? '/ozy',
+      prefix: etcdPrefix(values['etcd-prefix'], io.env),
       onCorrupt: (err) => log.warn({ key: err.key, reason: err.reason }, 'skipped a corrupt value'),
     });
     const ingress = new IngressServer({ store, listen, tcpIp, backendTimeoutMs, log });

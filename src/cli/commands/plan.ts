@@ -6,6 +6,7 @@ import { renderRepoDir } from '../../render';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
 import { plural } from '../format';
+import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
 
 const USAGE = `Usage: ozy plan [DIR] --etcd URL [--json | --markdown] [--commit SHA] [--etcd-prefix P]
 
@@ -36,14 +37,13 @@ export const command: Command = {
       args: argv,
       allowPositionals: true,
       options: {
-        etcd: { type: 'string' },
-        'etcd-prefix': { type: 'string' },
+        ...ETCD_OPTIONS,
         commit: { type: 'string' },
         json: { type: 'boolean' },
         markdown: { type: 'boolean' },
       },
     });
-    const endpoints = (values.etcd ?? io.env.OZY_ETCD ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const endpoints = etcdEndpoints(values.etcd, io.env);
     if (endpoints.length === 0) {
       io.stderr.write(`ozy plan: --etcd is required\n\n${USAGE}`);
       return 1;
@@ -51,7 +51,7 @@ export const command: Command = {
     const dir = positionals[0] ?? io.cwd;
     const commit = values.commit ?? 'working-tree';
     const render = await renderRepoDir(dir, { commit });
-    const store = ClusterStore.connect({ endpoints, prefix: values['etcd-prefix'] ?? io.env.OZY_ETCD_PREFIX ?? '/ozy' });
+    const store = ClusterStore.connect({ endpoints, prefix: etcdPrefix(values['etcd-prefix'], io.env) });
     try {
       const snap = await store.snapshot();
       const decision = decide({

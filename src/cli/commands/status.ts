@@ -5,6 +5,7 @@ import { formatBytes, formatCpu } from '../../schedule';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
 import { formatAge, table } from '../table';
+import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
 
 const USAGE = `Usage: ozy status --etcd URL [--json] [--etcd-prefix P]
 
@@ -27,14 +28,14 @@ export const command: Command = {
   async run(argv: string[], io: CommandIo): Promise<number> {
     const { values } = parseArgs({
       args: argv,
-      options: { etcd: { type: 'string' }, 'etcd-prefix': { type: 'string' }, json: { type: 'boolean' } },
+      options: { ...ETCD_OPTIONS, json: { type: 'boolean' } },
     });
-    const endpoints = (values.etcd ?? io.env.OZY_ETCD ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const endpoints = etcdEndpoints(values.etcd, io.env);
     if (endpoints.length === 0) {
       io.stderr.write(`ozy status: --etcd is required\n\n${USAGE}`);
       return 1;
     }
-    const store = ClusterStore.connect({ endpoints, prefix: values['etcd-prefix'] ?? io.env.OZY_ETCD_PREFIX ?? '/ozy' });
+    const store = ClusterStore.connect({ endpoints, prefix: etcdPrefix(values['etcd-prefix'], io.env) });
     try {
       const status = await readClusterStatus(store);
       io.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
