@@ -1,7 +1,7 @@
 // Small builders of the values the store keeps, for store tests.
 import { randomUUID } from 'node:crypto';
 import type { AcceptedJob, InstanceStatus, Rejection } from '../../../src/model/cluster';
-import type { NodeRegistration, ScheduleWrites } from '../../../src/store';
+import type { ClusterStore, NodeRegistration, ScheduleWrites } from '../../../src/store';
 
 export const GiB = 1024 ** 3;
 
@@ -53,3 +53,11 @@ export function uniquePrefix(): string {
 }
 
 export const noWrites: ScheduleWrites = { putJobs: [], deleteJobs: [], putRejections: [], deleteRejections: [], readJobs: new Map() };
+
+/** Commits `writes` on the store's current schedule (one round, nobody racing); returns its revision. */
+export async function commitRound(store: ClusterStore, writes: Partial<ScheduleWrites>, commit: string): Promise<number> {
+  const snap = await store.snapshot();
+  const res = await store.commitSchedule(snap.scheduleRevision, { ...noWrites, ...writes }, { commit, by: 'test' });
+  if (!res.ok) throw new Error(`the guard refused round ${commit}: someone else committed`);
+  return res.revision;
+}

@@ -3,11 +3,11 @@
 // per-node chatter does not reach it, and compacted history is re-listed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterStore, type ScheduleCache, type ScheduleCacheChange, type ScheduleWrites } from '../../../src/store';
+import { ClusterStore, type ScheduleCache, type ScheduleCacheChange } from '../../../src/store';
 import { compact, startEtcd, type EtcdServer } from '../../harness/etcd';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy';
 import { waitFor } from '../../harness/wait';
-import { job, noWrites, nodeInfo, rejection, status, uniquePrefix } from './fixtures';
+import { commitRound, job, nodeInfo, rejection, status, uniquePrefix } from './fixtures';
 
 let etcd: EtcdServer;
 const stores: ClusterStore[] = [];
@@ -20,12 +20,6 @@ function open(prefix: string, endpoint = etcd.endpoint): ClusterStore {
   return s;
 }
 
-async function commit(store: ClusterStore, writes: Partial<ScheduleWrites>, c: string): Promise<number> {
-  const snap = await store.snapshot();
-  const res = await store.commitSchedule(snap.scheduleRevision, { ...noWrites, ...writes }, { commit: c, by: 'test' });
-  if (!res.ok) throw new Error('guard failed');
-  return res.revision;
-}
 
 before(async () => {
   etcd = await startEtcd();
@@ -47,7 +41,7 @@ describe('ScheduleCache', () => {
         seen.push({ what: [...what].sort(), revision, schedule: s.scheduleRevision, jobs: [...s.jobs.keys()].sort() });
       },
     });
-    const r1 = await commit(store, { putJobs: [job('a', ['n1']), job('b', ['n1', 'n2'])], putRejections: [rejection('c')] }, 'c1');
+    const r1 = await commitRound(store, { putJobs: [job('a', ['n1']), job('b', ['n1', 'n2'])], putRejections: [rejection('c')] }, 'c1');
     await waitFor('the commit in the view', () => cache!.revision >= r1);
     assert.deepEqual(seen, [{ what: ['jobs', 'rejections', 'schedule'], revision: r1, schedule: r1, jobs: ['a', 'b'] }]);
     const view = cache.snapshot();
@@ -67,7 +61,7 @@ describe('ScheduleCache', () => {
     await store.putAgentStatus(session, { head: 'x' });
     await store.deleteInstanceStatus('n1', 'a-0');
     // A later schedule write shows the per-node writes were skipped, not merely slow.
-    const r = await commit(store, { putJobs: [job('z', ['n1'])] }, 'c2');
+    const r = await commitRound(store, { putJobs: [job('z', ['n1'])] }, 'c2');
     await waitFor('the commit in the view', () => cache.revision >= r);
     assert.deepEqual(changes.slice(before.changes), [['jobs', 'schedule']]);
     await session.revoke();
@@ -78,7 +72,7 @@ describe('ScheduleCache', () => {
     const store = open(uniquePrefix());
     const cache = await store.openScheduleCache({ onChange: () => undefined });
     const held = cache.snapshot();
-    const r = await commit(store, { putJobs: [job('late', ['n1'])] }, 'c3');
+    const r = await commitRound(store, { putJobs: [job('late', ['n1'])] }, 'c3');
     await waitFor('the commit in the view', () => cache.revision >= r);
     assert.equal(held.jobs.has('late'), false);
     assert.equal(cache.snapshot().jobs.has('late'), true);
@@ -91,19 +85,19 @@ describe('ScheduleCache', () => {
     const store = open(prefix, proxy.endpoint);
     const writer = open(prefix);
     const cache = await store.openScheduleCache({ onChange: () => undefined });
-    const r1 = await commit(writer, { putJobs: [job('a', ['n1'])] }, 'c1');
+    const r1 = await commitRound(writer, { putJobs: [job('a', ['n1'])] }, 'c1');
     await waitFor('the first commit in the view', () => cache.revision >= r1);
 
     proxy.cut();
-    await commit(writer, { putJobs: [job('b', ['n1'])] }, 'c2');
-    const r = await commit(writer, { deleteJobs: ['a'] }, 'c3');
+    await commitRound(writer, { putJobs: [job('b', ['n1'])] }, 'c2');
+    const r = await commitRound(writer, { deleteJobs: ['a'] }, 'c3');
     await compact(etcd.endpoint, r);
     proxy.restore();
 
     await waitFor('the re-listed view', () => cache.revision >= r && !cache.snapshot().jobs.has('a'), { timeoutMs: 20_000 });
     assert.deepEqual([...cache.snapshot().jobs.keys()], ['b']);
     assert.equal(cache.scheduleRevision, r);
-    const r2 = await commit(writer, { putJobs: [job('c', ['n1'])] }, 'c4');
+    const r2 = await commitRound(writer, { putJobs: [job('c', ['n1'])] }, 'c4');
     await waitFor('live changes after the re-list', () => cache.revision >= r2);
     assert.deepEqual([...cache.snapshot().jobs.keys()].sort(), ['b', 'c']);
   });

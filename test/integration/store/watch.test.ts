@@ -3,11 +3,11 @@
 // history a watch needs was compacted away.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterStore, type JobChange, type NodeChange, type ScheduleWrites, type StopWatch } from '../../../src/store';
+import { ClusterStore, type JobChange, type NodeChange, type StopWatch } from '../../../src/store';
 import { compact, startEtcd, type EtcdServer } from '../../harness/etcd';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy';
 import { waitFor } from '../../harness/wait';
-import { job, noWrites, nodeInfo, uniquePrefix } from './fixtures';
+import { commitRound, job, nodeInfo, uniquePrefix } from './fixtures';
 
 let etcd: EtcdServer;
 const stores: ClusterStore[] = [];
@@ -20,12 +20,6 @@ function open(prefix: string, endpoint = etcd.endpoint): ClusterStore {
   return s;
 }
 
-async function commit(store: ClusterStore, writes: Partial<ScheduleWrites>, c: string): Promise<number> {
-  const snap = await store.snapshot();
-  const res = await store.commitSchedule(snap.scheduleRevision, { ...noWrites, ...writes }, { commit: c, by: 'test' });
-  assert.ok(res.ok);
-  return res.revision;
-}
 
 before(async () => {
   etcd = await startEtcd();
@@ -40,11 +34,11 @@ after(async () => {
 describe('watchJobs', () => {
   test('delivers puts and deletes in order, with their revisions, from the given revision', async () => {
     const store = open(uniquePrefix());
-    const r1 = await commit(store, { putJobs: [job('web', ['a'])] }, 'c1');
+    const r1 = await commitRound(store, { putJobs: [job('web', ['a'])] }, 'c1');
     const changes: JobChange[] = [];
     stops.push(await store.watchJobs(r1 + 1, { onChange: (c) => changes.push(c), onReset: () => assert.fail('no reset expected') }));
-    const r2 = await commit(store, { putJobs: [job('web', ['b']), job('db', ['a'])] }, 'c2');
-    const r3 = await commit(store, { deleteJobs: ['web'] }, 'c3');
+    const r2 = await commitRound(store, { putJobs: [job('web', ['b']), job('db', ['a'])] }, 'c2');
+    const r3 = await commitRound(store, { deleteJobs: ['web'] }, 'c3');
     await waitFor('3 changes', () => changes.length >= 3);
     assert.deepEqual(
       changes.map((c) => [c.type, c.name, c.value?.instances[0]?.node, c.revision]),
@@ -62,12 +56,12 @@ describe('watchJobs', () => {
     const errors: Error[] = [];
     const from = (await store.snapshot()).revision + 1;
     stops.push(await store.watchJobs(from, { onChange: (c) => changes.push(c), onReset: () => assert.fail('no reset expected'), onError: (e) => errors.push(e) }));
-    await commit(store, { putJobs: [job('a', ['n'])] }, 'c1');
+    await commitRound(store, { putJobs: [job('a', ['n'])] }, 'c1');
     await waitFor('the first change', () => changes.length === 1);
 
     await etcd.restart();
     await waitFor('the store to reach etcd again', () => store.snapshot().then(() => true));
-    await commit(store, { putJobs: [job('b', ['n'])] }, 'c2');
+    await commitRound(store, { putJobs: [job('b', ['n'])] }, 'c2');
     await waitFor('the change made after the restart', () => changes.length >= 2);
     assert.deepEqual(changes.map((c) => c.name), ['a', 'b']);
     assert.ok(errors.length > 0, 'the disconnect was reported');
@@ -76,8 +70,8 @@ describe('watchJobs', () => {
   test('a watch from a compacted revision re-lists through onReset and resumes after it', async () => {
     const store = open(uniquePrefix());
     const old = (await store.snapshot()).revision;
-    await commit(store, { putJobs: [job('a', ['n'])] }, 'c1');
-    const r2 = await commit(store, { putJobs: [job('b', ['n'])] }, 'c2');
+    await commitRound(store, { putJobs: [job('a', ['n'])] }, 'c1');
+    const r2 = await commitRound(store, { putJobs: [job('b', ['n'])] }, 'c2');
     await compact(etcd.endpoint, r2);
 
     const view = new Map<string, string>();
@@ -102,7 +96,7 @@ describe('watchJobs', () => {
     );
     await waitFor('the reset', () => resets === 1);
     assert.deepEqual([...view.keys()].sort(), ['a', 'b']);
-    await commit(store, { putJobs: [job('c', ['n'], 'c3')], deleteJobs: ['a'] }, 'c3');
+    await commitRound(store, { putJobs: [job('c', ['n'], 'c3')], deleteJobs: ['a'] }, 'c3');
     await waitFor('changes after the reset', () => view.has('c') && !view.has('a'));
     assert.deepEqual([...view.keys()].sort(), ['b', 'c']);
     assert.deepEqual(changes.map((c) => `${c.type} ${c.name}`).sort(), ['delete a', 'put c'], 'nothing before the listing was replayed');
@@ -128,17 +122,17 @@ describe('watchJobs', () => {
         },
       }),
     );
-    await commit(writer, { putJobs: [job('a', ['n'])] }, 'c1');
+    await commitRound(writer, { putJobs: [job('a', ['n'])] }, 'c1');
     await waitFor('the first change', () => seen.has('a'));
 
     proxy.cut();
-    await commit(writer, { putJobs: [job('b', ['n'])] }, 'c2');
-    const r = await commit(writer, { deleteJobs: ['a'] }, 'c3');
+    await commitRound(writer, { putJobs: [job('b', ['n'])] }, 'c2');
+    const r = await commitRound(writer, { deleteJobs: ['a'] }, 'c3');
     await compact(etcd.endpoint, r);
     proxy.restore();
 
     await waitFor('the watch to re-list after reconnecting', () => resets === 1 && seen.has('b') && !seen.has('a'));
-    await commit(writer, { putJobs: [job('c', ['n'])] }, 'c4');
+    await commitRound(writer, { putJobs: [job('c', ['n'])] }, 'c4');
     await waitFor('live changes again', () => seen.has('c'));
   });
 });
