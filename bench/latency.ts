@@ -226,7 +226,7 @@ export async function runLatencyBench(opts: { rounds?: number } = {}): Promise<{
         );
         if (!txn.value.ok) throw new Error('floor transaction lost its guard');
         floorGuard = txn.value.revision;
-        const pod = podOf(accepted!.spec, accepted!.specHash, 0);
+        const pod = podOf(accepted!.spec, accepted!.specHash, `${accepted!.spec.name}-0`);
         const start = await timed(() => pods.startPod(pod));
         const stop = await timed(() => pods.stopPod(pod.instance));
         await pods.cleanupVolumes(pod.instance);
@@ -244,7 +244,7 @@ export async function runLatencyBench(opts: { rounds?: number } = {}): Promise<{
 
     // Warm-up (not measured): the first pod on a fresh podman service and the first rounds are slower.
     await measure({ kind: 'create', job: 'warmup', instances: 1, rev: 1, podsStarted: 1 }, false);
-    await pods.startPod(podOf({ name: 'warmup', numInstances: 1, containers: (await jobOf('warmup'))!.spec.containers }, 'warm', 0));
+    await pods.startPod(podOf({ name: 'warmup', numInstances: 1, containers: (await jobOf('warmup'))!.spec.containers }, 'warm', 'warmup-0'));
     await pods.stopPod('warmup-0');
 
     // Idle cost: three agents polling a settled cluster.

@@ -36,6 +36,7 @@ export const PROBLEM_TYPES = {
   'invalid-volume': 'Invalid volume',
   'invalid-ingress': 'Invalid ingress route',
   'ingress-conflict': 'Another job already has this ingress route',
+  'invalid-update': 'Invalid update policy',
   'invalid-settings': 'Invalid repository settings (ozy.yaml)',
   // Templates
   'template-error': 'Chart template failed to render',
@@ -48,6 +49,7 @@ export const PROBLEM_TYPES = {
   'host-port-conflict': 'Host port is not free on enough nodes',
   'no-nodes': 'No live nodes to place the job on',
   'mass-deletion': 'Commit would delete most jobs',
+  'update-failed': 'Update failed',
   // Answers of `ozy ingress` (response bodies, not reports)
   'ingress-no-route': 'No route for this host and path',
   'ingress-no-healthy-instance': 'No healthy instance serves this route',

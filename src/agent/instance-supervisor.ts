@@ -613,7 +613,7 @@ export class InstanceSupervisor {
   }
 
   private pod(): PodSpec {
-    return podOf(this.assigned.spec, this.assigned.specHash, this.assigned.ordinal);
+    return podOf(this.assigned.spec, this.assigned.specHash, this.assigned.instance);
   }
 
   private backoff(n: number): number {

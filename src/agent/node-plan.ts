@@ -1,7 +1,7 @@
 // "What should this node run?" — pure: accepted jobs + the containers found
 // on the node → which instances to start, stop, replace or keep.
 import type { AcceptedJob } from '../model/cluster';
-import { instanceName } from '../model/cluster';
+import { placementName, versionOf } from '../model/cluster';
 import type { JobSpec } from '../model/job';
 
 export interface AssignedInstance {
@@ -33,7 +33,8 @@ export function assignmentsFor(node: string, jobs: Iterable<AcceptedJob>): Assig
   for (const job of jobs) {
     job.instances.forEach((p, ordinal) => {
       if (p.node !== node) return;
-      out.push({ instance: instanceName(job.spec.name, ordinal), job: job.spec.name, ordinal, spec: job.spec, specHash: job.specHash });
+      const { spec, specHash } = versionOf(job, p);
+      out.push({ instance: placementName(job.spec.name, p, ordinal), job: job.spec.name, ordinal, spec, specHash });
     });
   }
   return out.sort((a, b) => a.instance.localeCompare(b.instance));

@@ -21,6 +21,13 @@ export interface InstancePlacement {
   node: string | null;
   /** ISO time the instance got this placement (or became pending). */
   since: string;
+  /**
+   * The version this instance runs when it is not the job's `specHash`: a
+   * key of `AcceptedJob.versions` (a rolling update has not reached it yet).
+   */
+  spec?: string;
+  /** A daemon instance's name suffix: the node it belongs to (`<job>-<node>`). */
+  daemon?: string;
 }
 
 /**
@@ -36,6 +43,60 @@ export interface AcceptedJob {
   file: string;
   acceptedAt: string;
   instances: InstancePlacement[];
+  /** Older versions some instances still run, by spec hash (only while a rolling update is under way). */
+  versions?: Record<string, JobVersion>;
+  /** The rolling update (or revert) under way, if any. */
+  rollout?: Rollout;
+  /** The last update that failed: its spec is not tried again until the job's file changes. */
+  failedUpdate?: FailedUpdate;
+}
+
+/** A job spec some instances still run during a rolling update. */
+export interface JobVersion {
+  spec: JobSpec;
+  commit: string;
+}
+
+/**
+ * Progress of a rolling update toward the job's `specHash`. Instances
+ * still pinned to another version (`InstancePlacement.spec`) are replaced
+ * in ordinal order, `maxParallel` at a time.
+ */
+export interface Rollout {
+  /** 'update' rolls a new spec in; 'revert' puts the previous one back after a failure. */
+  kind: 'update' | 'revert';
+  /** The commit of the spec being rolled in. */
+  commit: string;
+  /** Spec hash every instance ran when the update began: what a revert restores. */
+  from: string;
+  /** Ordinals already given the new spec, waiting to be healthy for minHealthy. */
+  batch: number[];
+  startedAt: string;
+  /** Why the next batch cannot start (no room on any node), when it cannot. */
+  blocked?: string;
+  /** The update failed without autoRevert: nothing moves until the job's file changes. */
+  halted?: boolean;
+}
+
+export interface FailedUpdate {
+  /** Pod template hash of the spec that failed. */
+  specHash: string;
+  /** Hash of the failed pod with its update policy (plan/rollout.ts attemptHash): the file asks again for exactly this. */
+  attempt: string;
+  /** The commit that brought it. */
+  commit: string;
+  instance: string;
+  reason: string;
+  reverted: boolean;
+  at: string;
+}
+
+/** The spec and hash instance `p` of `job` runs. */
+export function versionOf(job: AcceptedJob, p: InstancePlacement): { spec: JobSpec; specHash: string } {
+  if (p.spec === undefined || p.spec === job.specHash) return { spec: job.spec, specHash: job.specHash };
+  const v = job.versions?.[p.spec];
+  // A pin without its version cannot happen in a well-formed job; running the job's spec is the safe reading.
+  return v ? { spec: v.spec, specHash: p.spec } : { spec: job.spec, specHash: job.specHash };
 }
 
 /** A job (or file) whose latest desired state was not accepted. */
@@ -85,6 +146,11 @@ export interface InstanceEndpoint {
 
 export function instanceName(job: string, ordinal: number): string {
   return `${job}-${ordinal}`;
+}
+
+/** Name of the instance at `ordinal` of `job`: `<job>-<ordinal>`, or `<job>-<node>` for a daemon's. */
+export function placementName(job: string, p: InstancePlacement, ordinal: number): string {
+  return p.daemon !== undefined ? `${job}-${p.daemon}` : `${job}-${ordinal}`;
 }
 
 export function zeroResources(): Resources {

@@ -24,10 +24,18 @@ export function specHash(value: unknown): string {
 }
 
 /**
- * The hash of a job's pod template: everything but `numInstances`. It is the
- * `ozy.spec` container label and `DesiredJob.specHash`, so scaling a job
- * never looks like a spec change to the nodes (no restarts on scale).
+ * The hash of a job's pod template: everything but `numInstances` and the
+ * fields that say how and where the pod runs rather than what it is
+ * (`update`, `stopGraceMs`, `placement`). It is the `ozy.spec` container
+ * label and `DesiredJob.specHash`, so scaling a job or retuning its update
+ * policy never looks like a spec change to the nodes (no restarts).
  */
 export function podTemplateHash(spec: { numInstances: number }): string {
-  return specHash({ ...spec, numInstances: 0 });
+  return specHash(podTemplate(spec));
+}
+
+/** The part of a spec that podTemplateHash covers. */
+export function podTemplate<T extends { numInstances: number }>(spec: T): T {
+  const { update: _u, stopGraceMs: _s, placement: _p, ...rest } = spec as T & { update?: unknown; stopGraceMs?: unknown; placement?: unknown };
+  return { ...rest, numInstances: 0 } as T;
 }

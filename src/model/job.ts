@@ -80,13 +80,58 @@ export interface TcpIngressRoute {
   port: number;
 }
 
+/** How a pod change reaches running instances (job field `update`; defaults in DEFAULT_UPDATE). */
+export interface UpdatePolicy {
+  strategy: 'rolling' | 'recreate';
+  /** Instances replaced at once. */
+  maxParallel: number;
+  /** A new instance must stay healthy this long before the next batch starts. */
+  minHealthyMs: number;
+  /** A new instance not healthy by then fails the update. */
+  healthyDeadlineMs: number;
+  /** A failed update puts the previous spec back on every instance. */
+  autoRevert: boolean;
+}
+
+export const DEFAULT_UPDATE: UpdatePolicy = {
+  strategy: 'rolling',
+  maxParallel: 1,
+  minHealthyMs: 10_000,
+  healthyDeadlineMs: 300_000,
+  autoRevert: true,
+};
+
+/** SIGTERM → SIGKILL for a whole pod, when the job does not say (`stopGrace`). */
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+
+export interface Placement {
+  /** Only nodes whose labels include every one of these. */
+  nodeLabels?: Record<string, string>;
+}
+
 export interface JobSpec {
   name: string;
+  /** Absent for a service; a daemon runs one instance per eligible node (numInstances is then derived). */
+  type?: 'daemon';
   numInstances: number;
   /** In start order: every container comes after its depends_on. */
   containers: ContainerSpec[];
   /** Routes into the job's instances; absent when the job has none. */
   ingress?: IngressRoute[];
+  /** Present only when the job file says where it may run. */
+  placement?: Placement;
+  /** Present only when the job file has `update` (then complete, defaults filled in). */
+  update?: UpdatePolicy;
+  /** Present only when the job file has `stopGrace`. */
+  stopGraceMs?: number;
+}
+
+export function updatePolicyOf(spec: JobSpec): UpdatePolicy {
+  return spec.update ?? DEFAULT_UPDATE;
+}
+
+export function stopGraceOf(spec: JobSpec): number {
+  return spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
 }
 
 /** What one instance of a job needs from the node it runs on. */

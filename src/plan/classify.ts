@@ -2,8 +2,9 @@
 // scheduling here; decide() may still turn a create/scale-up/update into a
 // rejection when it does not fit.
 import type { AcceptedJob } from '../model/cluster';
-import { canonicalJson } from '../model/hash';
+import { canonicalJson, podTemplate } from '../model/hash';
 import type { DesiredJob, JobSpec } from '../model/job';
+import { attemptHash } from './rollout';
 import type { InvalidEntry } from './types';
 
 export type ChangeKind =
@@ -19,8 +20,11 @@ export type ChangeKind =
 export interface JobChange {
   name: string;
   kind: ChangeKind;
+  /** For a job whose failed update the file still asks for: the accepted pod at the file's count (see failedAgain). */
   desired?: DesiredJob;
   accepted?: AcceptedJob;
+  /** The file still asks for the spec of the job's failed update: it is not tried again, its report stays. */
+  failedAgain?: boolean;
 }
 
 /** Sorted by job name. */
@@ -34,28 +38,42 @@ export function classifyJobs(desired: readonly DesiredJob[], accepted: ReadonlyM
     const a = accepted.get(name);
     if (d && !a) changes.push({ name, kind: 'create', desired: d });
     else if (!d && a) changes.push({ name, kind: isHeldByInvalid(a, invalid) ? 'held' : 'delete', accepted: a });
-    else if (d && a) changes.push({ name, kind: compare(d, a), desired: d, accepted: a });
+    else if (d && a && a.failedUpdate !== undefined && a.failedUpdate.attempt === attemptHash(d.spec)) {
+      // A failed update is not tried again until the file changes: only the file's count applies, to the accepted pod.
+      const held: DesiredJob = d.specHash === a.specHash ? d : { ...d, spec: { ...a.spec, numInstances: d.spec.numInstances }, specHash: a.specHash };
+      changes.push({ name, kind: compare(held, a), desired: held, accepted: a, failedAgain: true });
+    } else if (d && a) changes.push({ name, kind: compare(d, a), desired: d, accepted: a });
   }
   return changes;
 }
 
 function compare(d: DesiredJob, a: AcceptedJob): ChangeKind {
-  const want = d.spec.numInstances;
-  const have = a.instances.length;
-  // Equal hashes mean equal specs: skip the canonical comparison (most jobs, most rounds).
+  // Equal hashes mean equal pods (the hash covers the pod template): skip the
+  // canonical comparison (most jobs, most rounds).
   if (d.specHash !== a.specHash && !sameTemplate(d.spec, a.spec)) return 'update';
-  if (want > have) return 'scale-up';
-  if (want < have) return 'scale-down';
-  // Same pod, same count: a hash that still differs (e.g. hashing changed) is rewritten in place.
-  return d.specHash === a.specHash ? 'unchanged' : 'update';
+  // A daemon's count follows the nodes: decide() sets it, the file never does.
+  if (d.spec.type !== 'daemon') {
+    const want = d.spec.numInstances;
+    const have = a.instances.length;
+    if (want > have) return 'scale-up';
+    if (want < have) return 'scale-down';
+  }
+  // Same pod, same count: a hash that still differs (e.g. hashing changed) is
+  // rewritten in place, and so is a changed policy (update, stopGrace, placement).
+  return d.specHash === a.specHash && samePolicy(d.spec, a.spec) ? 'unchanged' : 'update';
+}
+
+/** The fields outside the pod template (see podTemplate in model/hash.ts). Small: cheap on every round. */
+function samePolicy(a: JobSpec, b: JobSpec): boolean {
+  return canonicalJson([a.update, a.stopGraceMs, a.placement]) === canonicalJson([b.update, b.stopGraceMs, b.placement]);
 }
 
 /**
- * Same pod template (everything but the instance count). A scale is not an
- * update: the running instances keep their spec, nothing restarts.
+ * Same pod template (everything the pod hash covers). A scale or a policy
+ * change is not a pod change: the running instances keep it, nothing restarts.
  */
 export function sameTemplate(a: JobSpec, b: JobSpec): boolean {
-  return canonicalJson({ ...a, numInstances: 0 }) === canonicalJson({ ...b, numInstances: 0 });
+  return canonicalJson(podTemplate(a)) === canonicalJson(podTemplate(b));
 }
 
 /**

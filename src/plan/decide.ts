@@ -2,8 +2,10 @@
 // writes. Pure and deterministic: the clock comes in as `now`, nothing is
 // read or written, and every collection is walked in a sorted order.
 import type { AcceptedJob, InstancePlacement } from '../model/cluster';
-import type { DesiredJob } from '../model/job';
+import { placementName } from '../model/cluster';
+import { updatePolicyOf, type DesiredJob } from '../model/job';
 import type { Problem } from '../model/problem';
+import { makeProblem } from '../problems';
 import {
   ClusterState,
   DEFAULT_POLICY,
@@ -13,6 +15,7 @@ import {
   fitsOn,
   instanceDemand,
   makeRequest,
+  placementDemand,
   placeAll,
   placeBatch,
   placementProblem,
@@ -23,6 +26,7 @@ import {
 import { classifyJobs, type JobChange } from './classify';
 import { DELETION_GUARD_KEY, checkDeletionGuard } from './deletion-guard';
 import { reconcileRejections, type WantedRejection } from './rejections';
+import { beginRollout, onTarget, stepRollout, type RolloutContext } from './rollout';
 import { BUCKETS, type Bucket, type DecideInput, type Decision, type InvalidEntry, type JobOutcome } from './types';
 
 /** A job that stays accepted this round (possibly rescaled, updated or re-placed). */
@@ -80,7 +84,7 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
     };
     for (const p of k.instances) {
       const id = p.node === null ? undefined : round.state.idOf(p.node);
-      if (id !== undefined) round.state.add(id, change.name, k.demand);
+      if (id !== undefined) round.state.add(id, change.name, demandAt(k, p));
     }
     kept.set(change.name, k);
   }
@@ -123,6 +127,10 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   for (const k of bySizeDescending(round, updates, (x) => instanceDemand((x.change.desired as DesiredJob).spec))) {
     update(round, k, k.change.desired as DesiredJob);
   }
+
+  // 6b. Rolling updates under way take their next step (before new work takes the room they need).
+  for (const k of kept.values()) advanceRollout(round, k);
+  for (const k of kept.values()) keepFailedUpdate(round, k);
 
   // 7. Scale-ups, then creates: each a batch, every job whole or rejected.
   scaleUps(round, [...kept.values()].filter((k) => k.change.kind === 'scale-up'));
@@ -168,12 +176,17 @@ function invalidProblem(entry: InvalidEntry, commit: string): Problem {
   return p;
 }
 
-/** Take `instances` of `k` (old spec) off their live nodes. */
+/** Take `instances` of `k` (each with the version it runs) off their live nodes. */
 function release(round: Round, k: Kept, instances: readonly InstancePlacement[]): void {
   for (const p of instances) {
     const id = p.node === null ? undefined : round.state.idOf(p.node);
-    if (id !== undefined) round.state.remove(id, k.change.name, k.demand);
+    if (id !== undefined) round.state.remove(id, k.change.name, demandAt(k, p));
   }
+}
+
+/** What instance `p` of `k` takes: the target's demand, or its pinned version's during a rolling update. */
+function demandAt(k: Kept, p: InstancePlacement): Demand {
+  return onTarget(k.accepted, p) ? k.demand : placementDemand(k.accepted, p);
 }
 
 /** Stable identities: the highest ordinals go. */
@@ -193,27 +206,31 @@ function scaleDown(round: Round, k: Kept, desired: DesiredJob): void {
  */
 function failover(round: Round, jobs: readonly Kept[]): void {
   const { state, now } = round;
-  const waiting: Array<{ k: Kept; ordinals: number[] }> = [];
+  // One request per job and version: during a rolling update a lost instance comes back as the version it ran.
+  const waiting: Array<{ k: Kept; ordinals: number[]; demand: Demand }> = [];
   for (const k of jobs) {
-    const ordinals: number[] = [];
+    const byVersion = new Map<string, number[]>();
     k.instances.forEach((p, ordinal) => {
       if (p.node !== null && state.idOf(p.node) === undefined) {
-        k.instances[ordinal] = { node: null, since: now };
+        k.instances[ordinal] = { ...p, node: null, since: now };
         markRescheduled(k);
       }
-      if (k.instances[ordinal].node === null) ordinals.push(ordinal);
+      const q = k.instances[ordinal];
+      if (q.node !== null) return;
+      const version = q.spec ?? '';
+      byVersion.set(version, [...(byVersion.get(version) ?? []), ordinal]);
     });
-    if (ordinals.length > 0) waiting.push({ k, ordinals });
+    for (const ordinals of byVersion.values()) waiting.push({ k, ordinals, demand: demandAt(k, k.instances[ordinals[0]]) });
   }
-  const requests = waiting.map(({ k, ordinals }) => ({
-    req: makeRequest(state, k.change.name, k.demand),
+  const requests = waiting.map(({ k, ordinals, demand }) => ({
+    req: makeRequest(state, k.change.name, demand),
     count: ordinals.length,
     mode: 'as-many-as-fit' as const,
   }));
   const results = placeBatch(state, requests, round.policy);
   waiting.forEach(({ k, ordinals }, i) => {
     const nodes = results[i] ?? [];
-    nodes.forEach((id, j) => (k.instances[ordinals[j]] = { node: state.names[id], since: now }));
+    nodes.forEach((id, j) => (k.instances[ordinals[j]] = { ...k.instances[ordinals[j]], node: state.names[id], since: now }));
     if (nodes.length > 0) markRescheduled(k);
   });
   // Explained after the whole batch: what is left is what the others left.
@@ -229,13 +246,24 @@ function markRescheduled(k: Kept): void {
 }
 
 /**
- * Every instance gets the new spec. The old version's usage is freed first;
+ * A new version of an accepted job. The old version's usage is freed first;
  * an instance stays on its node when the new spec fits there, the others
  * are placed afresh. All or nothing: on failure the old version stays.
+ * Then, by `update.strategy`: `recreate` switches every instance at once;
+ * `rolling` (the default) keeps every running instance on the version it
+ * runs, pinned, and advanceRollout() replaces them batch by batch (the
+ * check above proved the end state fits). A change of policy alone (same
+ * pod) restarts nothing.
  */
 function update(round: Round, k: Kept, desired: DesiredJob): void {
   const { state, now } = round;
   const name = k.change.name;
+  if (desired.specHash === k.accepted.specHash) {
+    k.accepted = acceptedVersion(round, desired, k.accepted);
+    k.dirty = true;
+    k.bucket = 'update';
+    return;
+  }
   const newDemand = instanceDemand(desired.spec);
   const req = makeRequest(state, name, newDemand);
   const want = desired.spec.numInstances;
@@ -254,25 +282,134 @@ function update(round: Round, k: Kept, desired: DesiredJob): void {
   }
   const moving = next.flatMap((p, i) => (p === undefined ? [i] : []));
   const nodes = placeAll(state, req, moving.length, round.policy);
-  if (!nodes) {
+  const dropAdded = (): void => {
     for (const id of added) state.remove(id, name, newDemand);
+  };
+  const readdOld = (): void => {
+    for (const p of k.instances) {
+      const id = p.node === null ? undefined : state.idOf(p.node);
+      if (id !== undefined) state.add(id, name, demandAt(k, p));
+    }
+  };
+  if (!nodes) {
+    dropAdded();
     // Instances of one job are alike, so keeping some in place never costs a
     // fit: explaining against the fully freed state is exact.
     const why = explain(round, req, want, name, desired.file, 'all');
-    for (const p of k.instances) {
-      const id = p.node === null ? undefined : state.idOf(p.node);
-      if (id !== undefined) state.add(id, name, k.demand);
-    }
+    readdOld();
     reject(round, k, desired, why);
     return;
   }
-  nodes.forEach((id, i) => (next[moving[i]] = { node: state.names[id], since: now }));
-  k.instances = next as InstancePlacement[];
+  const before = k.accepted;
+  const rolling = updatePolicyOf(desired.spec).strategy === 'rolling' && k.instances.some((p) => p.node !== null && state.idOf(p.node) !== undefined);
+  if (rolling) {
+    // The running instances stay as they are for now (accounted with the versions they run).
+    for (const id of nodes) state.remove(id, name, newDemand);
+    dropAdded();
+    readdOld();
+    release(round, k, k.instances.slice(want));
+  }
   k.accepted = acceptedVersion(round, desired, k.accepted);
-  k.demand = newDemand;
   k.dirty = true;
   k.bucket = 'update';
-  k.pending = undefined; // every instance has a node now
+  if (!rolling) {
+    nodes.forEach((id, i) => (next[moving[i]] = { node: state.names[id], since: now }));
+    k.instances = (next as InstancePlacement[]).map((p) => ({ node: p.node, since: p.since, ...(p.daemon !== undefined ? { daemon: p.daemon } : {}) }));
+    delete k.accepted.rollout;
+    delete k.accepted.versions;
+    delete k.accepted.failedUpdate;
+    k.demand = newDemand;
+    k.pending = undefined; // every instance has a node now
+    return;
+  }
+  // Rolling: ordinals the new count adds (and instances that had no node)
+  // take the new spec now, where there is room.
+  const kept = k.instances.slice(0, want);
+  k.demand = newDemand;
+  const instances: InstancePlacement[] = [];
+  for (let i = 0; i < want; i++) {
+    const old = kept[i];
+    if (old !== undefined && old.node !== null && state.idOf(old.node) !== undefined) {
+      instances.push({ ...old, spec: old.spec ?? before.specHash }); // keeps running what it runs
+      continue;
+    }
+    // New ordinal or pending: placed now with the new spec when it fits (else failover retries).
+    const id = placeAll(state, req, 1, round.policy)?.[0];
+    instances.push({ node: id === undefined ? null : state.names[id], since: now });
+  }
+  k.accepted = beginRollout(before, { ...k.accepted, instances }, now);
+  k.instances = k.accepted.instances.slice();
+  k.pending = undefined;
+}
+
+/**
+ * One step of `k`'s rolling update (plan/rollout.ts): judge the batch from
+ * what the driver saw, start the next one, finish, or revert.
+ */
+function advanceRollout(round: Round, k: Kept): void {
+  if (!k.accepted.rollout || k.change.kind === 'delete') return;
+  const ctx: RolloutContext = {
+    now: round.now,
+    health: round.input.health ?? new Map(),
+    switchToTarget: (_job, ordinal, p) => switchToTarget(round, k, ordinal, p),
+  };
+  const step = stepRollout({ ...k.accepted, instances: k.instances }, ctx);
+  if (!step.changed) return;
+  k.accepted = step.job;
+  k.instances = step.job.instances.slice();
+  k.demand = instanceDemand(step.job.spec);
+  k.dirty = true;
+  if (k.bucket === 'unchanged' || k.bucket === 'reschedule') k.bucket = 'update';
+}
+
+/** Instance `ordinal` of `k` takes the target spec: in place when it fits, else elsewhere, else not yet. */
+function switchToTarget(round: Round, k: Kept, ordinal: number, p: InstancePlacement): InstancePlacement | { blocked: string } {
+  const { state, now } = round;
+  const name = k.change.name;
+  const req = makeRequest(state, name, k.demand);
+  const target: InstancePlacement = { node: p.node, since: p.since, ...(p.daemon !== undefined ? { daemon: p.daemon } : {}) };
+  const id = p.node === null ? undefined : state.idOf(p.node);
+  if (id === undefined) return { ...target, node: null, since: now }; // pending: failover places it next round
+  state.remove(id, name, demandAt(k, p));
+  if (fitsOn(state, id, req, round.policy)) {
+    state.add(id, name, k.demand);
+    return { ...target, since: now };
+  }
+  const elsewhere = p.daemon === undefined ? placeAll(state, req, 1, round.policy)?.[0] : undefined;
+  if (elsewhere !== undefined) {
+    return { ...target, node: state.names[elsewhere], since: now };
+  }
+  state.add(id, name, demandAt(k, p));
+  const why = explain(round, req, 1, name, k.accepted.file, 'more');
+  return { blocked: `${placementName(name, p, ordinal)} cannot take the new spec: ${why.problem.detail}` };
+}
+
+/**
+ * A failed update's report stays while the file asks for the failed spec;
+ * once the file changes to anything else the failure is forgotten.
+ */
+function keepFailedUpdate(round: Round, k: Kept): void {
+  const failed = k.accepted.failedUpdate;
+  if (!failed) return;
+  // One that failed this round is in force whatever the file said when the round began.
+  const earlier = failed === k.change.accepted?.failedUpdate;
+  if (earlier && !k.change.failedAgain && k.change.desired) {
+    delete k.accepted.failedUpdate;
+    k.accepted = { ...k.accepted };
+    k.dirty = true;
+    return;
+  }
+  const outcome = failed.reverted
+    ? 'the previous spec is back on every instance'
+    : 'the update stopped where it was (autoRevert is off): some instances run the new spec, the others the previous one';
+  const problem = makeProblem('update-failed', {
+    job: k.change.name,
+    file: k.accepted.file,
+    commit: failed.commit,
+    detail: `update of job "${k.change.name}" to commit ${failed.commit.slice(0, 7)} failed: instance ${failed.instance} failed because ${failed.reason}; ${outcome}. The spec is not tried again until the job's file changes.`,
+    extra: { instance: failed.instance, reason: failed.reason, reverted: failed.reverted },
+  });
+  if (!round.wanted.has(k.change.name)) round.wanted.set(k.change.name, { desiredHash: failed.specHash, problem, commit: failed.commit });
 }
 
 /** New ordinals of every scaled-up job, in one batch; each job whole or rejected. */
@@ -393,3 +530,4 @@ function countOutcomes(outcomes: readonly JobOutcome[]): Record<string, number> 
   counts.pending = pending;
   return counts;
 }
+

@@ -1,26 +1,9 @@
 // Per-node load of a set of job versions: memory, disk, CPU and host ports,
-// with the scheduler's own accounting (instanceDemand per placed instance).
-// Used by safe-order.ts to check every intermediate state of a round; only
-// the jobs a round writes are ever added, so this stays small.
+// with the scheduler's own accounting (the demand of the version each placed
+// instance runs). Used by safe-order.ts to check every intermediate state of
+// a round; only the jobs a round writes are ever added, so this stays small.
 import type { AcceptedJob } from '../model/cluster';
-import { instanceDemand, type Demand } from '../schedule';
-
-/** What one version of a job takes: its per-instance demand times its instance count on each node. */
-export interface Footprint {
-  readonly demand: Demand;
-  /** node → instances of this version placed there. */
-  readonly perNode: ReadonlyMap<string, number>;
-}
-
-const NOTHING: Footprint = { demand: { amounts: [0, 0, 0], hostPorts: [] }, perNode: new Map() };
-
-/** The footprint of `job`; an absent job (created or deleted) takes nothing. */
-export function footprintOf(job: AcceptedJob | undefined): Footprint {
-  if (!job) return NOTHING;
-  const perNode = new Map<string, number>();
-  for (const p of job.instances) if (p.node !== null) perNode.set(p.node, (perNode.get(p.node) ?? 0) + 1);
-  return { demand: instanceDemand(job.spec), perNode };
-}
+import { instanceDemand, placementDemand } from '../schedule';
 
 /** One node's load: resource amounts (MEMORY, DISK, CPU order) and host port use counts. */
 interface Use {
@@ -28,15 +11,37 @@ interface Use {
   ports: Map<string, number>;
 }
 
+/** What one version of a job takes on each node it uses. */
+export interface Footprint {
+  readonly perNode: ReadonlyMap<string, Readonly<Use>>;
+}
+
+const NOTHING: Footprint = { perNode: new Map() };
+
+/** The footprint of `job`; an absent job (created or deleted) takes nothing. */
+export function footprintOf(job: AcceptedJob | undefined): Footprint {
+  if (!job) return NOTHING;
+  const perNode = new Map<string, Use>();
+  const jobDemand = instanceDemand(job.spec);
+  for (const p of job.instances) {
+    if (p.node === null) continue;
+    const d = p.spec === undefined ? jobDemand : placementDemand(job, p);
+    let u = perNode.get(p.node);
+    if (!u) perNode.set(p.node, (u = { amounts: [0, 0, 0], ports: new Map() }));
+    for (let i = 0; i < 3; i++) u.amounts[i] += d.amounts[i];
+    for (const port of d.hostPorts) u.ports.set(port, (u.ports.get(port) ?? 0) + 1);
+  }
+  return { perNode };
+}
+
 export class NodeLoad {
   private readonly nodes = new Map<string, Use>();
 
   add(fp: Footprint, times = 1): void {
-    for (const [node, count] of fp.perNode) {
+    for (const [node, f] of fp.perNode) {
       const u = this.use(node);
-      const n = count * times;
-      for (let i = 0; i < 3; i++) u.amounts[i] += n * fp.demand.amounts[i];
-      for (const p of fp.demand.hostPorts) u.ports.set(p, (u.ports.get(p) ?? 0) + n);
+      for (let i = 0; i < 3; i++) u.amounts[i] += times * f.amounts[i];
+      for (const [p, c] of f.ports) u.ports.set(p, (u.ports.get(p) ?? 0) + times * c);
     }
   }
 
@@ -64,17 +69,16 @@ export class NodeLoad {
    * nodes `to` uses can grow, so only they are checked.
    */
   fitsAfterReplace(from: Footprint, to: Footprint, bound: NodeLoad): boolean {
-    for (const [node, count] of to.perNode) {
+    for (const [node, t] of to.perNode) {
       const u = this.nodes.get(node);
       const b = bound.nodes.get(node);
-      const before = from.perNode.get(node) ?? 0;
+      const f = from.perNode.get(node);
       for (let i = 0; i < 3; i++) {
-        const after = (u?.amounts[i] ?? 0) - before * from.demand.amounts[i] + count * to.demand.amounts[i];
+        const after = (u?.amounts[i] ?? 0) - (f?.amounts[i] ?? 0) + t.amounts[i];
         if (after > (b?.amounts[i] ?? 0)) return false;
       }
-      for (const p of to.demand.hostPorts) {
-        const freed = from.demand.hostPorts.includes(p) ? before : 0;
-        if ((u?.ports.get(p) ?? 0) - freed + count > (b?.ports.get(p) ?? 0)) return false;
+      for (const [p, c] of t.ports) {
+        if ((u?.ports.get(p) ?? 0) - (f?.ports.get(p) ?? 0) + c > (b?.ports.get(p) ?? 0)) return false;
       }
     }
     return true;
@@ -99,10 +103,10 @@ export class NodeLoad {
 
 /** `to` takes no more than `from` on any node, in any dimension. */
 export function neverRises(from: Footprint, to: Footprint): boolean {
-  for (const [node, count] of to.perNode) {
-    const before = from.perNode.get(node) ?? 0;
-    for (let i = 0; i < 3; i++) if (count * to.demand.amounts[i] > before * from.demand.amounts[i]) return false;
-    for (const p of to.demand.hostPorts) if (count > (from.demand.hostPorts.includes(p) ? before : 0)) return false;
+  for (const [node, t] of to.perNode) {
+    const f = from.perNode.get(node);
+    for (let i = 0; i < 3; i++) if (t.amounts[i] > (f?.amounts[i] ?? 0)) return false;
+    for (const [p, c] of t.ports) if (c > (f?.ports.get(p) ?? 0)) return false;
   }
   return true;
 }

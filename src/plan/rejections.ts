@@ -10,6 +10,8 @@ import { problemTypeOf } from '../problems';
 export interface WantedRejection {
   desiredHash: string;
   problem: Problem;
+  /** The commit the report names, when not the judged one (a failed update names the commit that brought it). */
+  commit?: string;
 }
 
 export interface RejectionWrites {
@@ -34,8 +36,9 @@ export function reconcileRejections(
       effective.set(key, { ...w.problem, commit: old.problem.commit ?? old.commit });
       continue;
     }
-    const problem = { ...w.problem, commit };
-    put.push({ key, commit, desiredHash: w.desiredHash, problem, at });
+    const named = w.commit ?? commit;
+    const problem = { ...w.problem, commit: named };
+    put.push({ key, commit: named, desiredHash: w.desiredHash, problem, at });
     effective.set(key, problem);
   }
   const remove = [...existing.keys()].filter((k) => !wanted.has(k)).sort();

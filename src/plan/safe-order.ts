@@ -28,7 +28,7 @@
 // spec (an update re-places every instance, a scale or a reschedule places
 // the pending ones), so it completes the round.
 import type { AcceptedJob, Rejection } from '../model/cluster';
-import { instanceDemand, type Demand } from '../schedule';
+import { placementDemand, type Demand } from '../schedule';
 import { NodeLoad, footprintOf, neverRises, type Footprint } from './node-load';
 
 /** The writes of one round, as decide() returns them (and ClusterStore.commitSchedule takes them). */
@@ -150,10 +150,11 @@ export function safeWriteOrder(read: ReadonlyMap<string, AcceptedJob>, round: Ro
  * large) on any node.
  */
 export function leaveVersion(before: AcceptedJob, after: AcceptedJob, now: string): AcceptedJob {
-  const keepsDemand = covers(instanceDemand(after.spec), instanceDemand(before.spec));
-  const instances = before.instances.map((p, i) =>
-    p.node === null || (keepsDemand && after.instances[i]?.node === p.node) ? p : { node: null, since: now },
-  );
+  const instances = before.instances.map((p, i) => {
+    const next = after.instances[i];
+    const stays = next !== undefined && next.node === p.node && covers(placementDemand(after, next), placementDemand(before, p));
+    return p.node === null || stays ? p : { ...p, node: null, since: now };
+  });
   return { ...before, instances };
 }
 

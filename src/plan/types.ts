@@ -4,6 +4,7 @@
 import type { AcceptedJob, NodeInfo, Rejection } from '../model/cluster';
 import type { DesiredJob } from '../model/job';
 import type { Problem } from '../model/problem';
+import type { InstanceHealth } from './rollout';
 
 export interface ClusterView {
   /** Live nodes only (their lease is held). Instances on any other node are lost. */
@@ -39,6 +40,11 @@ export interface DecideInput {
   commit: string;
   now: Date;
   deletionGuard: DeletionGuardSettings;
+  /**
+   * What the rollout driver saw of the instances in rolling updates' batches,
+   * by instance name. Without it (e.g. `ozy plan`) no batch is judged done.
+   */
+  health?: ReadonlyMap<string, InstanceHealth>;
 }
 
 export const BUCKETS = [

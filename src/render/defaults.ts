@@ -28,3 +28,5 @@ export const MAX_CPU_MILLICORES = 1024 * 1000;
 export const MIN_HEALTH_INTERVAL_MS = 100;
 export const MIN_HEALTH_TIMEOUT_MS = 10;
 export const MAX_HEALTH_DURATION_MS = 3_600_000;
+/** Longest minHealthy / healthyDeadline / stopGrace: a day. */
+export const MAX_UPDATE_DURATION_MS = 24 * 3_600_000;

@@ -41,7 +41,11 @@ export interface Job {
    */
   name: string;
   /**
-   * How many copies of the pod to run, on any nodes that fit. Default 1. 0 keeps the job defined but runs nothing.
+   * `service` (default): `numInstances` long-running copies named `<name>-<ordinal>`. `daemon`: one instance on every live node whose labels match `placement.nodeLabels`, named `<name>-<node>`; `numInstances` is refused. Daemon instances are placed before service instances; a node that cannot fit one is named in the job's report while the daemon runs on the others.
+   */
+  type?: "service" | "daemon";
+  /**
+   * How many copies of the pod to run, on any nodes that fit. Default 1. 0 keeps the job defined but runs nothing. Not allowed in a `daemon` job (it runs one instance per eligible node).
    */
   numInstances?: number;
   /**
@@ -56,6 +60,46 @@ export interface Job {
    * @maxItems 32
    */
   ingress?: IngressRoute[];
+  /**
+   * Where the job's instances may run. `nodeLabels`: only nodes whose `--label`s include every one of these key=value pairs.
+   */
+  placement?: {
+    /**
+     * Labels a node must carry (its `ozy agent --label key=value`) to run this job.
+     */
+    nodeLabels?: {
+      [k: string]: string | undefined;
+    };
+  };
+  /**
+   * How a change of the pod (anything but `numInstances`) reaches the running instances. `rolling` (default): instances are replaced `maxParallel` at a time in ordinal order, each drained first (DNS record and ingress routes removed, then SIGTERM, SIGKILL after `stopGrace`); the next batch starts when the new ones have been healthy for `minHealthy`. A new instance not healthy within `healthyDeadline`, or crash-looping, fails the update: with `autoRevert` (default) the previous spec goes back on every instance and `rejections/<job>.json` says why (type `update-failed`); the failed spec is not tried again until the job's file changes. `recreate`: every instance is stopped, then every instance started.
+   */
+  update?: {
+    /**
+     * `rolling` (default) or `recreate`.
+     */
+    strategy?: "rolling" | "recreate";
+    /**
+     * Instances replaced at once. Default 1.
+     */
+    maxParallel?: number;
+    /**
+     * How long a new instance must stay healthy before the next batch starts. Default 10s.
+     */
+    minHealthy?: string | number;
+    /**
+     * A new instance not healthy by then fails the update. Default 5m.
+     */
+    healthyDeadline?: string | number;
+    /**
+     * A failed update restores the previous spec on every instance. Default true.
+     */
+    autoRevert?: boolean;
+  };
+  /**
+   * How long a pod gets after SIGTERM before SIGKILL, for the whole pod (containers stop in reverse `depends_on` order, those without an order between them together). Default 10s.
+   */
+  stopGrace?: string | number;
 }
 /**
  * One container of the pod.

@@ -2,7 +2,7 @@
 // units parsed to numbers, defaults applied, commands split, environment and
 // ports in one form. Values the schema cannot judge (a port above 65535 in
 // "70000:80", a size beyond the sane range) become findings here.
-import type { ContainerSpec, EnvVar, HealthCheck, IngressRoute, JobSpec, PortMapping, VolumeSpec } from '../model/job';
+import { DEFAULT_UPDATE, type ContainerSpec, type EnvVar, type HealthCheck, type IngressRoute, type JobSpec, type PortMapping, type UpdatePolicy, type VolumeSpec } from '../model/job';
 import type { ProblemType } from '../problems';
 import * as D from './defaults';
 import { describeValue, finding, type Finding, type Segment } from './findings';
@@ -23,8 +23,49 @@ export function normalizeJob(raw: JobRaw): Normalized {
     if (c) containers.push(normalizeContainer(name, c, findings));
   }
   const spec: JobSpec = { name: raw.name, numInstances: raw.numInstances ?? D.DEFAULT_NUM_INSTANCES, containers };
+  if (raw.type === 'daemon') {
+    spec.type = 'daemon';
+    // The count follows the eligible nodes; decide() sets it each round.
+    spec.numInstances = 0;
+    if (raw.numInstances !== undefined) {
+      findings.push(finding('invalid-job', ['numInstances'], 'a daemon job runs one instance on every eligible node: remove `numInstances`'));
+    }
+  }
   if (raw.ingress && raw.ingress.length > 0) spec.ingress = raw.ingress.flatMap((r, i) => normalizeRoute(r, ['ingress', i], findings));
+  const labels = raw.placement?.nodeLabels;
+  if (raw.placement) spec.placement = labels && Object.keys(labels).length > 0 ? { nodeLabels: stringMap(labels) } : {};
+  if (raw.update) spec.update = normalizeUpdate(raw.update, findings);
+  if (raw.stopGrace !== undefined) spec.stopGraceMs = updateDuration(raw.stopGrace, 0, ['stopGrace'], findings);
   return { spec, findings };
+}
+
+function stringMap(m: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(m).sort()) if (m[k] !== undefined) out[k] = m[k]!;
+  return out;
+}
+
+type UpdateRaw = NonNullable<JobRaw['update']>;
+
+function normalizeUpdate(u: UpdateRaw, findings: Finding[]): UpdatePolicy {
+  return {
+    strategy: u.strategy ?? DEFAULT_UPDATE.strategy,
+    maxParallel: u.maxParallel ?? DEFAULT_UPDATE.maxParallel,
+    minHealthyMs: u.minHealthy === undefined ? DEFAULT_UPDATE.minHealthyMs : updateDuration(u.minHealthy, 0, ['update', 'minHealthy'], findings),
+    healthyDeadlineMs:
+      u.healthyDeadline === undefined ? DEFAULT_UPDATE.healthyDeadlineMs : updateDuration(u.healthyDeadline, 1_000, ['update', 'healthyDeadline'], findings),
+    autoRevert: u.autoRevert ?? DEFAULT_UPDATE.autoRevert,
+  };
+}
+
+/** Update timings: from `min` up to a day. */
+function updateDuration(raw: string | number, min: number, at: Segment[], findings: Finding[]): number {
+  const ms = parseDurationMs(raw);
+  if (ms === undefined || ms < min || ms > D.MAX_UPDATE_DURATION_MS) {
+    findings.push(finding('invalid-update', at, `expected a duration from ${min}ms to 24h like 10s or 5m, got ${describeValue(raw)}`));
+    return ms ?? 0;
+  }
+  return ms;
 }
 
 /** `{host, path?, port}` or `{tcp, port}`; the schema cannot say "exactly one of host and tcp". */

@@ -9,7 +9,6 @@
 // the whole pod.
 import * as fs from 'node:fs/promises';
 import type { ContainerSpec, JobSpec } from '../model/job';
-import { instanceName } from '../model/cluster';
 import type { ContainerEngine, InspectedContainer } from './engine';
 import { compareEngineTimes } from './facts';
 import { ContainerHasDependentsError, ContainerNameConflictError, ContainerNotFoundError, PodStartError } from './errors';
@@ -30,8 +29,8 @@ export interface PodSpec {
   reachablePorts?: number[];
 }
 
-export function podOf(spec: JobSpec, specHash: string, ordinal: number): PodSpec {
-  const pod: PodSpec = { job: spec.name, instance: instanceName(spec.name, ordinal), specHash, containers: spec.containers };
+export function podOf(spec: JobSpec, specHash: string, instance: string): PodSpec {
+  const pod: PodSpec = { job: spec.name, instance, specHash, containers: spec.containers };
   const reachable = ingressPorts(spec);
   if (reachable.length > 0) pod.reachablePorts = reachable;
   return pod;

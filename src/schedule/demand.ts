@@ -1,4 +1,5 @@
 // What one instance of a job takes from the node it is placed on.
+import { versionOf, type AcceptedJob, type InstancePlacement } from '../model/cluster';
 import type { JobSpec } from '../model/job';
 
 /** Resource axes, in a fixed order so state can live in typed arrays. */
@@ -39,4 +40,9 @@ export function instanceDemand(spec: JobSpec): Demand {
     for (const p of c.ports) if (p.host !== undefined) ports.add(portKey(p.host, p.protocol));
   }
   return { amounts: [memory, disk, cpu], hostPorts: [...ports].sort() };
+}
+
+/** What instance `p` of `job` takes: the demand of the version it runs (a rolling update may pin an older one). */
+export function placementDemand(job: AcceptedJob, p: InstancePlacement): Demand {
+  return p.spec === undefined || p.spec === job.specHash ? instanceDemand(job.spec) : instanceDemand(versionOf(job, p).spec);
 }

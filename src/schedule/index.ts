@@ -8,6 +8,7 @@ export {
   MEMORY,
   RESOURCE_NAMES,
   instanceDemand,
+  placementDemand,
   portKey,
   type Demand,
   type ResourceIndex,

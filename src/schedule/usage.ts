@@ -3,15 +3,16 @@
 // scheduler: instanceDemand() per placed instance.
 import type { AcceptedJob } from '../model/cluster';
 import type { Resources } from '../model/job';
-import { CPU, DISK, MEMORY, instanceDemand } from './demand';
+import { CPU, DISK, MEMORY, instanceDemand, placementDemand } from './demand';
 
 /** node name → resources allocated there by accepted jobs (dead nodes included if referenced). */
 export function allocatedByNode(jobs: Iterable<AcceptedJob>): Map<string, Resources> {
   const out = new Map<string, Resources>();
   for (const job of jobs) {
-    const d = instanceDemand(job.spec).amounts;
+    const jobDemand = instanceDemand(job.spec).amounts;
     for (const p of job.instances) {
       if (p.node === null) continue;
+      const d = p.spec === undefined ? jobDemand : placementDemand(job, p).amounts;
       const u = out.get(p.node) ?? { memory: 0, disk: 0, cpu: 0 };
       u.memory += d[MEMORY];
       u.disk += d[DISK];

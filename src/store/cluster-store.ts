@@ -570,6 +570,25 @@ export class ClusterStore {
     return [...found.values()];
   }
 
+  /**
+   * The statuses of the named instances, in one request (what a rolling
+   * update watches: its batch). Absent or corrupt ones are left out.
+   */
+  async readInstanceStatuses(refs: ReadonlyArray<{ node: string; instance: string }>): Promise<InstanceStatus[]> {
+    this.assertOpen();
+    if (refs.length === 0) return [];
+    const res = await this.driver.txn([], refs.map((r) => ({ op: 'range' as const, key: this.keys.status(r.node, r.instance) })));
+    const out: InstanceStatus[] = [];
+    for (const kvs of res.results) {
+      const kv = kvs[0];
+      if (!kv) continue;
+      const d = decodeInstanceStatus(kv.value);
+      if (d.ok) out.push(d.value);
+      else this.onCorrupt(new CorruptValueError(kv.key, d.reason));
+    }
+    return out;
+  }
+
   /** `key` is a full CoreDNS key, e.g. from `store.keys.dnsKey(zone, job, instance)`. */
   async putDnsRecord(session: NodeSession, key: string, record: DnsRecord): Promise<void> {
     this.keys.checkDnsKey(key);

@@ -115,6 +115,21 @@ const placements: Check = (v) => {
   return undefined;
 };
 
+/** A rolling update's pins name versions the job carries (versionOf must never guess). */
+const pins: Check = (v) => {
+  const list = v['instances'] as unknown[];
+  const versions = v['versions'];
+  if (versions !== undefined && !isObj(versions)) return 'versions is not an object';
+  for (let i = 0; i < list.length; i++) {
+    const pin = (list[i] as Obj)['spec'];
+    if (pin === undefined || pin === v['specHash']) continue;
+    if (typeof pin !== 'string') return `instances[${i}].spec is not a spec hash`;
+    const version = isObj(versions) ? versions[pin] : undefined;
+    if (!isObj(version) || !isObj(version['spec'])) return `instances[${i}] runs version ${pin}, which the job does not carry`;
+  }
+  return undefined;
+};
+
 /** `name` is the job name taken from the key; the spec must agree with it. */
 export function decodeAcceptedJob(raw: string | Buffer, name?: string): Decoded<AcceptedJob> {
   const d = decodeWith<AcceptedJob>(raw, [
@@ -124,6 +139,7 @@ export function decodeAcceptedJob(raw: string | Buffer, name?: string): Decoded<
     str('file'),
     str('acceptedAt'),
     placements,
+    pins,
   ]);
   if (d.ok && name !== undefined && d.value.spec.name !== name) {
     return { ok: false, reason: `spec.name "${d.value.spec.name}" does not match the key` };

@@ -60,7 +60,7 @@ describe('pods on podman', () => {
         ],
       },
       'spec-1',
-      0,
+      'web-0',
     );
     const started = await rt.startPod(pod);
     const client = await exited(fx.engine, started.containers[1]!.id);
@@ -92,7 +92,7 @@ describe('pods on podman', () => {
         ],
       },
       'h',
-      0,
+      'ord-0',
     );
     const events: string[] = [];
     await rt.startPod(pod, {
@@ -108,7 +108,7 @@ describe('pods on podman', () => {
   });
 
   test("two nodes sharing one engine: the second never touches the first's container of the same name", async () => {
-    const pod = podOf({ name: 'twin', numInstances: 1, containers: [spec('app', { command: SLEEP })] }, 'h', 0);
+    const pod = podOf({ name: 'twin', numInstances: 1, containers: [spec('app', { command: SLEEP })] }, 'h', 'twin-0');
     const first = await runtime('twin1', { network: 'none' }).startPod(pod);
     const second = await runtime('twin2', { network: 'none' }).startPod(pod);
     const a = await fx.engine.inspect(first.containers[0]!.id);
@@ -140,7 +140,7 @@ describe('pods on podman', () => {
         ],
       },
       'h',
-      0,
+      'vol-0',
     );
     await rt.startPod(pod);
     const dataDir = path.join(tmp.dir, 'vol', 'data');
@@ -172,7 +172,7 @@ describe('pods on podman', () => {
         ],
       },
       'h',
-      0,
+      'rs-0',
     );
     const started = await rt.startPod(pod);
     const [owner, side] = started.containers;

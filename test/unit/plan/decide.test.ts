@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Rejection } from '../../../src/model/cluster';
 import { decide, type Decision } from '../../../src/plan';
 import { makeProblem, problemTypeOf } from '../../../src/problems';
-import { Gi, NOW, accepted, applyDecision, desired, input, node, view } from '../schedule/fixtures';
+import { Gi, NOW, accepted, applyDecision, desired, input, node, view, withUpdate } from '../schedule/fixtures';
 
 const T0 = '2024-01-01T00:00:00.000Z';
 const nowIso = NOW.toISOString();
@@ -110,10 +110,10 @@ describe('decide: buckets', () => {
 });
 
 describe('decide: updates', () => {
-  test('an instance stays on its node when the new spec fits there, counting its old usage as freed', () => {
+  test('recreate: an instance stays on its node when the new spec fits there, counting its old usage as freed', () => {
     const nodes = [node('a', { memory: 4 * Gi }), node('b', { memory: 4 * Gi })];
     const before = accepted(desired('web', 2, { memory: 2 * Gi }), ['a', 'b']);
-    const d = decide(input([desired('web', 2, { memory: 3 * Gi, image: 'web:2' })], view(nodes, [before])));
+    const d = decide(input([withUpdate(desired('web', 2, { memory: 3 * Gi, image: 'web:2' }), { strategy: 'recreate' })], view(nodes, [before])));
     const job = put(d, 'web');
     assert.equal(outcome(d, 'web').bucket, 'update');
     assert.deepEqual(job?.instances, before.instances, 'same nodes, same since');
@@ -148,12 +148,13 @@ describe('decide: updates', () => {
     assert.equal(outcome(d, 'new').bucket, 'rejected');
   });
 
-  test('update with a new count: kept instances stay, extra ordinals are placed, surplus dropped', () => {
+  test('recreate with a new count: kept instances stay, extra ordinals are placed, surplus dropped', () => {
     const nodes = [node('a', { memory: 8 * Gi })];
     const before = accepted(desired('web', 3, { memory: 1 * Gi }), ['a', 'a', 'a']);
-    const down = decide(input([desired('web', 2, { memory: 1 * Gi, image: 'web:2' })], view(nodes, [before])));
+    const recreate = (n: number) => withUpdate(desired('web', n, { memory: 1 * Gi, image: 'web:2' }), { strategy: 'recreate' });
+    const down = decide(input([recreate(2)], view(nodes, [before])));
     assert.deepEqual(put(down, 'web')?.instances, before.instances.slice(0, 2));
-    const up = decide(input([desired('web', 4, { memory: 1 * Gi, image: 'web:2' })], view(nodes, [before])));
+    const up = decide(input([recreate(4)], view(nodes, [before])));
     assert.equal(put(up, 'web')?.instances.length, 4);
     assert.deepEqual(put(up, 'web')?.instances.slice(0, 3), before.instances);
   });

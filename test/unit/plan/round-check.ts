@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { AcceptedJob, NodeInfo } from '../../../src/model/cluster';
 import type { RoundWrite, RoundWrites } from '../../../src/plan';
-import { allocatedByNode } from '../../../src/schedule';
+import { allocatedByNode, placementDemand } from '../../../src/schedule';
 
 export function applyWrite(jobs: Map<string, AcceptedJob>, w: RoundWrite): void {
   if (w.kind === 'delete-job') jobs.delete(w.name);
@@ -38,10 +38,10 @@ export function portClashes(jobs: Iterable<AcceptedJob>): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const j of jobs) {
-    const ports = new Set(j.spec.containers.flatMap((c) => c.ports.flatMap((p) => (p.host === undefined ? [] : [`${p.host}/${p.protocol}`]))));
     for (const p of j.instances) {
       if (p.node === null) continue;
-      for (const port of ports) {
+      // The version this instance runs (a rolling update pins older ones).
+      for (const port of placementDemand(j, p).hostPorts) {
         const key = `${p.node}:${port}`;
         if (seen.has(key)) out.push(key);
         seen.add(key);

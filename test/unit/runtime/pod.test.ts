@@ -28,7 +28,7 @@ const pod: PodSpec = podOf(
     ],
   },
   'hash1',
-  0,
+  'web-0',
 );
 
 function setup(t: { after: (fn: () => void) => void }): { engine: FakeEngine; runtime: PodRuntime; dataDir: string; sharedRoot: string } {
@@ -112,7 +112,7 @@ describe('startPod', () => {
 
   test('a failed pull creates nothing and carries the registry message', async (t) => {
     const { engine, runtime } = setup(t);
-    const p = podOf({ name: 'x', numInstances: 1, containers: [container('a'), container('b', { image: 'reg.io/missing:1' })] }, 'h', 0);
+    const p = podOf({ name: 'x', numInstances: 1, containers: [container('a'), container('b', { image: 'reg.io/missing:1' })] }, 'h', 'x-0');
     engine.failingPulls.add('reg.io/missing:1');
     const pulling: string[] = [];
     await assert.rejects(
@@ -125,7 +125,7 @@ describe('startPod', () => {
 
   test("a leftover of the same instance on this node is replaced; another node's container is left alone", async (t) => {
     const { engine, runtime } = setup(t);
-    const single = podOf({ name: 'web', numInstances: 1, containers: [container('db')] }, 'h', 0);
+    const single = podOf({ name: 'web', numInstances: 1, containers: [container('db')] }, 'h', 'web-0');
     const ctx = { job: 'web', instance: 'web-0', specHash: 'old' };
     const mine = engine.seed(toCreateOptions({ ...ctx, node: 'n1' }, single.containers, single.containers[0]!, undefined), 'exited');
     await runtime.startPod(single);
@@ -143,7 +143,7 @@ describe('stopPod', () => {
   test('stops the others newest first and the owner last, then removes all (only this instance)', async (t) => {
     const { engine, runtime } = setup(t);
     await runtime.startPod(pod);
-    const other = podOf({ name: 'web', numInstances: 2, containers: [container('db')] }, 'hash1', 1);
+    const other = podOf({ name: 'web', numInstances: 2, containers: [container('db')] }, 'hash1', 'web-1');
     await runtime.startPod(other);
     engine.calls.length = 0;
     await runtime.stopPod('web-0');
@@ -165,8 +165,8 @@ describe('stopPod', () => {
 
   test('a container that joined the owner after the listing is removed before the owner', async (t) => {
     const { engine, runtime } = setup(t);
-    const single = podOf({ name: 'web', numInstances: 1, containers: [container('db'), container('late')] }, 'h', 0);
-    const started = await runtime.startPod(podOf({ name: 'web', numInstances: 1, containers: [container('db')] }, 'h', 0));
+    const single = podOf({ name: 'web', numInstances: 1, containers: [container('db'), container('late')] }, 'h', 'web-0');
+    const started = await runtime.startPod(podOf({ name: 'web', numInstances: 1, containers: [container('db')] }, 'h', 'web-0'));
     const ownerId = started.containers[0]!.id;
     engine.afterNextList = () => {
       engine.seed(toCreateOptions({ job: 'web', instance: 'web-0', node: 'n1', specHash: 'h' }, single.containers, single.containers[1]!, ownerId));
@@ -177,7 +177,7 @@ describe('stopPod', () => {
 
   test('never touches containers of another node', async (t) => {
     const { engine, runtime } = setup(t);
-    const single = podOf({ name: 'web', numInstances: 1, containers: [container('db')] }, 'h', 0);
+    const single = podOf({ name: 'web', numInstances: 1, containers: [container('db')] }, 'h', 'web-0');
     const theirs = engine.seed(toCreateOptions({ job: 'web', instance: 'web-0', node: 'n2', specHash: 'h' }, single.containers, single.containers[0]!, undefined));
     await runtime.stopPod('web-0');
     assert.equal(engine.containers.get(theirs)?.state, 'running');

@@ -1,8 +1,8 @@
 // Builders for scheduler and plan tests: specs, nodes and cluster views
 // with just the fields that matter, plus a seeded PRNG.
-import type { AcceptedJob, NodeInfo, Rejection } from '../../../src/model/cluster';
+import { versionOf, type AcceptedJob, type NodeInfo, type Rejection } from '../../../src/model/cluster';
 import { specHash } from '../../../src/model/hash';
-import type { ContainerSpec, DesiredJob, JobSpec } from '../../../src/model/job';
+import { DEFAULT_UPDATE, type ContainerSpec, type DesiredJob, type JobSpec, type UpdatePolicy } from '../../../src/model/job';
 import type { ClusterView, DecideInput, InvalidEntry } from '../../../src/plan';
 
 export const Ki = 1024;
@@ -42,6 +42,12 @@ export function spec(name: string, numInstances: number, shape: PodShape): JobSp
 export function desired(name: string, numInstances: number, shape: PodShape): DesiredJob {
   const s = spec(name, numInstances, shape);
   return { spec: s, specHash: specHash(s), file: `jobs/${name}.yaml` };
+}
+
+/** `d` with an update policy (the rest of the policy at its defaults). */
+export function withUpdate(d: DesiredJob, update: Partial<UpdatePolicy>): DesiredJob {
+  const s: JobSpec = { ...d.spec, update: { ...DEFAULT_UPDATE, ...update } };
+  return { ...d, spec: s, specHash: specHash(s) };
 }
 
 export function node(name: string, cap: { memory?: number; cpu?: number; disk?: number }, zone?: string): NodeInfo {
@@ -111,12 +117,14 @@ export function checkCluster(nodes: readonly NodeInfo[], jobs: Iterable<Accepted
         continue;
       }
       const u = used.get(p.node) ?? { memory: 0, disk: 0, cpu: 0, ports: new Set<string>() };
-      for (const c of j.spec.containers) {
+      // The version this instance runs (a rolling update pins older ones).
+      const spec = versionOf(j, p).spec;
+      for (const c of spec.containers) {
         u.memory += c.memory;
         u.cpu += c.cpu;
         for (const v of c.volumes) if (v.type === 'local') u.disk += v.space;
       }
-      const ports = new Set(j.spec.containers.flatMap((c) => c.ports.filter((x) => x.host !== undefined).map((x) => `${x.host}/${x.protocol}`)));
+      const ports = new Set(spec.containers.flatMap((c) => c.ports.filter((x) => x.host !== undefined).map((x) => `${x.host}/${x.protocol}`)));
       for (const port of ports) {
         if (u.ports.has(port)) portClashes.push(`${p.node}:${port}`);
         u.ports.add(port);
