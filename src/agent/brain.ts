@@ -15,7 +15,9 @@
 // we first saw it.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Rejection } from '../model/cluster';
+import type { AcceptedJob, Rejection } from '../model/cluster';
+import type { InstanceHealth } from '../plan/rollout';
+import { rolling } from './rollout-observer';
 import type { Decision } from '../plan';
 import { decide } from '../plan';
 import type { Chart } from '../render/template';
@@ -36,6 +38,8 @@ export interface BrainOptions {
   /** Monotonic milliseconds for every "how long" this agent decides on. Default performance.now. */
   monotonic?: () => number;
   maxAttempts?: number;
+  /** What the instances in rolling updates' batches look like (agent/rollout-observer.ts); without it no batch advances. */
+  observeRollouts?(jobs: Iterable<AcceptedJob>): Promise<ReadonlyMap<string, InstanceHealth>>;
 }
 
 export type RoundResult =
@@ -67,6 +71,8 @@ export class Brain {
   private lastReports?: { digest: string; markedRevision: number };
   /** The schedule mark's revision as first seen, on our monotonic clock. */
   private markSeen = { revision: -1, at: 0 };
+  /** The last snapshot had a rolling update under way: the driver must come back soon, even when nothing else changes. */
+  private rollingNow = false;
   /** Verdicts of unchanged job files are replayed, not recomputed, on each new commit. */
   private readonly renderCache = new RenderCache();
 
@@ -86,6 +92,11 @@ export class Brain {
 
   get head(): string | undefined {
     return this.judged?.head;
+  }
+
+  /** A rolling update was under way at the last round: its batches advance on health, not on git or etcd changes. */
+  get rollouts(): boolean {
+    return this.rollingNow;
   }
 
   /** `fetch: false`: a round kicked by a cluster change between polls decides on the last fetched head. */
@@ -114,13 +125,15 @@ export class Brain {
       const snap = await this.store.snapshot();
       this.noteScheduleMark(snap);
       const inputs = snap.inputsRevision ?? snap.revision;
-      if (attempt === 1 && this.lastDecided?.head === judged.head && this.lastDecided.revision >= inputs) {
+      this.rollingNow = anyRolling(snap.jobs.values());
+      if (attempt === 1 && !this.rollingNow && this.lastDecided?.head === judged.head && this.lastDecided.revision >= inputs) {
         await this.finishStaleReports(snap);
         return { kind: 'idle', head: judged.head };
       }
       if (await this.isBehind(snap, judged.head)) {
         return { kind: 'behind', head: judged.head, judged: snap.schedule!.commit };
       }
+      const health = this.rollingNow && this.opts.observeRollouts ? await this.opts.observeRollouts(snap.jobs.values()) : undefined;
       const decision = decide({
         desired: judged.render.jobs,
         invalid: judged.render.problems,
@@ -128,6 +141,7 @@ export class Brain {
         commit: judged.head,
         now: this.now(),
         deletionGuard: judged.render.settings.deletionGuard,
+        ...(health ? { health } : {}),
       });
       if (isEmptyDecision(decision)) {
         this.lastDecided = { head: judged.head, revision: inputs };
@@ -260,6 +274,11 @@ export class Brain {
       return null;
     }
   }
+}
+
+function anyRolling(jobs: Iterable<AcceptedJob>): boolean {
+  for (const j of jobs) if (rolling(j)) return true;
+  return false;
 }
 
 /** Identifies a set of report files and their contents. */

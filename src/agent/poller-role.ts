@@ -13,6 +13,13 @@ import type { GitPort, StorePort } from './ports';
 import { PollClaim } from './poll-claim';
 import { Loop } from './loop';
 import { retryForever } from './retry';
+import { RolloutObserver } from './rollout-observer';
+
+/**
+ * While a rolling update runs, the brain decides this often even when git and
+ * etcd are quiet: batches advance on the instances' health.
+ */
+export const ROLLOUT_TICK_MS = 1000;
 
 export interface PollerRoleOptions {
   node: string;
@@ -57,6 +64,7 @@ export class PollerRole {
   /** Serialises taking up and giving up the poller's work. */
   private roleChange: Promise<void> = Promise.resolve();
   private lastFetchAt = -Infinity;
+  private rolloutTimer: NodeJS.Timeout | undefined;
   private lastRoundKind?: RoundResult['kind'];
   private stopped = false;
 
@@ -66,7 +74,13 @@ export class PollerRole {
     private readonly opts: PollerRoleOptions,
   ) {
     const { log } = opts;
-    this.brain = new Brain(git, this.drivingPort(), { ...opts.brain, node: opts.node, log: log.child({ loop: 'brain' }) });
+    const observer = new RolloutObserver((refs) => store.readInstanceStatuses(refs));
+    this.brain = new Brain(git, this.drivingPort(), {
+      ...opts.brain,
+      node: opts.node,
+      log: log.child({ loop: 'brain' }),
+      observeRollouts: (jobs) => observer.observe(jobs),
+    });
     this.brainLoop = new Loop('brain', opts.pollMs, () => this.round(), log);
     this.claim = new PollClaim(store, {
       node: opts.node,
@@ -148,7 +162,19 @@ export class PollerRole {
     this.brainLoop.start();
   }
 
+  /** The next round of a rolling update, unless something kicks the loop first. */
+  private tickSoon(): void {
+    if (this.rolloutTimer !== undefined) return;
+    this.rolloutTimer = setTimeout(() => {
+      this.rolloutTimer = undefined;
+      if (this.driving) this.brainLoop.kick();
+    }, ROLLOUT_TICK_MS);
+    this.rolloutTimer.unref();
+  }
+
   private async stopDriving(): Promise<void> {
+    clearTimeout(this.rolloutTimer);
+    this.rolloutTimer = undefined;
     const d = this.driving;
     if (!d) return;
     await this.brainLoop.stop();
@@ -179,6 +205,7 @@ export class PollerRole {
     if (fetch) this.lastFetchAt = now;
     const result = await this.brain.tick({ fetch });
     this.lastRoundKind = result.kind;
+    if (this.brain.rollouts) this.tickSoon();
     this.opts.onRound?.(result);
     await this.claim.publish({ ...(this.brain.head ? { head: this.brain.head } : {}), ...(this.brain.gitError ? { gitError: this.brain.gitError } : {}) });
     await this.opts.publishStatus();
