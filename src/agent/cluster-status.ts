@@ -1,6 +1,7 @@
 // What `ozy status` shows, built purely from what etcd holds.
 import type { AcceptedJob, InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
-import { instanceName } from '../model/cluster';
+import { placementName, versionOf } from '../model/cluster';
+import { rolloutProgress } from '../plan/rollout';
 import type { Resources } from '../model/job';
 import { allocatedByNode } from '../schedule';
 
@@ -38,6 +39,12 @@ export interface JobRow {
   placed: number;
   pending: number;
   healthy: number;
+  /** `running`, `updating 2/5 to <commit>`, `reverting 1/5 to <commit>`, `update halted …` (a failed update without autoRevert). */
+  rollout: string;
+  /** The rolling update under way, if any. */
+  update?: { kind: 'update' | 'revert'; commit: string; done: number; total: number; batch: string[]; blocked?: string; halted: boolean };
+  /** The last failed update, while the job's file still asks for it. */
+  failedUpdate?: { commit: string; instance: string; reason: string; reverted: boolean };
 }
 
 export interface InstanceRow {
@@ -51,6 +58,8 @@ export interface InstanceRow {
   restarts: number;
   /** Since when the instance has had this placement (pending: how long it has waited). */
   since: string;
+  /** The spec hash it runs (an older one while a rolling update has not reached it). */
+  spec: string;
 }
 
 export interface RejectionRow {
@@ -70,6 +79,22 @@ export interface ClusterStatus {
   instances: InstanceRow[];
   rejections: RejectionRow[];
   schedule?: { commit: string; at: string; by: string };
+}
+
+/** What `ozy status` says of a job's updates. */
+function rolloutOf(job: AcceptedJob): Pick<JobRow, 'rollout' | 'update' | 'failedUpdate'> {
+  const failed = job.failedUpdate
+    ? { failedUpdate: { commit: job.failedUpdate.commit, instance: job.failedUpdate.instance, reason: job.failedUpdate.reason, reverted: job.failedUpdate.reverted } }
+    : {};
+  const r = job.rollout;
+  if (!r) return { rollout: job.failedUpdate ? `running (update to ${job.failedUpdate.commit.slice(0, 12)} failed, reverted)` : 'running', ...failed };
+  const { done, total } = rolloutProgress(job);
+  const batch = r.batch.map((i) => placementName(job.spec.name, job.instances[i]!, i));
+  const update = { kind: r.kind, commit: r.commit, done, total, batch, halted: r.halted === true, ...(r.blocked ? { blocked: r.blocked } : {}) };
+  const verb = r.kind === 'revert' ? 'reverting' : 'updating';
+  let rollout = r.halted ? `update halted at ${done}/${total} (${job.failedUpdate?.instance ?? '?'} failed)` : `${verb} ${done}/${total} to ${r.commit.slice(0, 12)}`;
+  if (r.blocked && !r.halted) rollout += ` (blocked: ${r.blocked})`;
+  return { rollout, update, ...failed };
 }
 
 export function buildClusterStatus(input: {
@@ -94,9 +119,10 @@ export function buildClusterStatus(input: {
     let pending = 0;
     let healthy = 0;
     job.instances.forEach((p, ordinal) => {
-      const name = instanceName(job.spec.name, ordinal);
+      const name = placementName(job.spec.name, p, ordinal);
       const s = statusBy.get(name);
-      const reported = s && s.node === p.node && s.specHash === job.specHash ? s : undefined;
+      const runs = versionOf(job, p).specHash;
+      const reported = s && s.node === p.node && s.specHash === runs ? s : undefined;
       let state: string;
       if (p.node === null) state = 'pending';
       else if (!alive.has(p.node)) state = 'lost';
@@ -116,9 +142,20 @@ export function buildClusterStatus(input: {
         ...(reported?.message ? { message: reported.message } : {}),
         restarts: reported?.restarts ?? 0,
         since: p.since,
+        spec: runs,
       });
     });
-    jobs.push({ name: job.spec.name, commit: job.commit, file: job.file, acceptedAt: job.acceptedAt, desired: job.spec.numInstances, placed, pending, healthy });
+    jobs.push({
+      name: job.spec.name,
+      commit: job.commit,
+      file: job.file,
+      acceptedAt: job.acceptedAt,
+      desired: job.instances.length,
+      placed,
+      pending,
+      healthy,
+      ...rolloutOf(job),
+    });
   }
 
   const names = new Set([...alive.keys(), ...allocated.keys()]);

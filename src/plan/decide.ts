@@ -26,7 +26,7 @@ import {
 import { classifyJobs, type JobChange } from './classify';
 import { DELETION_GUARD_KEY, checkDeletionGuard } from './deletion-guard';
 import { reconcileRejections, type WantedRejection } from './rejections';
-import { beginRollout, onTarget, stepRollout, type RolloutContext } from './rollout';
+import { beginRollout, onTarget, rolloutProgress, stepRollout, type RolloutContext } from './rollout';
 import { BUCKETS, type Bucket, type DecideInput, type Decision, type InvalidEntry, type JobOutcome } from './types';
 
 /** A job that stays accepted this round (possibly rescaled, updated or re-placed). */
@@ -478,6 +478,8 @@ function acceptedVersion(round: Round, desired: DesiredJob, previous: AcceptedJo
 function keptOutcome(round: Round, k: Kept, guardProblem: Problem | undefined, effective: ReadonlyMap<string, Problem>): JobOutcome {
   const name = k.change.name;
   const out: JobOutcome = { job: name, bucket: k.bucket, placements: k.instances.map((p) => p.node) };
+  const strategy = strategyOf(k);
+  if (strategy) out.strategy = strategy;
   if (k.change.kind === 'delete' && guardProblem) {
     out.problem = guardProblem;
   } else if (k.change.kind === 'held') {
@@ -496,6 +498,17 @@ function keptOutcome(round: Round, k: Kept, guardProblem: Problem | undefined, e
     out.nodeReasons = k.pending.nodeReasons;
   }
   return out;
+}
+
+/** What `ozy plan` says of how an update reaches the instances. */
+function strategyOf(k: Kept): string | undefined {
+  const r = k.accepted.rollout;
+  if (k.change.kind === 'update' && k.bucket === 'update' && k.change.desired) {
+    return k.change.desired.specHash === k.change.accepted?.specHash ? 'in place' : updatePolicyOf(k.accepted.spec).strategy;
+  }
+  if (!r) return undefined;
+  const { done, total } = rolloutProgress({ ...k.accepted, instances: k.instances });
+  return `${r.kind === 'revert' ? 'reverting' : r.halted ? 'halted' : 'rolling'} ${done}/${total}, ${updatePolicyOf(k.accepted.spec).maxParallel} at a time`;
 }
 
 function withReasons(round: Round, out: JobOutcome): JobOutcome {

@@ -193,7 +193,8 @@ function fail(job: AcceptedJob, ordinal: number, reason: string, ctx: RolloutCon
   delete versions[r.from];
   const reverting: AcceptedJob = {
     ...job,
-    spec: back.spec,
+    // The count is the job's now (a version remembers the count it had then).
+    spec: { ...back.spec, numInstances: job.spec.numInstances },
     specHash: r.from,
     commit: back.commit,
     instances,

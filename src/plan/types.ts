@@ -69,6 +69,12 @@ export interface JobOutcome {
   problem?: Problem;
   /** node → why it could not take an instance (every node, not capped). */
   nodeReasons?: Record<string, string>;
+  /**
+   * How an update reaches the running instances: `rolling` (batches of
+   * `maxParallel`), `recreate` (all at once), `in place` (only the policy
+   * changed: nothing restarts); `rolling k/n` for a rollout under way.
+   */
+  strategy?: string;
 }
 
 /** The exact writes of one decision, plus what to tell humans about it. */

@@ -87,7 +87,7 @@ function summary(d: Decision): string {
 function human(d: Decision, commit: string, nodes: number): string {
   const lines = [`Plan for ${commit} against ${plural(nodes, 'live node')}:`];
   for (const o of d.outcomes) {
-    lines.push(`  ${o.bucket.padEnd(11)} ${o.job}${o.placements && o.bucket !== 'unchanged' ? `  ${placementText(o)}` : ''}`);
+    lines.push(`  ${o.bucket.padEnd(11)} ${o.job}${o.strategy ? ` (${o.strategy})` : ''}${o.placements && o.bucket !== 'unchanged' ? `  ${placementText(o)}` : ''}`);
     if (o.problem) {
       lines.push(`              ${o.problem.title}: ${o.problem.detail}`);
       for (const e of o.problem.errors ?? []) lines.push(`                at ${e.pointer || '/'}: ${e.message}`);
@@ -102,7 +102,7 @@ function markdown(d: Decision, commit: string): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const rows = d.outcomes.map((o) => {
     const what = o.problem ? `**${esc(o.problem.title)}**: ${esc(o.problem.detail)}` : esc(placementText(o));
-    return `| \`${o.job}\` | ${o.bucket} | ${what} |`;
+    return `| \`${o.job}\` | ${o.bucket}${o.strategy ? ` (${esc(o.strategy)})` : ''} | ${what} |`;
   });
   const rejected = d.outcomes.filter((o) => REJECTING.has(o.bucket)).length;
   const verdict = rejected ? `:x: ${plural(rejected, 'job')} would be rejected` : ':white_check_mark: every job fits';

@@ -72,8 +72,8 @@ export function formatStatus(s: ClusterStatus, now = Date.now()): string {
   out.push('JOBS');
   out.push(
     table(
-      ['NAME', 'DESIRED', 'PLACED', 'PENDING', 'HEALTHY', 'COMMIT', 'FILE'],
-      s.jobs.map((j) => [j.name, String(j.desired), String(j.placed), String(j.pending), String(j.healthy), j.commit.slice(0, 12), j.file]),
+      ['NAME', 'DESIRED', 'PLACED', 'PENDING', 'HEALTHY', 'COMMIT', 'STATE', 'FILE'],
+      s.jobs.map((j) => [j.name, String(j.desired), String(j.placed), String(j.pending), String(j.healthy), j.commit.slice(0, 12), j.rollout, j.file]),
     ),
   );
   out.push('INSTANCES');

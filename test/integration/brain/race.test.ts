@@ -3,7 +3,7 @@
 // (invariants 1 and 2); every judged change is whole (invariant 3).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AcceptedJob, NodeInfo } from '../../../src/model/cluster';
+import { versionOf, type AcceptedJob, type NodeInfo } from '../../../src/model/cluster';
 import { agentReports, jobYaml, merge, startCluster, type TestCluster } from '../../harness/cluster';
 import { prng } from '../../harness/random';
 import { waitFor } from '../../harness/wait';
@@ -12,12 +12,14 @@ import { waitFor } from '../../harness/wait';
 function overCapacity(nodes: NodeInfo[], jobs: Map<string, AcceptedJob>): string[] {
   const used = new Map<string, { memory: number; cpu: number; disk: number }>();
   for (const j of jobs.values()) {
-    // Computed here, independently of the scheduler's own accounting.
-    const memory = j.spec.containers.reduce((a, c) => a + c.memory, 0);
-    const cpu = j.spec.containers.reduce((a, c) => a + c.cpu, 0);
-    const disk = j.spec.containers.reduce((a, c) => a + c.volumes.filter((v) => v.type === 'local').reduce((x, v) => x + v.space, 0), 0);
     for (const p of j.instances) {
       if (!p.node) continue;
+      // Computed here, independently of the scheduler's own accounting, from
+      // the version the instance runs (a rolling update pins older ones).
+      const spec = versionOf(j, p).spec;
+      const memory = spec.containers.reduce((a, c) => a + c.memory, 0);
+      const cpu = spec.containers.reduce((a, c) => a + c.cpu, 0);
+      const disk = spec.containers.reduce((a, c) => a + c.volumes.filter((v) => v.type === 'local').reduce((x, v) => x + v.space, 0), 0);
       const u = used.get(p.node) ?? { memory: 0, cpu: 0, disk: 0 };
       u.memory += memory;
       u.cpu += cpu;

@@ -25,11 +25,37 @@ test('instances: reported state and health, lost on a dead node, pending without
     s.instances.map((i) => [i.instance, i.node, i.state, i.health, i.restarts]),
     [['web-0', 'n1', 'healthy', 'healthy', 2], ['web-1', 'dead', 'lost', 'unknown', 0], ['web-2', null, 'pending', 'unknown', 0]],
   );
-  assert.deepEqual(s.jobs[0], { name: 'web', commit: 'c', file: 'jobs/web.yaml', acceptedAt: 't', desired: 3, placed: 2, pending: 1, healthy: 1 });
+  assert.deepEqual(s.jobs[0], { name: 'web', commit: 'c', file: 'jobs/web.yaml', acceptedAt: 't', desired: 3, placed: 2, pending: 1, healthy: 1, rollout: 'running' });
   assert.deepEqual(s.nodes.map((n) => [n.name, n.alive, n.used.memory]), [['dead', false, 100], ['n1', true, 100]]);
 });
 
 test('a status written for an older spec does not count for the new one', () => {
   const s = buildClusterStatus({ nodes: [n1], jobs: new Map([['web', job]]), rejections: new Map(), statuses: [status('web-0', 'healthy', 'old')], agents: new Map() });
   assert.equal(s.instances[0]!.state, 'pending');
+});
+
+test('a rolling update: `updating k/n to <commit>`, pinned instances count with the status of the version they run', () => {
+  const rolling: AcceptedJob = {
+    ...job,
+    specHash: 'new',
+    commit: 'c2c2c2c2c2c2c2c2',
+    instances: [
+      { node: 'n1', since: 't' },
+      { node: 'n1', since: 't' },
+      { node: 'n1', since: 't', spec: 'h' },
+    ],
+    versions: { h: { spec, commit: 'c' } },
+    rollout: { kind: 'update', commit: 'c2c2c2c2c2c2c2c2', from: 'h', batch: [1], startedAt: 't' },
+  };
+  const s = buildClusterStatus({
+    nodes: [n1],
+    jobs: new Map([['web', rolling]]),
+    rejections: new Map(),
+    statuses: [status('web-0', 'healthy', 'new'), status('web-1', 'starting', 'new'), status('web-2', 'healthy', 'h')],
+    agents: new Map(),
+  });
+  assert.equal(s.jobs[0]!.rollout, 'updating 1/3 to c2c2c2c2c2c2');
+  assert.deepEqual(s.jobs[0]!.update?.batch, ['web-1']);
+  assert.deepEqual(s.instances.map((i) => [i.instance, i.state, i.spec]), [['web-0', 'healthy', 'new'], ['web-1', 'starting', 'new'], ['web-2', 'healthy', 'h']]);
+  assert.equal(s.jobs[0]!.healthy, 2);
 });

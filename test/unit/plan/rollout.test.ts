@@ -48,7 +48,9 @@ describe('rolling update', () => {
     let c = started(3);
     const nodesBefore = web(c).instances.map((p) => p.node);
     const v2 = job(3, { memory: 1 * Gi, image: 'web:2' });
-    ({ cluster: c } = round(c, v2));
+    const first = round(c, v2);
+    assert.equal(first.d.outcomes[0]?.strategy, 'rolling', 'ozy plan says how the update will go');
+    c = first.cluster;
     assert.deepEqual(images(c), ['web:2', 'web:1', 'web:1'], 'only web-0 is replaced first');
     assert.deepEqual(web(c).rollout?.batch, [0]);
     assert.deepEqual(web(c).instances.map((p) => p.node), nodesBefore, 'replaced in place: same nodes');
@@ -64,6 +66,7 @@ describe('rolling update', () => {
     assert.deepEqual(images(c), ['web:2', 'web:2', 'web:1']);
     assert.deepEqual(web(c).rollout?.batch, [1]);
     assert.deepEqual(rolloutProgress(web(c)), { done: 1, total: 3 });
+    assert.equal(round(c, v2).d.outcomes[0]?.strategy, 'rolling 1/3, 1 at a time');
 
     ({ cluster: c } = round(c, v2, { 'web-1': healthy }));
     ({ cluster: c } = round(c, v2, { 'web-2': healthy }));
@@ -119,6 +122,7 @@ describe('rolling update', () => {
   test('a change of policy alone restarts nothing', () => {
     const c = started(3);
     const r = round(c, job(3, { memory: 1 * Gi, image: 'web:1' }, { maxParallel: 3 }));
+    assert.equal(r.d.outcomes[0]?.strategy, 'in place');
     const after = web(r.cluster);
     assert.equal(after.spec.update?.maxParallel, 3);
     assert.equal(after.rollout, undefined);
@@ -128,7 +132,9 @@ describe('rolling update', () => {
 
   test('recreate switches every instance at once', () => {
     let c = started(3, { memory: 1 * Gi, image: 'web:1' }, { strategy: 'recreate' });
-    ({ cluster: c } = round(c, job(3, { memory: 1 * Gi, image: 'web:2' }, { strategy: 'recreate' })));
+    const r = round(c, job(3, { memory: 1 * Gi, image: 'web:2' }, { strategy: 'recreate' }));
+    assert.equal(r.d.outcomes[0]?.strategy, 'recreate');
+    c = r.cluster;
     assert.deepEqual(images(c), ['web:2', 'web:2', 'web:2']);
     assert.equal(web(c).rollout, undefined);
   });
@@ -157,6 +163,7 @@ describe('failed update', () => {
     assert.match(String(report.problem['reason']), /not healthy within 5m.*connection refused/);
     assert.equal(report.problem['reverted'], true);
 
+    assert.equal(j.spec.numInstances, 3);
     // The revert finishes, health-gated like any rollout.
     ({ cluster: c } = round(c, v2, { 'web-1': healthy }, 'c2'));
     ({ cluster: c } = round(c, v2, { 'web-0': healthy }, 'c2'));
