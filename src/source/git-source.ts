@@ -29,6 +29,7 @@ import {
   translateGitError,
 } from './errors';
 import { createHttpClient, type HttpClient } from './http-client';
+import { promiseFs } from './promise-fs';
 import { type BlobAt, diffTrees, isUnder, type TreeDiff, type TreeReader } from './tree-diff';
 import { applyEdit, planDirectoryUpdate, type TreeStore } from './tree-edit';
 
@@ -71,7 +72,7 @@ export interface GitSourceOptions {
 export interface GitSourceDeps {
   /** isomorphic-git HTTP client. Default: createHttpClient({timeoutMs}). */
   http?: HttpClient;
-  /** isomorphic-git file system. Default: node:fs. */
+  /** isomorphic-git file system. Default: node:fs.promises (promise-fs.ts). */
   fs?: FsClient;
   /** Clock for commit timestamps, ms since the epoch. */
   now?: () => number;
@@ -146,7 +147,7 @@ export class GitSource {
     this.maxFileBytes = opts.maxFileBytes ?? 1024 * 1024;
     this.pushAttempts = Math.max(1, opts.pushAttempts ?? 6);
     this.pushBackoffMs = opts.pushBackoffMs ?? 50;
-    this.fs = deps.fs ?? nodeFs;
+    this.fs = deps.fs ?? promiseFs();
     this.http = deps.http ?? createHttpClient({ timeoutMs: opts.timeoutMs ?? 30_000 });
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? ((ms) => delay(ms));
