@@ -72,22 +72,24 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
 
   // 1. Account every accepted instance that sits on a live node.
   const kept = new Map<string, Kept>();
-  for (const change of changes) {
-    if (!change.accepted) continue;
-    const k: Kept = {
-      change,
-      accepted: change.accepted,
-      demand: instanceDemand(change.accepted.spec),
-      instances: change.accepted.instances.slice(),
-      dirty: false,
-      bucket: 'unchanged',
-    };
-    for (const p of k.instances) {
-      const id = p.node === null ? undefined : round.state.idOf(p.node);
-      if (id !== undefined) round.state.add(id, change.name, demandAt(k, p));
+  round.state.addAll((add) => {
+    for (const change of changes) {
+      if (!change.accepted) continue;
+      const k: Kept = {
+        change,
+        accepted: change.accepted,
+        demand: instanceDemand(change.accepted.spec),
+        instances: change.accepted.instances.slice(),
+        dirty: false,
+        bucket: 'unchanged',
+      };
+      for (const p of k.instances) {
+        const id = p.node === null ? undefined : round.state.idOf(p.node);
+        if (id !== undefined) add(id, change.name, demandAt(k, p));
+      }
+      kept.set(change.name, k);
     }
-    kept.set(change.name, k);
-  }
+  });
 
   // 2. Invalid files are reported; they hold their job's accepted version (classify).
   for (const entry of input.invalid) {

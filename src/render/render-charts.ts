@@ -39,7 +39,12 @@ export function judgeChartReference(p: string, doc: object, job: string | undefi
 }
 
 /** A directory under jobs/ with a Chart.yaml; `members` are its relevant paths. */
-export function judgeChartDirectory(root: string, members: string[], texts: ReadonlyMap<string, string>, ctx: RenderContext): void {
+export function judgeChartDirectory(
+  root: string,
+  members: string[],
+  texts: { has(p: string): boolean; get(p: string): string | undefined },
+  ctx: RenderContext,
+): void {
   const refused = members.filter((m) => !texts.has(m));
   if (refused.length > 0) {
     // Each refused file has its own problem; the chart cannot be rendered without it.

@@ -45,7 +45,11 @@ export class RenderContext {
   settleDuplicates(): void {
     // Each candidate is one document; problem entries with a job name count once per source.
     const claims = new Map<string, string[]>();
-    const claim = (name: string, where: string) => claims.set(name, [...(claims.get(name) ?? []), where]);
+    const claim = (name: string, where: string): void => {
+      const list = claims.get(name);
+      if (list) list.push(where);
+      else claims.set(name, [where]);
+    };
     for (const c of this.candidates) claim(c.spec.name, c.problemFile);
     const seen = new Set<string>();
     for (const e of this.entries) {
@@ -101,15 +105,28 @@ export class RenderContext {
   }
 
   jobs(): DesiredJob[] {
-    return this.candidates
-      .map((c) => ({ spec: c.spec, specHash: hashOf(c.spec), file: c.file }))
-      .sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
+    return this.candidates.map(desiredJobOf).sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
   }
 
   problems(): RenderProblem[] {
     const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
     return [...this.entries].sort((a, b) => cmp(a.key, b.key) || cmp(a.file, b.file) || cmp(String(a.problem.file), String(b.problem.file)));
   }
+}
+
+/**
+ * Candidates replayed from a RenderCache are the same objects: each becomes
+ * one DesiredJob, whose spec is hashed once. The same objects round after
+ * round also let decide() memoise per spec.
+ */
+const desiredJobs = new WeakMap<Candidate, DesiredJob>();
+function desiredJobOf(c: Candidate): DesiredJob {
+  let d = desiredJobs.get(c);
+  if (d === undefined) {
+    d = { spec: c.spec, specHash: hashOf(c.spec), file: c.file };
+    desiredJobs.set(c, d);
+  }
+  return d;
 }
 
 /** Specs replayed from a RenderCache are the same objects: hash each once. */

@@ -11,11 +11,11 @@ import * as path from 'node:path';
 import type { DesiredJob } from '../model/job';
 import type { Problem } from '../model/problem';
 import type { ProblemType } from '../problems';
+import { admitFiles, type RepoFile } from './admitted-files';
 import type { Chart } from './charts';
 import { describeValue, finding } from './findings';
 import { fileBaseName, jobNameOfFile, MAX_JOB_NAME_LENGTH } from './job-name';
 import { judgeJobDocument, type NameRule } from './judge-job';
-import { MAX_FILE_BYTES, MAX_REPO_BYTES, MAX_REPO_FILES } from './limits';
 import { problemFromFindings, simpleProblem } from './problem-details';
 import { judgeChartDirectory, judgeChartReference } from './render-charts';
 import type { RenderCache } from './render-cache';
@@ -24,19 +24,7 @@ import { chartRootOf, findChartRoots, isJobFilePath, isRelevantPath, SETTINGS_FI
 import { defaultSettings, judgeSettings, type RepoSettings } from './settings';
 import { parseYaml, type YamlError } from './yaml';
 
-export interface RepoFile {
-  /** Repository-relative, posix separators. */
-  path: string;
-  content: Uint8Array | string;
-  /** Symlinks are never followed: a symlink gets a problem. Default 'file'. */
-  kind?: 'file' | 'symlink';
-  /**
-   * The file's size when `content` was deliberately not read because it is
-   * over the limit (a loader may pass `content: ''` and the size): the file
-   * is then refused as too large rather than forgotten.
-   */
-  size?: number;
-}
+export type { RepoFile } from './admitted-files';
 
 /**
  * One problem of a rendered repository.
@@ -100,10 +88,10 @@ export function renderRepo(files: readonly RepoFile[], opts: RenderOptions = {})
   const texts = admitFiles(relevant, ctx);
 
   // 2. Job files (outside chart directories), from the cache when unchanged.
-  for (const [p, text] of texts) {
+  for (const p of texts.paths()) {
     if (p === SETTINGS_FILE || !isJobFilePath(p) || chartRootOf(p, chartRoots)) continue;
-    if (opts.cache) opts.cache.judge(p, text, ctx, (c) => judgeJobFile(p, text, c));
-    else judgeJobFile(p, text, ctx);
+    if (opts.cache) opts.cache.judge(p, texts.source(p), ctx, (c, text) => judgeJobFile(p, text, c));
+    else judgeJobFile(p, texts.get(p)!, ctx);
   }
   if (!opts.partial) opts.cache?.endRender();
 
@@ -128,59 +116,6 @@ export function renderRepo(files: readonly RepoFile[], opts: RenderOptions = {})
 /** Paths that would be relevant were they spelled safely (so they are refused, not skipped). */
 function looksRelevant(p: string): boolean {
   return /(^|[\\/])jobs[\\/]/.test(p) || p.includes(SETTINGS_FILE);
-}
-
-// --- 1. admission ------------------------------------------------------------
-
-function admitFiles(files: readonly RepoFile[], ctx: RenderContext): Map<string, string> {
-  const texts = new Map<string, string>();
-  let count = 0;
-  let bytes = 0;
-  for (const f of files) {
-    const unsafe = unsafePathReason(f.path);
-    if (unsafe) {
-      ctx.reportFile(f.path, 'unsafe-path', `${JSON.stringify(f.path)} is refused: ${unsafe}`);
-      continue;
-    }
-    if (texts.has(f.path)) continue;
-    if (f.kind === 'symlink') {
-      ctx.reportFile(f.path, 'symlink-refused', `${f.path} is a symbolic link; links are not followed: commit the file itself`);
-      continue;
-    }
-    const size = Math.max(f.size ?? 0, typeof f.content === 'string' ? Buffer.byteLength(f.content, 'utf8') : f.content.byteLength);
-    if (size > MAX_FILE_BYTES) {
-      ctx.reportFile(f.path, 'file-too-large', `${f.path} has ${size} bytes; files may have at most ${MAX_FILE_BYTES} bytes (1 MiB)`);
-      continue;
-    }
-    count += 1;
-    bytes += size;
-    if (count > MAX_REPO_FILES || bytes > MAX_REPO_BYTES) {
-      ctx.reportFile(
-        f.path,
-        'repository-too-large',
-        `${f.path} was not read: the repository exceeds ${MAX_REPO_FILES} relevant files or ${MAX_REPO_BYTES / (1024 * 1024)} MiB in total`,
-      );
-      continue;
-    }
-    const text = decode(f.content);
-    if (text === undefined) {
-      ctx.reportFile(f.path, 'unparsable-yaml', `${f.path} is not valid UTF-8 text`);
-      continue;
-    }
-    texts.set(f.path, text);
-  }
-  return texts;
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-function decode(content: Uint8Array | string): string | undefined {
-  if (typeof content === 'string') return content.startsWith('\uFEFF') ? content.slice(1) : content;
-  try {
-    return UTF8.decode(content);
-  } catch {
-    return undefined;
-  }
 }
 
 function yamlProblemType(e: YamlError): ProblemType {

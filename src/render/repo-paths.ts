@@ -17,8 +17,17 @@ export function isRelevantPath(p: string): boolean {
   return p === SETTINGS_FILE || RELEVANT.test(p);
 }
 
+/**
+ * Anything that makes a path unsafe below: a control character, NUL or
+ * backslash, a leading or trailing '/', '//', or a '.' or '..' segment.
+ * One test lets the common (safe) path through without splitting it: the
+ * renderer asks this of every file, every render.
+ */
+const MAYBE_UNSAFE = /[\u0000-\u001f\u007f\\]|^\/|\/$|\/\/|(?:^|\/)\.\.?(?:\/|$)/;
+
 /** Why a repository path cannot be trusted, or undefined. Paths are posix and repo-relative. */
 export function unsafePathReason(p: string): string | undefined {
+  if (p.length > 0 && p.length <= 4096 && !MAYBE_UNSAFE.test(p)) return undefined;
   if (p.length === 0) return 'the path is empty';
   if (p.includes('\u0000')) return 'the path contains a NUL character';
   if (p.includes('\\')) return 'the path contains a backslash';

@@ -65,6 +65,20 @@ export class ClusterState {
     this.countJob(id, job, times);
   }
 
+  /**
+   * Many add()s in a row, e.g. a decision accounting every instance already
+   * placed: the best-fit indexes are sorted once at the end instead of
+   * being kept sorted after each one (10,000 instances on 200 nodes).
+   */
+  addAll(fill: (add: (id: number, job: string, demand: Demand) => void) => void): void {
+    fill((id, job, demand) => {
+      for (const r of RESOURCE_INDEXES) this.free[r][id] -= demand.amounts[r];
+      this.countPorts(id, demand, 1);
+      this.countJob(id, job, 1);
+    });
+    for (const index of this.indexes) index.rebuild();
+  }
+
   /** Undo add(): the instances no longer take anything on node `id`. */
   remove(id: number, job: string, demand: Demand, times = 1): void {
     this.shift(id, demand, times);

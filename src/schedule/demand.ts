@@ -29,6 +29,23 @@ export function portKey(port: number, protocol: string): string {
  * node, so it takes nothing from any node's disk capacity.
  */
 export function instanceDemand(spec: JobSpec): Demand {
+  let d = demands.get(spec);
+  if (d === undefined) {
+    d = computeDemand(spec);
+    demands.set(spec, d);
+  }
+  return d;
+}
+
+/**
+ * Specs are never mutated once rendered or decoded, and the same objects
+ * come back decision after decision (render cache, schedule cache): each
+ * one's demand is computed once (it was ~8 ms of every decision at 5,000
+ * jobs). A Demand is read-only, so sharing it is safe.
+ */
+const demands = new WeakMap<JobSpec, Demand>();
+
+function computeDemand(spec: JobSpec): Demand {
   let memory = 0;
   let disk = 0;
   let cpu = 0;

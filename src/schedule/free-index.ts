@@ -10,9 +10,16 @@ export class FreeIndex {
   readonly order: Int32Array;
 
   constructor(private readonly free: Float64Array) {
+    this.order = new Int32Array(free.length);
+    this.rebuild();
+  }
+
+  /** Sort every node again (after many changes made without moved()). */
+  rebuild(): void {
+    const { free } = this;
     const ids = Array.from({ length: free.length }, (_, i) => i);
     ids.sort((a, b) => free[a] - free[b] || a - b);
-    this.order = Int32Array.from(ids);
+    this.order.set(ids);
   }
 
   get size(): number {

@@ -7,7 +7,7 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as git from 'isomorphic-git';
-import type { FsClient, WalkerEntry } from 'isomorphic-git';
+import type { FsClient } from 'isomorphic-git';
 import { backoffDelay } from './backoff';
 import { assertBranchName } from './branch-name';
 import {
@@ -29,6 +29,8 @@ import {
   translateGitError,
 } from './errors';
 import { createHttpClient, type HttpClient } from './http-client';
+import { promiseFs } from './promise-fs';
+import { type BlobAt, diffTrees, isUnder, type TreeDiff, type TreeReader } from './tree-diff';
 import { applyEdit, planDirectoryUpdate, type TreeStore } from './tree-edit';
 
 /** A file of the repository as the renderer consumes it. */
@@ -70,7 +72,7 @@ export interface GitSourceOptions {
 export interface GitSourceDeps {
   /** isomorphic-git HTTP client. Default: createHttpClient({timeoutMs}). */
   http?: HttpClient;
-  /** isomorphic-git file system. Default: node:fs. */
+  /** isomorphic-git file system. Default: node:fs.promises (promise-fs.ts). */
   fs?: FsClient;
   /** Clock for commit timestamps, ms since the epoch. */
   now?: () => number;
@@ -82,6 +84,8 @@ export interface GitSourceDeps {
 export interface GitSourceStats {
   fetches: number;
   blobsRead: number;
+  /** Trees opened by readFiles: a one-file change opens only those on the file's path. */
+  treesRead: number;
   pushes: number;
   pushConflicts: number;
 }
@@ -104,7 +108,7 @@ const SYMLINK_MODE = 0o120000;
 const FILE_TYPE_MASK = 0o170000;
 
 export class GitSource {
-  readonly stats: GitSourceStats = { fetches: 0, blobsRead: 0, pushes: 0, pushConflicts: 0 };
+  readonly stats: GitSourceStats = { fetches: 0, blobsRead: 0, treesRead: 0, pushes: 0, pushConflicts: 0 };
   /** The repository URL without credentials: safe to log. */
   readonly url: string;
   readonly branch: string;
@@ -143,7 +147,7 @@ export class GitSource {
     this.maxFileBytes = opts.maxFileBytes ?? 1024 * 1024;
     this.pushAttempts = Math.max(1, opts.pushAttempts ?? 6);
     this.pushBackoffMs = opts.pushBackoffMs ?? 50;
-    this.fs = deps.fs ?? nodeFs;
+    this.fs = deps.fs ?? promiseFs();
     this.http = deps.http ?? createHttpClient({ timeoutMs: opts.timeoutMs ?? 30_000 });
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? ((ms) => delay(ms));
@@ -168,7 +172,7 @@ export class GitSource {
   /**
    * The files at `commit` whose path `filter` accepts. With `previous` (the
    * result of an earlier call with the same filter), subtrees whose oid did
-   * not change are not walked and blobs whose oid did not change are not
+   * not change are not opened (tree-diff.ts) and blobs whose oid did not change are not
    * read: their RepoFile objects are reused. Symlinks come back with kind
    * "symlink" and no content; submodules are skipped.
    */
@@ -178,54 +182,41 @@ export class GitSource {
     previous?: { commit: string; files: readonly RepoFile[] },
   ): Promise<ReadFilesResult> {
     const op = `read files of ${commit}`;
-    await this.requireCommit(commit, op);
-    const base = previous && (await this.hasCommit(previous.commit)) ? previous : undefined;
-    const prevByPath = new Map((base?.files ?? []).map((f) => [f.path, f]));
-    const unchangedDirs = new Set<string>();
-    const files: RepoFile[] = [];
-    const changed = new Set<string>();
-
-    const visit = async (filepath: string, before: WalkerEntry | null, after: WalkerEntry | null): Promise<null | undefined> => {
-      const beforeType = before ? await before.type() : undefined;
-      const afterType = after ? await after.type() : undefined;
-      if (beforeType === 'tree' && afterType === 'tree' && (await before!.oid()) === (await after!.oid())) {
-        unchangedDirs.add(filepath);
-        return null; // skip the whole subtree; its files are reused below
-      }
-      const prev = prevByPath.get(filepath);
-      if (afterType !== 'blob' || !filter(filepath)) {
-        if (prev) changed.add(filepath); // deleted, replaced by a directory, or no longer accepted
-        return undefined;
-      }
-      const oid = await after!.oid();
-      const mode = await after!.mode();
-      if (prev && beforeType === 'blob' && (await before!.oid()) === oid && (await before!.mode()) === mode) {
-        files.push(prev);
-        return undefined;
-      }
-      changed.add(filepath);
-      files.push(await this.toRepoFile(filepath, mode, after!));
-      return undefined;
-    };
-
+    const afterTree = await this.requireCommit(commit, op);
+    const beforeTree = previous ? await this.treeOf(previous.commit) : undefined;
+    const prevByPath = new Map((beforeTree !== undefined ? previous?.files ?? [] : []).map((f) => [f.path, f]));
+    let diff: TreeDiff;
     try {
-      await git.walk({
-        fs: this.fs,
-        gitdir: this.gitdir,
-        cache: this.cache,
-        trees: base ? [git.TREE({ ref: base.commit }), git.TREE({ ref: commit })] : [git.TREE({ ref: commit })],
-        map: (filepath, entries) =>
-          base ? visit(filepath, entries[0] ?? null, entries[1] ?? null) : visit(filepath, null, entries[0] ?? null),
-        reduce: async () => undefined,
-      });
+      diff = await diffTrees(this.treeReader(), beforeTree, afterTree, filter);
     } catch (err) {
       throw this.translate(err, op);
     }
 
+    // Unchanged subtrees and blobs: the RepoFile objects passed in, as they were.
+    const files: RepoFile[] = [];
+    const unchangedDirs = new Set(diff.unchangedDirs);
     if (unchangedDirs.size > 0) {
       for (const f of prevByPath.values()) if (isUnder(f.path, unchangedDirs)) files.push(f);
     }
+    const toRead: BlobAt[] = [...diff.changedBlobs];
+    for (const b of diff.sameBlobs) {
+      const prev = prevByPath.get(b.path);
+      if (prev) files.push(prev);
+      else toRead.push(b); // `previous` did not hold it (another filter): read it
+    }
+    let fresh: RepoFile[];
+    try {
+      fresh = await Promise.all(toRead.map((b) => this.readRepoFile(b)));
+    } catch (err) {
+      throw this.translate(err, op);
+    }
+    files.push(...fresh);
     files.sort((a, b) => compare(a.path, b.path));
+
+    // Changed: what was read, and what `previous` held that the commit no longer has.
+    const changed = new Set(toRead.map((b) => b.path));
+    const now = new Set(files.map((f) => f.path));
+    for (const p of prevByPath.keys()) if (!now.has(p)) changed.add(p);
     return { files, changed: [...changed].sort(compare) };
   }
 
@@ -447,25 +438,41 @@ export class GitSource {
   }
 
   private async hasCommit(oid: string): Promise<boolean> {
+    return (await this.treeOf(oid)) !== undefined;
+  }
+
+  /** The root tree of commit `oid`, or undefined when the clone does not have that commit. */
+  private async treeOf(oid: string): Promise<string | undefined> {
+    if (!/^[0-9a-f]{40}$/.test(oid)) return undefined;
     try {
-      await git.readCommit({ fs: this.fs, gitdir: this.gitdir, cache: this.cache, oid });
-      return true;
+      return (await git.readCommit({ fs: this.fs, gitdir: this.gitdir, cache: this.cache, oid })).commit.tree;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
-  private async requireCommit(oid: string, op: string): Promise<void> {
-    if (!/^[0-9a-f]{40}$/.test(oid) || !(await this.hasCommit(oid))) {
-      throw new GitObjectMissingError(`${op}: commit ${oid} is not in the local clone (sync first)`);
-    }
+  /** The root tree of commit `oid`; GIT_OBJECT_MISSING when the clone does not have it. */
+  private async requireCommit(oid: string, op: string): Promise<string> {
+    const tree = await this.treeOf(oid);
+    if (tree === undefined) throw new GitObjectMissingError(`${op}: commit ${oid} is not in the local clone (sync first)`);
+    return tree;
   }
 
-  private async toRepoFile(filepath: string, mode: number, entry: WalkerEntry): Promise<RepoFile> {
-    if ((mode & FILE_TYPE_MASK) === SYMLINK_MODE) return { path: filepath, content: '', kind: 'symlink' };
-    const content = await entry.content();
+  /** Tree reads through the shared cache, counted (tests check a change opens only the trees on its path). */
+  private treeReader(): TreeReader {
+    return {
+      readTree: async (oid) => {
+        const { tree } = await git.readTree({ fs: this.fs, gitdir: this.gitdir, cache: this.cache, oid });
+        this.stats.treesRead++;
+        return tree;
+      },
+    };
+  }
+
+  private async readRepoFile({ path: filepath, oid, mode }: BlobAt): Promise<RepoFile> {
+    if ((parseInt(mode, 8) & FILE_TYPE_MASK) === SYMLINK_MODE) return { path: filepath, content: '', kind: 'symlink' };
+    const { blob: bytes } = await git.readBlob({ fs: this.fs, gitdir: this.gitdir, cache: this.cache, oid });
     this.stats.blobsRead++;
-    const bytes = content ?? new Uint8Array();
     if (bytes.byteLength > this.maxFileBytes) {
       return { path: filepath, content: '', kind: 'file', tooLarge: true, size: bytes.byteLength };
     }
@@ -495,14 +502,6 @@ function isNotFound(err: unknown, what: string): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { code?: unknown; data?: { what?: unknown } };
   return e.code === 'NotFoundError' && e.data?.what === what;
-}
-
-function isUnder(file: string, dirs: ReadonlySet<string>): boolean {
-  if (dirs.has('.')) return true;
-  for (let i = file.indexOf('/'); i >= 0; i = file.indexOf('/', i + 1)) {
-    if (dirs.has(file.slice(0, i))) return true;
-  }
-  return false;
 }
 
 /** Byte-order comparison, so the order does not depend on the locale. */

@@ -93,8 +93,11 @@ describe('git source: sync and read', () => {
     await user.commitAndPush('change, delete, add');
     const { head: h2 } = await source.sync();
     const before = source.stats.blobsRead;
+    const treesBefore = source.stats.treesRead;
     const r2 = await source.readFiles(h2, jobs, { commit: h1, files: r1.files });
     assert.equal(source.stats.blobsRead - before, 2, 'only the changed and the added job were read');
+    // root, jobs/, team-1/ and team-2/ of both commits, and team-3/ (new): team-0/ is never opened.
+    assert.equal(source.stats.treesRead - treesBefore, 9, 'only the trees on the changed paths were opened');
     assert.deepEqual(r2.changed, ['jobs/team-1/job-4.yaml', 'jobs/team-2/job-5.yaml', 'jobs/team-3/new.yaml']);
 
     // The incremental result equals a full read of the same commit.

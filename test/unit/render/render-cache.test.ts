@@ -37,3 +37,33 @@ describe('render cache', () => {
     assert.ok(r.problems.every((p) => /#duplicate-job-name$/.test(p.problem.type)));
   });
 });
+
+describe('render cache: unchanged content objects', () => {
+  test('a file passed as the same content object is replayed without being hashed or judged again', () => {
+    const cache = new RenderCache();
+    const files: RepoFile[] = Array.from({ length: 50 }, (_, i) => ({ path: `jobs/j${i}.yaml`, content: Buffer.from(job(`j${i}`)) }));
+    renderRepo(files, { commit: 'c1', cache });
+    assert.deepEqual(cache.stats, { judged: 50, hashed: 50, replayed: 0 });
+    // The next commit changes one file; the git source hands back the other 49 objects as they were.
+    const next = files.slice();
+    next[7] = { path: 'jobs/j7.yaml', content: Buffer.from(job('j7', '128M')) };
+    const r = renderRepo(next, { commit: 'c2', cache });
+    assert.deepEqual(cache.stats, { judged: 51, hashed: 51, replayed: 49 });
+    assert.deepEqual(r, renderRepo(next, { commit: 'c2' }));
+  });
+
+  test('equal content in a new object is recognised by its hash and replayed, not judged', () => {
+    const cache = new RenderCache();
+    renderRepo([{ path: 'jobs/a.yaml', content: Buffer.from(job('a')) }], { cache });
+    renderRepo([{ path: 'jobs/a.yaml', content: Buffer.from(job('a')) }], { cache });
+    assert.deepEqual(cache.stats, { judged: 1, hashed: 2, replayed: 1 });
+  });
+
+  test('a file that is not UTF-8 is refused whether or not the cache knows its path', () => {
+    const cache = new RenderCache();
+    renderRepo([{ path: 'jobs/a.yaml', content: Buffer.from(job('a')) }], { cache });
+    const r = renderRepo([{ path: 'jobs/a.yaml', content: Uint8Array.from([0x6e, 0xff, 0xfe]) }], { cache });
+    assert.equal(r.jobs.length, 0);
+    assert.match(r.problems[0]!.problem.type, /#unparsable-yaml$/);
+  });
+});

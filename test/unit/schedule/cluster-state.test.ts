@@ -51,3 +51,31 @@ test('allocatedByNode sums what accepted jobs place on each node', () => {
     b: { memory: 2 * Gi, disk: 0, cpu: 0 },
   });
 });
+
+test('addAll leaves the same free amounts, ports, job counts and best-fit order as one add() at a time', () => {
+  const nodes = Array.from({ length: 12 }, (_, i) => node(`n${String(i).padStart(2, '0')}`, { memory: 16 * Gi, cpu: 8000, disk: 50 * Gi }));
+  const jobs = Array.from({ length: 40 }, (_, i) => ({
+    name: `j${i}`,
+    demand: instanceDemand(spec(`j${i}`, 1, { memory: (1 + (i % 5)) * Gi, cpu: 100 * (i % 7), disk: (i % 3) * Gi, hostPorts: i % 4 === 0 ? [8000 + i] : [] })),
+    on: [i % 12, (i * 5) % 12],
+  }));
+  const one = new ClusterState(nodes);
+  for (const j of jobs) for (const id of j.on) one.add(id, j.name, j.demand);
+  const bulk = new ClusterState(nodes);
+  bulk.addAll((add) => {
+    for (const j of jobs) for (const id of j.on) add(id, j.name, j.demand);
+  });
+  assert.deepEqual(bulk.free, one.free);
+  assert.deepEqual(bulk.indexes.map((x) => [...x.order]), one.indexes.map((x) => [...x.order]));
+  for (const j of jobs) for (const id of j.on) assert.equal(bulk.jobInstancesOn(j.name, id), one.jobInstancesOn(j.name, id));
+  assert.equal(bulk.portTaken(0, '8000/tcp'), one.portTaken(0, '8000/tcp'));
+  assert.equal(bulk.portTaken(0, '8000/tcp'), true);
+});
+
+test('instanceDemand is computed once per spec object (decisions repeat it for every accepted job)', () => {
+  const s = spec('web', 3, { memory: 1 * Gi, hostPorts: [80] });
+  const d = instanceDemand(s);
+  assert.equal(instanceDemand(s), d, 'the same spec object gives the very same Demand');
+  assert.notEqual(instanceDemand({ ...s }), d, 'a different spec object is computed afresh');
+  assert.deepEqual(instanceDemand({ ...s }), d);
+});
