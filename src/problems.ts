@@ -50,6 +50,7 @@ export const PROBLEM_TYPES = {
   'no-nodes': 'No live nodes to place the job on',
   'mass-deletion': 'Commit would delete most jobs',
   'update-failed': 'Update failed',
+  'daemon-not-placed': 'Daemon does not fit on some nodes',
   // Answers of `ozy ingress` (response bodies, not reports)
   'ingress-no-route': 'No route for this host and path',
   'ingress-no-healthy-instance': 'No healthy instance serves this route',

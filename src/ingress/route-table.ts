@@ -11,7 +11,7 @@
 // endpoint recorded for the route's container port. A route without
 // backends stays in the table: its host is known, so the proxy answers 503
 // (not 404) and callers can tell "down" from "wrong address".
-import type { AcceptedJob, InstanceStatus } from '../model/cluster';
+import { placementName, versionOf, type AcceptedJob, type InstanceStatus } from '../model/cluster';
 import type { IngressRoute } from '../model/job';
 
 export interface Backend {
@@ -115,9 +115,11 @@ export function backendsOf(job: AcceptedJob, port: number, statuses: ReadonlyMap
   const name = job.spec.name;
   job.instances.forEach((placement, ordinal) => {
     if (placement.node === null) return;
-    const instance = `${name}-${ordinal}`;
+    const instance = placementName(name, placement, ordinal);
     const s = statuses.get(`${placement.node}/${instance}`);
-    if (!s || s.state !== 'healthy' || s.specHash !== job.specHash || s.node !== placement.node || s.job !== name) return;
+    // During a rolling update an instance not yet replaced runs (and serves) its pinned version.
+    const runs = versionOf(job, placement).specHash;
+    if (!s || s.state !== 'healthy' || s.specHash !== runs || s.node !== placement.node || s.job !== name) return;
     const ep = s.endpoints?.[String(port)];
     if (!ep) return;
     out.push({ instance, node: s.node, host: ep.host, port: ep.port, address: `${ep.host}:${ep.port}` });

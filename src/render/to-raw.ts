@@ -8,7 +8,21 @@ import { formatCpu, formatDuration, formatSize } from './units';
 export function toRawJob(spec: JobSpec): Job {
   const containers: Job['containers'] = {};
   for (const c of spec.containers) containers[c.name] = toRawContainer(c);
-  return { name: spec.name, numInstances: spec.numInstances, containers };
+  const out: Job = spec.type === 'daemon' ? { name: spec.name, type: 'daemon', containers } : { name: spec.name, numInstances: spec.numInstances, containers };
+  if (spec.ingress) out.ingress = spec.ingress.map((r) => ('tcp' in r ? { tcp: r.tcp, port: r.port } : { host: r.host, path: r.path, port: r.port }));
+  if (spec.placement) out.placement = spec.placement.nodeLabels ? { nodeLabels: { ...spec.placement.nodeLabels } } : {};
+  if (spec.update) {
+    const u = spec.update;
+    out.update = {
+      strategy: u.strategy,
+      maxParallel: u.maxParallel,
+      minHealthy: formatDuration(u.minHealthyMs),
+      healthyDeadline: formatDuration(u.healthyDeadlineMs),
+      autoRevert: u.autoRevert,
+    };
+  }
+  if (spec.stopGraceMs !== undefined) out.stopGrace = formatDuration(spec.stopGraceMs);
+  return out;
 }
 
 function toRawContainer(c: ContainerSpec): Container {

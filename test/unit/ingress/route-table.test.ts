@@ -92,6 +92,21 @@ describe('route table: backends', () => {
     assert.ok(m.kind === 'route' && m.route.backends.length === 0, 'known host, no backend: the proxy answers 503');
   });
 
+  test('during a rolling update an instance not yet replaced serves with its pinned version; a daemon instance is named after its node', () => {
+    const rolling = {
+      ...web,
+      instances: [web.instances[0]!, { ...web.instances[1]!, spec: 'old' }, web.instances[2]!, web.instances[3]!],
+      versions: { old: { spec: web.spec, commit: 'c0' } },
+    };
+    const statuses = statusMap(instanceStatus(web, 0, ep(1)), instanceStatus(web, 1, ep(2), { specHash: 'old' }), instanceStatus(web, 2, ep(3), { specHash: 'old' }));
+    const m = matchRoute(buildRouteTable([rolling], statuses), 'web.example.com', '/');
+    assert.deepEqual(m.kind === 'route' && m.route.backends.map((b) => b.instance), ['web-0', 'web-1'], 'web-2 runs the new spec by its placement: an old status is not it');
+    const daemon = { ...web, instances: [{ node: 'n1', since: 't', daemon: 'n1' }] };
+    const ds = new Map([['n1/web-n1', { ...instanceStatus(web, 0, ep(5)), instance: 'web-n1' }]]);
+    const d = matchRoute(buildRouteTable([daemon], ds), 'web.example.com', '/');
+    assert.deepEqual(d.kind === 'route' && d.route.backends.map((b) => b.instance), ['web-n1']);
+  });
+
   test('backends come in ordinal order', () => {
     const statuses = statusMap(instanceStatus(web, 2, ep(3)), instanceStatus(web, 0, ep(1)), instanceStatus(web, 1, ep(2)));
     const m = matchRoute(buildRouteTable([web], statuses), 'web.example.com', '/');

@@ -179,11 +179,50 @@ describe('start order: topological by depends_on, ties by name', () => {
   });
 });
 
+describe('wave 2 job fields', () => {
+  test('update: defaults filled in when the block is there, absent when it is not; stopGrace in ms', () => {
+    const s = specOf({ name: 'web', containers: { app: { image: 'busybox' } }, update: { maxParallel: 2 }, stopGrace: '3s' });
+    assert.deepEqual(s.update, { strategy: 'rolling', maxParallel: 2, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, autoRevert: true });
+    assert.equal(s.stopGraceMs, 3000);
+    const plain = specOf({ name: 'web', containers: { app: { image: 'busybox' } } });
+    assert.equal(plain.update, undefined);
+    assert.equal(plain.stopGraceMs, undefined);
+  });
+  test('a policy change keeps the pod hash: no restarts', () => {
+    const a = renderJob({ name: 'web', containers: { app: { image: 'busybox' } } }).jobs[0]!;
+    const b = renderJob({ name: 'web', containers: { app: { image: 'busybox' } }, update: { maxParallel: 3 }, stopGrace: 1 }).jobs[0]!;
+    assert.equal(a.specHash, b.specHash);
+  });
+  test('a daemon refuses numInstances, naming the field', () => {
+    const r = renderJob({ name: 'web', type: 'daemon', numInstances: 2, containers: { app: { image: 'busybox' } } });
+    assert.equal(r.jobs.length, 0);
+    assert.equal(r.problems[0]?.problem.errors?.[0]?.pointer, '/numInstances');
+  });
+  test('an out-of-range update duration is an invalid-update problem naming the field', () => {
+    const r = renderJob({ name: 'web', containers: { app: { image: 'busybox' } }, update: { healthyDeadline: '25h' } });
+    assert.equal(r.problems[0]?.problem.errors?.[0]?.pointer, '/update/healthyDeadline');
+    assert.match(r.problems[0]!.problem.type, /#invalid-update$/);
+  });
+});
+
 describe('toRawJob (what ozy render prints) is a valid job with the same spec', () => {
   for (const [name, doc, path] of [
     ['seed', SEED, 'jobs/simple-webapp.yaml'],
     ['minimal', JSON.stringify({ name: 'web', containers: { app: { image: 'busybox', memory: 10000000, cpu: 0.25, command: 'a b' } } }), 'jobs/web.yaml'],
     ['exec check and udp', JSON.stringify({ name: 'web', containers: { app: { image: 'busybox', ports: ['53:53/udp'], healthcheck: { type: 'exec', command: 'true', interval: '1500ms' } } } }), 'jobs/web.yaml'],
+    [
+      'ingress, update policy, stopGrace',
+      JSON.stringify({
+        name: 'web',
+        numInstances: 3,
+        containers: { app: { image: 'busybox', ports: ['3000'] } },
+        ingress: [{ host: 'web.example.com', port: 3000 }, { tcp: 7000, port: 3000 }],
+        update: { maxParallel: 2, minHealthy: '3s' },
+        stopGrace: '2s',
+      }),
+      'jobs/web.yaml',
+    ],
+    ['daemon with node labels', JSON.stringify({ name: 'agent', type: 'daemon', placement: { nodeLabels: { disk: 'ssd' } }, containers: { app: { image: 'busybox' } } }), 'jobs/agent.yaml'],
   ] as const) {
     test(name, () => {
       const first = renderRepo([{ path, content: doc }]);
