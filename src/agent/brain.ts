@@ -141,6 +141,7 @@ export class Brain {
         commit: judged.head,
         now: this.now(),
         deletionGuard: judged.render.settings.deletionGuard,
+        rebalance: judged.render.settings.rebalance,
         ...(health ? { health } : {}),
       });
       if (isEmptyDecision(decision)) {

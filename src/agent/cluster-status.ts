@@ -42,7 +42,7 @@ export interface JobRow {
   /** `running`, `updating 2/5 to <commit>`, `reverting 1/5 to <commit>`, `update halted …` (a failed update without autoRevert). */
   rollout: string;
   /** The rolling update under way, if any. */
-  update?: { kind: 'update' | 'revert'; commit: string; done: number; total: number; batch: string[]; blocked?: string; halted: boolean };
+  update?: { kind: 'update' | 'revert' | 'move'; commit: string; done: number; total: number; batch: string[]; blocked?: string; halted: boolean };
   /** The last failed update, while the job's file still asks for it. */
   failedUpdate?: { commit: string; instance: string; reason: string; reverted: boolean };
 }
@@ -91,7 +91,7 @@ function rolloutOf(job: AcceptedJob): Pick<JobRow, 'rollout' | 'update' | 'faile
   const { done, total } = rolloutProgress(job);
   const batch = r.batch.map((i) => placementName(job.spec.name, job.instances[i]!, i));
   const update = { kind: r.kind, commit: r.commit, done, total, batch, halted: r.halted === true, ...(r.blocked ? { blocked: r.blocked } : {}) };
-  const verb = r.kind === 'revert' ? 'reverting' : 'updating';
+  const verb = r.kind === 'revert' ? 'reverting' : r.kind === 'move' ? 'rebalancing' : 'updating';
   let rollout = r.halted ? `update halted at ${done}/${total} (${job.failedUpdate?.instance ?? '?'} failed)` : `${verb} ${done}/${total} to ${r.commit.slice(0, 12)}`;
   if (r.blocked && !r.halted) rollout += ` (blocked: ${r.blocked})`;
   return { rollout, update, ...failed };

@@ -28,6 +28,11 @@ export interface InstancePlacement {
   spec?: string;
   /** A daemon instance's name suffix: the node it belongs to (`<job>-<node>`). */
   daemon?: string;
+  /**
+   * The node it moved from (rolling update or rebalancing, not failover): the
+   * new node starts it only once that node no longer runs it (drain, then start).
+   */
+  from?: string;
 }
 
 /**
@@ -63,8 +68,8 @@ export interface JobVersion {
  * in ordinal order, `maxParallel` at a time.
  */
 export interface Rollout {
-  /** 'update' rolls a new spec in; 'revert' puts the previous one back after a failure. */
-  kind: 'update' | 'revert';
+  /** 'update' rolls a new spec in; 'revert' puts the previous one back after a failure; 'move' rebalances. */
+  kind: 'update' | 'revert' | 'move';
   /** The commit of the spec being rolled in. */
   commit: string;
   /** Spec hash every instance ran when the update began: what a revert restores. */

@@ -140,6 +140,7 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   // 6b. Rolling updates under way take their next step (before new work takes the room they need).
   for (const k of kept.values()) advanceRollout(round, k);
   for (const k of kept.values()) keepFailedUpdate(round, k);
+  if (input.rebalance) for (const k of kept.values()) if (!isDaemon(k)) rebalance(round, k);
 
   // 7. Scale-ups, then creates: each a batch, every job whole or rejected.
   scaleUps(round, [...kept.values()].filter((k) => k.change.kind === 'scale-up'));
@@ -387,7 +388,7 @@ function switchToTarget(round: Round, k: Kept, ordinal: number, p: InstancePlace
   }
   const elsewhere = p.daemon === undefined ? placeAll(state, req, 1, round.policy)?.[0] : undefined;
   if (elsewhere !== undefined) {
-    return { ...target, node: state.names[elsewhere], since: now };
+    return { ...target, node: state.names[elsewhere], since: now, from: p.node as string };
   }
   state.add(id, name, demandAt(k, p));
   const why = explain(round, req, 1, name, k.accepted.file, 'more');
@@ -420,6 +421,52 @@ function keepFailedUpdate(round: Round, k: Kept): void {
     extra: { instance: failed.instance, reason: failed.reason, reverted: failed.reverted },
   });
   if (!round.wanted.has(k.change.name)) round.wanted.set(k.change.name, { desiredHash: failed.specHash, problem, commit: failed.commit });
+}
+
+/**
+ * ozy.yaml `rebalance: true`: no live node may hold more than one instance
+ * of a job above the job's average over the nodes it may run on. Instances
+ * move from the fullest node to the emptiest one where they fit, at most
+ * `maxParallel` at a time: the moves are a rollout of kind 'move', so the
+ * next ones wait until these are healthy for minHealthy. A job that is
+ * changing, rolling or short of nodes is left alone.
+ */
+function rebalance(round: Round, k: Kept): void {
+  const { state, now } = round;
+  if (k.accepted.rollout || k.bucket === 'rejected' || k.change.kind === 'delete' || k.instances.some((p) => p.node === null)) return;
+  const eligible = eligibleNodes(round, k.accepted.spec);
+  if (eligible.length < 2 || k.instances.length === 0) return;
+  const count = new Map(eligible.map((n) => [n, 0]));
+  for (const p of k.instances) if (count.has(p.node as string)) count.set(p.node as string, count.get(p.node as string)! + 1);
+  const average = k.instances.length / eligible.length;
+  const req = makeRequest(state, k.change.name, k.demand);
+  const moved: number[] = [];
+  const { maxParallel } = updatePolicyOf(k.accepted.spec);
+  while (moved.length < maxParallel) {
+    const byCount = [...count].sort((a, b) => b[1] - a[1] || compareNames(a[0], b[0]));
+    const [source, most] = byCount[0]!;
+    if (most <= average + 1) break;
+    let ordinal = -1; // the highest ordinal on the source: the same ones a scale-down would take
+    k.instances.forEach((p, i) => {
+      if (p.node === source && !moved.includes(i)) ordinal = i;
+    });
+    const from = state.idOf(source)!;
+    state.remove(from, k.change.name, k.demand);
+    const target = byCount.reverse().find(([n, c]) => c + 1 < most && fitsOn(state, state.idOf(n)!, req, round.policy))?.[0];
+    if (target === undefined || ordinal < 0) {
+      state.add(from, k.change.name, k.demand);
+      break;
+    }
+    state.add(state.idOf(target)!, k.change.name, k.demand);
+    k.instances[ordinal] = { node: target, since: now, from: source };
+    count.set(source, most - 1);
+    count.set(target, count.get(target)! + 1);
+    moved.push(ordinal);
+  }
+  if (moved.length === 0) return;
+  k.accepted = { ...k.accepted, rollout: { kind: 'move', commit: k.accepted.commit, from: k.accepted.specHash, batch: moved.sort((a, b) => a - b), startedAt: now } };
+  k.dirty = true;
+  if (k.bucket === 'unchanged') k.bucket = 'reschedule';
 }
 
 function isDaemonJob(spec: JobSpec): boolean {
@@ -643,7 +690,8 @@ function strategyOf(k: Kept): string | undefined {
   }
   if (!r) return undefined;
   const { done, total } = rolloutProgress({ ...k.accepted, instances: k.instances });
-  return `${r.kind === 'revert' ? 'reverting' : r.halted ? 'halted' : 'rolling'} ${done}/${total}, ${updatePolicyOf(k.accepted.spec).maxParallel} at a time`;
+  const verb = r.kind === 'revert' ? 'reverting' : r.kind === 'move' ? 'rebalancing' : r.halted ? 'halted' : 'rolling';
+  return `${verb} ${done}/${total}, ${updatePolicyOf(k.accepted.spec).maxParallel} at a time`;
 }
 
 function withReasons(round: Round, out: JobOutcome): JobOutcome {

@@ -132,6 +132,7 @@ export function stepRollout(job: AcceptedJob, ctx: RolloutContext, first: readon
       continue;
     }
     const verdict = judge(ctx.health.get(placementName(name, p, i)), policy);
+    // Only an update fails: a revert or a move brings back what ran before, and moves on.
     if (verdict.kind === 'failed' && r.kind === 'update') return fail(job, i, verdict.reason, ctx, policy);
     if (verdict.kind === 'waiting') batch.push(i);
     else changed = true; // ready (or a revert moving on)

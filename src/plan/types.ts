@@ -45,6 +45,8 @@ export interface DecideInput {
    * by instance name. Without it (e.g. `ozy plan`) no batch is judged done.
    */
   health?: ReadonlyMap<string, InstanceHealth>;
+  /** ozy.yaml `rebalance`: even out each job over the nodes (moves, maxParallel at a time). */
+  rebalance?: boolean;
 }
 
 export const BUCKETS = [

@@ -278,6 +278,10 @@ export interface ChartReference {
  */
 export interface RepoSettings {
   deletionGuard?: DeletionGuard;
+  /**
+   * Move running service instances so that no live node holds more than one instance of a job above the job's average (for example onto a node that joined). Each move drains the instance, then starts it on its new node; at most the job's `update.maxParallel` moves at a time, the next once the moved instances have been healthy for `update.minHealthy`. Default false: running instances never move while their node lives.
+   */
+  rebalance?: boolean;
 }
 /**
  * Protects against a commit that deletes every job, or most of them (for example a broken merge or a wrong branch): such a commit is rejected with problem `mass-deletion` and the jobs keep running, unless this section allows it.

@@ -11,10 +11,12 @@ export interface RepoSettings {
     /** A commit may delete every job. */
     allowDeleteAll: boolean;
   };
+  /** Move running instances to even out each job across the nodes (e.g. onto a node that joined). */
+  rebalance: boolean;
 }
 
 export function defaultSettings(): RepoSettings {
-  return { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false } };
+  return { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false };
 }
 
 export type SettingsVerdict = { ok: true; settings: RepoSettings } | { ok: false; findings: Finding[] };
@@ -33,6 +35,7 @@ export function judgeSettings(doc: unknown): SettingsVerdict {
         maxDeleteShare: raw.deletionGuard?.maxDeleteShare ?? d.maxDeleteShare,
         allowDeleteAll: raw.deletionGuard?.allowDeleteAll ?? d.allowDeleteAll,
       },
+      rebalance: raw.rebalance ?? false,
     },
   };
 }

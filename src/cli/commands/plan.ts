@@ -61,6 +61,7 @@ export const command: Command = {
         commit,
         now: new Date(),
         deletionGuard: render.settings.deletionGuard,
+        rebalance: render.settings.rebalance,
       });
       if (values.json) io.stdout.write(`${JSON.stringify({ commit, nodes: snap.nodes.length, ...decision }, null, 2)}\n`);
       else if (values.markdown) io.stdout.write(markdown(decision, commit));

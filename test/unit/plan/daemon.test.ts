@@ -94,3 +94,40 @@ describe('daemon jobs', () => {
     assert.equal(c.jobs.get('agent')?.rollout, undefined);
   });
 });
+
+describe('rebalance (ozy.yaml rebalance: true)', () => {
+  const web = service('web', 4, { memory: 1 * Gi });
+  const healthy: InstanceHealth = { waitedMs: 20_000, healthyMs: 20_000, state: 'healthy', restarts: 0 };
+  const spread = (c: ClusterView): string[] => c.jobs.get('web')!.instances.map((p) => p.node as string);
+
+  test('a node joins: instances move onto it, maxParallel at a time, each once the previous is healthy, until no node is more than one above the average', () => {
+    let { c } = round(view([labelled('n1', 8 * Gi)]), [web]);
+    assert.deepEqual(spread(c), ['n1', 'n1', 'n1', 'n1']);
+    c = { ...c, nodes: [labelled('n1', 8 * Gi), labelled('n2', 8 * Gi)] };
+    const step = (health: Record<string, InstanceHealth> = {}): Decision => {
+      const d = decide({ ...input([web], c), rebalance: true, health: new Map(Object.entries(health)) });
+      c = applyDecision(c, d);
+      return d;
+    };
+    step();
+    assert.deepEqual(spread(c), ['n1', 'n1', 'n1', 'n2'], 'the highest ordinal moves first');
+    assert.equal(c.jobs.get('web')!.instances[3]!.from, 'n1', 'the new node waits for the old one to let go');
+    assert.equal(c.jobs.get('web')!.rollout?.kind, 'move');
+    assert.equal(step().putJobs.length, 0, 'the next move waits for the moved instance to be healthy');
+    step({ 'web-3': healthy });
+    assert.equal(c.jobs.get('web')!.rollout, undefined);
+    assert.equal(step().putJobs.length, 0, '3 and 1: no node is more than one above the average of 2');
+    // With a third node the average is 4/3: 3 is too many.
+    c = { ...c, nodes: [...c.nodes, labelled('n3', 8 * Gi)] };
+    step();
+    assert.deepEqual(spread(c), ['n1', 'n1', 'n3', 'n2']);
+    step({ 'web-2': healthy });
+    assert.equal(step().putJobs.length, 0, '2, 1, 1');
+  });
+
+  test('without rebalance running instances never move while their node lives', () => {
+    const { c } = round(view([labelled('n1', 8 * Gi)]), [web]);
+    const joined = { ...c, nodes: [labelled('n1', 8 * Gi), labelled('n2', 8 * Gi)] };
+    assert.equal(decide(input([web], joined)).putJobs.length, 0);
+  });
+});

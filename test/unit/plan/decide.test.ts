@@ -126,7 +126,7 @@ describe('decide: updates', () => {
     const other = accepted(desired('other', 1, { memory: 2 * Gi }), ['a']);
     const before = accepted(desired('web', 1, { memory: 1 * Gi }), ['a']);
     const d = decide(input([desired('other', 1, { memory: 2 * Gi }), desired('web', 1, { memory: 3 * Gi })], view(nodes, [other, before])));
-    assert.deepEqual(put(d, 'web')?.instances, [{ node: 'b', since: nowIso }]);
+    assert.deepEqual(put(d, 'web')?.instances, [{ node: 'b', since: nowIso, from: 'a' }]);
   });
 
   test('an update that does not fit is rejected whole and the old version stays running', () => {

@@ -94,20 +94,20 @@ describe('one bad file never hides the others', () => {
 
 describe('ozy.yaml settings', () => {
   test('defaults when absent', () => {
-    assert.deepEqual(renderRepo([]).settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false } });
+    assert.deepEqual(renderRepo([]).settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false });
   });
   test('defaults when empty', () => {
     const r = renderRepo([{ path: 'ozy.yaml', content: '' }]);
     assert.deepEqual(r.problems, []);
-    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false } });
+    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false });
   });
   test('parsed', () => {
     const r = renderRepo([{ path: 'ozy.yaml', content: 'deletionGuard:\n  maxDeleteShare: 0.9\n  allowDeleteAll: true\n' }]);
-    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.9, allowDeleteAll: true } });
+    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.9, allowDeleteAll: true }, rebalance: false });
   });
   test('partially given: the rest defaults', () => {
     const r = renderRepo([{ path: 'ozy.yaml', content: 'deletionGuard: {allowDeleteAll: true}' }]);
-    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: true } });
+    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: true }, rebalance: false });
   });
   const bad: Array<[string, string, string]> = [
     ['share above 1', 'deletionGuard: {maxDeleteShare: 2}', '/deletionGuard/maxDeleteShare'],
@@ -121,7 +121,7 @@ describe('ozy.yaml settings', () => {
       const r = renderRepo([{ path: 'ozy.yaml', content }, jobFile(validJob())]);
       assert.equal(r.jobs.length, 1);
       assert.deepEqual(r.problems.map((p) => [p.key, p.file, problemTypeOf(p.problem), p.problem.errors?.map((e) => e.pointer)]), [['ozy.yaml', 'ozy.yaml', 'invalid-settings', [pointer]]]);
-      assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false } });
+      assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false });
     });
   }
   test('unparsable ozy.yaml', () => {
