@@ -52,7 +52,8 @@ function benchJob(name: string, node: string): AcceptedJob {
     },
     { ...base, name: 'side', restart: 'always', dependsOn: ['web'], command: ['/bin/sleep', '600'] },
   ];
-  const spec: JobSpec = { name, numInstances: 1, containers };
+  // Cleanup between repetitions is not measured: kill at once (the agent stops a pod within the job's stopGrace).
+  const spec: JobSpec = { name, numInstances: 1, containers, stopGraceMs: 0 };
   const at = new Date().toISOString();
   return { spec, specHash: podTemplateHash(spec), commit: 'bench', file: `jobs/${name}.yaml`, acceptedAt: at, instances: [{ node, since: at }] };
 }
@@ -119,6 +120,8 @@ export async function runNodeBench(opts: { repetitions?: number } = {}): Promise
       }),
       sink,
       log: pino({ level: 'warn' }, pino.destination(2)),
+      // Nobody routes to the bench's instances: no drain delay between repetitions.
+      timing: { drainDelayMs: 0 },
     });
 
     const floorNode = podman.node('floor');

@@ -8,6 +8,10 @@
 // unreachable, lease lost) is logged and tried again on the next kick:
 // losing etcd must never hold up supervision, let alone stop a container
 // (invariant 5), so nothing here throws and kick() never waits.
+//
+// It also knows whether what it wrote routes traffic to the instance (a DNS
+// record, or a status with ingress endpoints): a drain (withdraw, then
+// flush) waits for `ozy ingress` to catch up only when something did.
 import type { Logger } from 'pino';
 import type { InstanceStatus } from '../model/cluster';
 import type { DnsRecord } from '../network/dns';
@@ -38,13 +42,27 @@ export class StatusPublisher {
   private chain: Promise<boolean> = Promise.resolve(true);
   private busy = 0;
   private lastError: string | undefined;
+  /** What is written routes traffic here (a DNS record / endpoints); unknown counts as yes. */
+  private dnsRoutes: boolean;
+  private statusRoutes: boolean;
+  /** Routes were published since the last withdraw(): what it withdrew may have been seen. */
+  private routedSinceWithdraw = false;
 
+  /**
+   * `fresh`: nothing was published for this instance before (a new pod, not
+   * an adopted one or containers found by label), so until it writes, no
+   * DNS record or endpoints of it exist.
+   */
   constructor(
     private readonly sink: NodeStatusSink,
     readonly instance: string,
     readonly dnsKey: string,
     private readonly log: Logger,
-  ) {}
+    opts: { fresh?: boolean } = {},
+  ) {
+    this.dnsRoutes = opts.fresh !== true;
+    this.statusRoutes = opts.fresh !== true;
+  }
 
   setStatus(status: InstanceStatus): void {
     this.wantDeleted = false;
@@ -56,6 +74,23 @@ export class StatusPublisher {
 
   setDns(wish: DnsWish): void {
     this.wantDns = wish;
+  }
+
+  /**
+   * Takes the instance out of traffic (the first step of a drain): its DNS
+   * record goes and, when given, `status` (the last one, without endpoints)
+   * replaces what is queued. Write it with flush(); then `routed` says
+   * whether traffic may have been routed here by what was withdrawn.
+   */
+  withdraw(status?: InstanceStatus): void {
+    this.routedSinceWithdraw = this.dnsRoutes || this.statusRoutes;
+    if (status !== undefined && !this.wantDeleted) this.queue = [status];
+    this.wantDns = { kind: 'absent' };
+  }
+
+  /** Since the last withdraw(): a DNS record or endpoints were (or may have been) published. */
+  get routed(): boolean {
+    return this.routedSinceWithdraw;
   }
 
   /** The instance is gone: delete its status and DNS record. */
@@ -94,14 +129,18 @@ export class StatusPublisher {
       if (dns?.kind === 'delete') {
         await this.sink.deleteDns(this.dnsKey);
         this.wroteDns = DELETED;
+        this.dnsRoutes = false;
       }
       for (let st = this.statusOp(); st !== undefined; st = this.statusOp()) {
         if (st.kind === 'delete') {
           await this.sink.deleteStatus(this.instance);
           this.wroteStatus = DELETED;
+          this.statusRoutes = false;
         } else {
           await this.sink.putStatus(st.status);
           this.wroteStatus = st.key;
+          this.statusRoutes = hasEndpoints(st.status);
+          if (this.statusRoutes) this.routedSinceWithdraw = true;
           // Unless a newer status of the same state took its place meanwhile.
           if (this.queue[0] === st.status) this.queue.shift();
         }
@@ -110,6 +149,8 @@ export class StatusPublisher {
       if (dnsAfter?.kind === 'put') {
         await this.sink.putDns(this.dnsKey, dnsAfter.record);
         this.wroteDns = dnsAfter.key;
+        this.dnsRoutes = true;
+        this.routedSinceWithdraw = true;
       }
       if (this.lastError !== undefined) this.log.info({ instance: this.instance }, 'status writes work again');
       this.lastError = undefined;
@@ -142,6 +183,10 @@ export class StatusPublisher {
     const key = JSON.stringify(w.record);
     return key === this.wroteDns ? undefined : { kind: 'put', record: w.record, key };
   }
+}
+
+function hasEndpoints(s: InstanceStatus): boolean {
+  return s.endpoints !== undefined && Object.keys(s.endpoints).length > 0;
 }
 
 function statusKey(s: InstanceStatus): string {

@@ -18,7 +18,7 @@
 // Engine errors are logged and the round is simply tried again later.
 import type { Logger } from 'pino';
 import type { InstanceStatus } from '../model/cluster';
-import type { ContainerSpec, HealthCheck } from '../model/job';
+import type { ContainerSpec, HealthCheck, JobSpec } from '../model/job';
 import { dnsRecordFor } from '../network/dns';
 import { ingressEndpoints } from '../network/endpoints';
 import {
@@ -27,6 +27,7 @@ import {
   PodStartError,
   PullError,
   podOf,
+  stopOptionsOf,
   type ContainerEngine,
   type ContainerState,
   type EngineEvent,
@@ -191,6 +192,11 @@ export class InstanceSupervisor {
 
   get specHash(): string {
     return this.assigned.specHash;
+  }
+
+  /** The spec it runs (its latest policies: stopGrace is not part of the hash). */
+  get spec(): JobSpec {
+    return this.assigned.spec;
   }
 
   /** Same spec hash, newer job data (e.g. numInstances changed). */
@@ -476,7 +482,7 @@ export class InstanceSupervisor {
       if (this.stopping) return;
       if (err instanceof ContainerNotFoundError) {
         this.log.warn({ err: errText(err) }, 'restart found a container missing; recreating the pod');
-        await this.opts.pods.stopPod(this.instance);
+        await this.opts.pods.stopPod(this.instance, stopOptionsOf(this.assigned.spec));
         await this.startPod();
         return;
       }

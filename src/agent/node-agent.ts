@@ -1,7 +1,7 @@
 // The node side of the agent: what this node does with the instances the
 // schedule assigns to it. reconcile() compares the accepted jobs with the
 // containers the engine runs here (by label) and:
-//   1. stops instances no longer assigned here (containers, local volumes, status, DNS)
+//   1. stops instances no longer assigned here (drain, containers, local volumes, status, DNS)
 //   2. replaces instances whose accepted spec changed (local volumes stay: same instance)
 //   3. starts instances newly assigned here
 //   4. adopts instances that already run here but have no supervisor (the agent restarted):
@@ -18,10 +18,16 @@
 // ozy.instance label. The safety net is a slow resync (timing.resyncMs, and
 // whenever the event stream reconnects): one listing of the node's
 // containers, handed to every supervisor.
+//
+// Every stop drains first (drain.ts): out of DNS and ingress, the etcd
+// writes awaited, a short delay for `ozy ingress`, then SIGTERM and SIGKILL
+// within the pod's stopGrace, in reverse depends_on order (runtime/pod-stop.ts).
 import type { Logger } from 'pino';
 import type { AcceptedJob, InstanceStatus } from '../model/cluster';
+import { stopGraceOf } from '../model/job';
 import { dnsKey } from '../network/dns';
-import { LABEL, groupByInstance, type ContainerEngine, type EngineEvent, type InspectedContainer } from '../runtime';
+import { LABEL, groupByInstance, stopOptionsOf, type ContainerEngine, type EngineEvent, type InspectedContainer, type PodStopOptions } from '../runtime';
+import { drain } from './drain';
 import { EngineWatch } from './engine-watch';
 import { StatusPublisher, type NodeStatusSink } from './instance-publisher';
 import type { Probes } from './instance-probe';
@@ -31,6 +37,17 @@ import { assignmentKey, assignmentsFor, planNode, type AssignedInstance, type No
 
 export type { NodeStatusSink } from './instance-publisher';
 export type { SupervisorTiming } from './instance-supervisor';
+
+export interface NodeTiming extends SupervisorTiming {
+  /**
+   * A drain's propagation delay: after the DNS record and the endpoints are
+   * gone from etcd, how long every `ozy ingress` (and DNS cache) gets to see
+   * it before SIGTERM. Skipped when the instance took no traffic. Default 1000 ms.
+   */
+  drainDelayMs: number;
+}
+
+export const DEFAULT_NODE_TIMING: NodeTiming = { ...DEFAULT_TIMING, drainDelayMs: 1000 };
 
 /** The engine calls of the node agent: the supervisors' and the event stream. */
 export type NodeEngine = SupervisorEngine & Pick<ContainerEngine, 'events'>;
@@ -49,8 +66,8 @@ export interface NodeAgentOptions {
   log: Logger;
   /** Clock for timestamps and back-off. Default Date.now. */
   now?: () => number;
-  /** Resync, back-off and readiness timings; defaults in DEFAULT_TIMING. Tests shorten them. */
-  timing?: Partial<SupervisorTiming>;
+  /** Resync, back-off, readiness and drain timings; defaults in DEFAULT_NODE_TIMING. Tests shorten them. */
+  timing?: Partial<NodeTiming>;
   /** Event stream reconnect back-off (EngineWatch). Defaults 250 ms doubling to 2 s. */
   eventRetry?: { baseMs: number; maxMs: number };
   /** Health probes; default the real HTTP / TCP probes. */
@@ -71,7 +88,7 @@ export class NodeAgent {
   private readonly supervisors = new Map<string, InstanceSupervisor>();
   /** Publishers of terminated instances whose status / DNS deletion has not been written yet. */
   private readonly retiring = new Map<string, StatusPublisher>();
-  private readonly timing: SupervisorTiming;
+  private readonly timing: NodeTiming;
   private readonly now: () => number;
   private readonly log: Logger;
   /** Every operation runs after the previous one (reconcile, stopAll, close never overlap). */
@@ -87,7 +104,7 @@ export class NodeAgent {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: NodeAgentOptions) {
-    this.timing = { ...DEFAULT_TIMING, ...(opts.timing ?? {}) };
+    this.timing = { ...DEFAULT_NODE_TIMING, ...(opts.timing ?? {}) };
     this.now = opts.now ?? Date.now;
     this.log = opts.log;
   }
@@ -164,7 +181,8 @@ export class NodeAgent {
   /**
    * Fencing (the lease expired): stops supervision, stops and removes every
    * container labelled with this node, cleans local volumes, deletes status
-   * and DNS. Rejects when some containers could not be stopped (retry it).
+   * and DNS. The drains are not waited for (their writes cannot land on a
+   * lost lease). Rejects when some containers could not be stopped (retry it).
    */
   stopAll(): Promise<void> {
     // Fenced: a resync must not start anything again until the next reconcile() says what to run.
@@ -275,7 +293,8 @@ export class NodeAgent {
 
   /** Starts supervising `a`: a fresh pod, or (adopt) the containers that already run. */
   private launch(a: AssignedInstance, adopt: boolean): void {
-    const publisher = new StatusPublisher(this.opts.sink, a.instance, this.dnsKeyOf(a.job, a.instance), this.log);
+    // A new pod has published nothing yet; an adopted one may have (the previous agent did).
+    const publisher = new StatusPublisher(this.opts.sink, a.instance, this.dnsKeyOf(a.job, a.instance), this.log, { fresh: !adopt });
     // An earlier life's deletion is superseded by this one's writes (none is under way: terminate awaited it).
     const old = this.retiring.get(a.instance);
     this.retiring.delete(a.instance);
@@ -299,20 +318,23 @@ export class NodeAgent {
   }
 
   /**
-   * Ends one instance here: supervision, DNS record (first, so traffic
-   * stops), containers, local volumes (unless the instance lives on, being
-   * replaced), status. Throws when the containers could not be removed; the
-   * next reconcile finds them and tries again.
+   * Ends one instance here: supervision, drain (out of DNS and ingress
+   * first, so traffic stops before the process does; not waited for when
+   * fenced), containers (within the pod's stopGrace), local volumes (unless
+   * the instance lives on, being replaced), status. Throws when the
+   * containers could not be removed; the next reconcile finds them and
+   * tries again.
    */
-  private async terminate(instance: string, job: string, keepVolumes: boolean): Promise<void> {
+  private async terminate(instance: string, job: string, keepVolumes: boolean, fenced = false): Promise<void> {
     const sup = this.supervisors.get(instance);
     this.supervisors.delete(instance);
     const publisher = sup?.publisher ?? this.retiring.get(instance) ?? new StatusPublisher(this.opts.sink, instance, this.dnsKeyOf(job, instance), this.log);
     this.retiring.set(instance, publisher);
     if (sup) await sup.stop();
-    publisher.setDns({ kind: 'absent' });
-    publisher.kick();
-    await this.opts.pods.stopPod(instance);
+    // 1. out of DNS and ingress, and (unless fenced) wait until every ingress can know it
+    await drain(publisher, sup?.status(), { wait: !fenced, delayMs: this.timing.drainDelayMs, now: this.now, log: this.log });
+    // 2. SIGTERM, SIGKILL when the pod's grace is over
+    await this.opts.pods.stopPod(instance, this.stopOptionsOf(sup, job));
     if (!keepVolumes) await this.opts.pods.cleanupVolumes(instance);
     publisher.retire();
     if (await publisher.flush()) this.retiring.delete(instance);
@@ -335,7 +357,7 @@ export class NodeAgent {
     const failed: string[] = [];
     await forEachLimited([...jobs], STOP_CONCURRENCY, async ([instance, job]) => {
       try {
-        await this.terminate(instance, job, false);
+        await this.terminate(instance, job, false, true);
       } catch (err) {
         failed.push(`${instance}: ${errText(err)}`);
       }
@@ -360,6 +382,18 @@ export class NodeAgent {
       this.log.warn({ instance, err: errText(err) }, `${what} failed; retried next round`);
       return false;
     }
+  }
+
+  /**
+   * How to stop an instance: its supervisor's spec says (stopGrace,
+   * depends_on); containers without one (found by label after a restart)
+   * get their job's current stopGrace, if the job is still known, and stop
+   * all but the owner in one wave.
+   */
+  private stopOptionsOf(sup: InstanceSupervisor | undefined, job: string): PodStopOptions {
+    if (sup) return stopOptionsOf(sup.spec);
+    const known = this.lastJobs?.find((j) => j.spec.name === job);
+    return known ? { graceMs: stopGraceOf(known.spec) } : {};
   }
 
   private dnsKeyOf(job: string, instance: string): string {

@@ -130,7 +130,7 @@ export function updatePolicyOf(spec: JobSpec): UpdatePolicy {
   return spec.update ?? DEFAULT_UPDATE;
 }
 
-export function stopGraceOf(spec: JobSpec): number {
+export function stopGraceOf(spec: Pick<JobSpec, 'stopGraceMs'>): number {
   return spec.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
 }
 

@@ -8,6 +8,7 @@
 //   events.ts      the engine's container events, parsed (pure)
 //   engine.ts      ContainerEngine: the dockerode wrapper, errors translated
 //   pod.ts         PodRuntime: start / stop / restart a pod in order
+//   pod-stop.ts    stop waves (reverse depends_on) and the pod's one deadline (pure)
 //   local-image.ts the busybox test image, imported through the API
 export * from './errors';
 export * from './translate';
@@ -16,6 +17,7 @@ export { judgeOom, hostCgroupOomProbe, kernelLogNamesOom, type CgroupOomProbe, t
 export { parseEngineEvent, EventLineBuffer, type EngineEvent, type EngineEventAction, type EngineEventHandlers, type EngineEventStream, type EngineEventsOptions } from './events';
 export { createEngine, translateEngineError, type ContainerEngine, type DockerEngineOptions, type EnsureImageOptions, type InspectedContainer } from './engine';
 export { PodRuntime, groupByInstance, podOf, stopOrder, type PodHooks, type PodRuntimeOptions, type PodSpec, type StartedContainer, type StartedPod } from './pod';
+export { stopOptionsOf, stopTimeoutSec, stopWaves, type PodStopOptions } from './pod-stop';
 export { BUSYBOX_IMAGE, buildBusyboxImage } from './local-image';
 export { parseImageRef, type ImageRef } from './image-ref';
 export { parseRegistryAuth, type RegistryAuth } from './registry-auth';

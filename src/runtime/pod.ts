@@ -2,19 +2,23 @@
 // containers, sharing the namespace owner's network namespace.
 //
 // Order matters in both directions. Start: the owner first (it holds the
-// namespace), each container after the ones it depends on are ready. Stop
-// and remove: the others first (newest first), the owner last — podman
-// refuses to remove an owner that others still join, and a restarted owner
-// leaves the others in a dead namespace, so restarting the owner restarts
-// the whole pod.
+// namespace), each container after the ones it depends on are ready. Stop:
+// in waves, reverse depends_on order, within one deadline for the whole pod
+// (pod-stop.ts). Remove: the others first, the owner last — podman refuses
+// to remove an owner that others still join, and a restarted owner leaves
+// the others in a dead namespace, so restarting the owner restarts the
+// whole pod.
 import * as fs from 'node:fs/promises';
-import type { ContainerSpec, JobSpec } from '../model/job';
+import { stopGraceOf, type ContainerSpec, type JobSpec } from '../model/job';
 import type { ContainerEngine, InspectedContainer } from './engine';
 import { compareEngineTimes } from './facts';
 import { ContainerHasDependentsError, ContainerNameConflictError, ContainerNotFoundError, PodStartError } from './errors';
 import { LABEL, containerName, ownerOf, toCreateOptions, type EngineCreateOptions, type PodContext } from './translate';
 import { ingressPorts } from '../network/endpoints';
 import { instanceVolumesDir, volumeResolver, type VolumeRoots } from './volumes';
+import { dependsOnOf, stopTimeoutSec, stopWaves, type PodStopOptions } from './pod-stop';
+
+export type { PodStopOptions } from './pod-stop';
 
 /** One instance of a job, as the runtime needs it. */
 export interface PodSpec {
@@ -27,10 +31,12 @@ export interface PodSpec {
   containers: ContainerSpec[];
   /** Container ports other nodes must reach (the job's ingress ports). */
   reachablePorts?: number[];
+  /** SIGTERM → SIGKILL for the whole pod when a restart stops it. Default: the runtime's stopTimeoutSec. */
+  stopGraceMs?: number;
 }
 
 export function podOf(spec: JobSpec, specHash: string, instance: string): PodSpec {
-  const pod: PodSpec = { job: spec.name, instance, specHash, containers: spec.containers };
+  const pod: PodSpec = { job: spec.name, instance, specHash, containers: spec.containers, stopGraceMs: stopGraceOf(spec) };
   const reachable = ingressPorts(spec);
   if (reachable.length > 0) pod.reachablePorts = reachable;
   return pod;
@@ -63,8 +69,10 @@ export interface PodRuntimeOptions {
   dns?: { server: string; search: string };
   /** The owner's network: the engine's bridge (default) or 'none' (pods that need no network, tests). */
   ownerNetwork?: 'bridge' | 'none';
-  /** Seconds between SIGTERM and SIGKILL on stop. Default 10. */
+  /** Seconds between SIGTERM and SIGKILL for a pod whose stop names no grace. Default 10. */
   stopTimeoutSec?: number;
+  /** Clock of the stop deadlines. Default Date.now. */
+  now?: () => number;
 }
 
 export interface StartedContainer {
@@ -81,10 +89,12 @@ export interface StartedPod {
 export class PodRuntime {
   private readonly engine: ContainerEngine;
   private readonly stopTimeoutSec: number;
+  private readonly now: () => number;
 
   constructor(private readonly opts: PodRuntimeOptions) {
     this.engine = opts.engine;
     this.stopTimeoutSec = opts.stopTimeoutSec ?? 10;
+    this.now = opts.now ?? Date.now;
   }
 
   /**
@@ -148,10 +158,15 @@ export class PodRuntime {
     return { instance: pod.instance, containers: started };
   }
 
-  /** Stops (others first, owner last) and removes every container of `instance` on this node. */
-  async stopPod(instance: string): Promise<void> {
-    const containers = stopOrder(await this.engine.listManaged(this.opts.node, { instance }));
-    await this.stopAll(containers);
+  /**
+   * Stops every container of `instance` on this node in waves (reverse
+   * depends_on, the owner last) within one grace for the whole pod, then
+   * removes them (others first, owner last).
+   */
+  async stopPod(instance: string, opts: PodStopOptions = {}): Promise<void> {
+    const found = await this.engine.listManaged(this.opts.node, { instance });
+    await this.stopInWaves(found, opts);
+    const containers = stopOrder(found);
     for (const c of containers) {
       try {
         await this.engine.remove(c.id, { force: true });
@@ -177,7 +192,7 @@ export class PodRuntime {
     if (missing.length > 0) {
       throw new ContainerNotFoundError(`instance ${pod.instance}: cannot restart, missing container(s) ${missing.join(', ')}`);
     }
-    await this.stopAll(stopOrder(existing));
+    await this.stopInWaves(existing, { dependsOn: dependsOnOf(pod.containers), ...graceOf(pod) });
     const owner = ownerOf(pod.containers);
     const started: StartedContainer[] = [];
     const ready = new Set<string>();
@@ -209,7 +224,8 @@ export class PodRuntime {
       l.filter((x) => x.labels[LABEL.container] === container),
     );
     if (c === undefined) throw new ContainerNotFoundError(`instance ${pod.instance}: no container ${container}`);
-    if (isActive(c)) await this.engine.stop(c.id, this.stopTimeoutSec);
+    // One container alone: the whole grace is its.
+    if (isActive(c)) await this.engine.stop(c.id, stopTimeoutSec(this.now() + (pod.stopGraceMs ?? this.stopTimeoutSec * 1000), this.now()));
     await this.engine.start(c.id);
     hooks.onStarted?.(container, c.id);
   }
@@ -223,13 +239,19 @@ export class PodRuntime {
     return { job: pod.job, instance: pod.instance, node: this.opts.node, specHash: pod.specHash };
   }
 
-  private async stopAll(ordered: readonly InspectedContainer[]): Promise<void> {
-    for (const c of ordered) {
-      if (!isActive(c)) continue;
-      try {
-        await this.engine.stop(c.id, this.stopTimeoutSec);
-      } catch (err) {
-        if (!(err instanceof ContainerNotFoundError)) throw err;
+  /**
+   * Stops the active containers wave after wave (pod-stop.ts), each wave's
+   * in parallel, all under one deadline: a wave that begins late gets only
+   * what is left of the grace, none (SIGKILL at once) past it.
+   */
+  private async stopInWaves(found: readonly InspectedContainer[], opts: PodStopOptions): Promise<void> {
+    const deadline = this.now() + (opts.graceMs ?? this.stopTimeoutSec * 1000);
+    for (const wave of stopWaves(found.filter(isActive), opts.dependsOn)) {
+      const t = stopTimeoutSec(deadline, this.now());
+      const results = await Promise.allSettled(wave.map((c) => this.engine.stop(c.id, t)));
+      for (const r of results) {
+        // Gone meanwhile (removed by hand, or it was already on its way out): nothing left to stop.
+        if (r.status === 'rejected' && !(r.reason instanceof ContainerNotFoundError)) throw r.reason;
       }
     }
   }
@@ -283,6 +305,10 @@ export function groupByInstance<T extends { labels: Record<string, string> }>(co
     else out.set(instance, [c]);
   }
   return out;
+}
+
+function graceOf(pod: PodSpec): PodStopOptions {
+  return pod.stopGraceMs === undefined ? {} : { graceMs: pod.stopGraceMs };
 }
 
 function isActive(c: InspectedContainer): boolean {

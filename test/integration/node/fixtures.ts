@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import pino from 'pino';
-import { NodeAgent, type NodeStatusSink, type SupervisorTiming } from '../../../src/agent/node-agent';
+import { NodeAgent, type NodeStatusSink, type NodeTiming } from '../../../src/agent/node-agent';
 import { storeSink } from '../../../src/agent/node-sink';
 import type { AcceptedJob, InstanceStatus } from '../../../src/model/cluster';
 import { podTemplateHash } from '../../../src/model/hash';
@@ -20,8 +20,8 @@ import { waitFor } from '../../harness/wait';
 export const ZONE = 'ozy.local';
 /** A documentation address (RFC 5737): shows the record carries --address, not something local. */
 export const ADDRESS = '192.0.2.10';
-/** Short back-off so state changes show within a second or two. The resync is long: exits are seen through engine events. */
-export const TIMING = { resyncMs: 60_000, backoffBaseMs: 300, backoffMaxMs: 2000, readyTimeoutMs: 20_000, backoffResetMs: 60_000 };
+/** Short back-off so state changes show within a second or two. The resync is long: exits are seen through engine events. A short drain delay. */
+export const TIMING = { resyncMs: 60_000, backoffBaseMs: 300, backoffMaxMs: 2000, readyTimeoutMs: 20_000, backoffResetMs: 60_000, drainDelayMs: 200 };
 
 export const log = pino({ level: process.env.OZY_TEST_LOG ?? 'silent' }, pino.destination(2));
 
@@ -109,7 +109,8 @@ export interface TestNode {
   dns(job: string, instance: string): Promise<{ host: string; port: number; ttl: number } | undefined>;
 }
 
-export async function startNode(fx: NodeFixture, suffix: string, timing: Partial<SupervisorTiming> = TIMING): Promise<TestNode> {
+/** `podEngine`: the engine the first agent's pod runtime uses (default fx.engine), e.g. one that records stops. */
+export async function startNode(fx: NodeFixture, suffix: string, timing: Partial<NodeTiming> = TIMING, podEngine?: ContainerEngine): Promise<TestNode> {
   const name = fx.podman.node(suffix);
   const session = await fx.store.registerNode(
     { name, address: ADDRESS, labels: {}, capacity: { memory: 8 * 2 ** 30, disk: 8 * 2 ** 30, cpu: 4000 } },
@@ -117,14 +118,14 @@ export async function startNode(fx: NodeFixture, suffix: string, timing: Partial
   );
   const sink = new RecordingSink(storeSink(fx.store, () => session));
   const dataDir = path.join(fx.dir, name, 'data');
-  const makeAgent = (engine: ContainerEngine): NodeAgent =>
+  const makeAgent = (engine: ContainerEngine, pods: ContainerEngine = engine): NodeAgent =>
     new NodeAgent({
       node: name,
       address: ADDRESS,
       dnsZone: ZONE,
       engine,
       pods: new PodRuntime({
-        engine,
+        engine: pods,
         node: name,
         volumes: { dataDir, sharedRoot: path.join(fx.dir, name, 'shared') },
         hostIp: '127.0.0.1',
@@ -139,7 +140,7 @@ export async function startNode(fx: NodeFixture, suffix: string, timing: Partial
     session,
     sink,
     dataDir,
-    agent: makeAgent(fx.engine),
+    agent: makeAgent(fx.engine, podEngine),
     restartAgent: () => makeAgent(createEngine({ socketPath: fx.podman.socketPath, registryAuth: [] })),
     status: async (instance) => (await fx.store.listInstanceStatus(name)).find((s) => s.instance === instance),
     dns: async (job, instance) => (await fx.store.listDnsRecords()).get(fx.store.keys.dnsKey(ZONE, job, instance)),

@@ -20,12 +20,13 @@ import {
   type InspectedContainer,
   type PodHooks,
   type PodSpec,
+  type PodStopOptions,
   type StartedPod,
 } from '../../../src/runtime';
 
 export const silentLog = pino({ level: 'silent' });
 
-export const FAST = { resyncMs: 5, backoffBaseMs: 5, backoffMaxMs: 40, readyTimeoutMs: 3000, backoffResetMs: 60_000 };
+export const FAST = { resyncMs: 5, backoffBaseMs: 5, backoffMaxMs: 40, readyTimeoutMs: 3000, backoffResetMs: 60_000, drainDelayMs: 5 };
 
 interface FakeContainer {
   id: string;
@@ -41,6 +42,8 @@ export class FakeRuntime implements NodeEngine, SupervisorPods {
   readonly containers = new Map<string, FakeContainer>();
   /** What happened, in order: "create web-0/app", "restartPod web-0", "exec web-0/app"... */
   readonly ops: string[] = [];
+  /** The options of each instance's last stopPod. */
+  readonly stopOptions = new Map<string, PodStopOptions>();
   /** Open event subscriptions (the engine's /events streams). */
   private subscribers: EngineEventHandlers[] = [];
   /** events() calls: subscriptions opened, reconnects included. */
@@ -135,8 +138,9 @@ export class FakeRuntime implements NodeEngine, SupervisorPods {
     }
     return { instance: pod.instance, containers: started };
   }
-  async stopPod(instance: string): Promise<void> {
+  async stopPod(instance: string, opts: PodStopOptions = {}): Promise<void> {
     this.ops.push(`stopPod ${instance}`);
+    this.stopOptions.set(instance, opts);
     if (this.engineDown) throw new EngineUnavailableError('down');
     for (const [id, c] of this.containers) if (c.labels[LABEL.instance] === instance && c.labels[LABEL.node] === this.node) this.containers.delete(id);
   }

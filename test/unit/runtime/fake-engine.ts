@@ -25,6 +25,10 @@ export class FakeEngine implements ContainerEngine {
   readonly failingPulls = new Set<string>();
   /** Container names whose start fails. */
   readonly failingStarts = new Set<string>();
+  /** Each stop's container and timeout (seconds), in call order. */
+  readonly stops: Array<{ container: string; t: number }> = [];
+  /** Awaited inside each stop (e.g. a container that ignores SIGTERM: advance a clock by t). */
+  onStop: ((container: string, t: number) => Promise<void> | void) | undefined;
   /** Runs once after the next listManaged answered (to simulate a race). */
   afterNextList: (() => void) | undefined;
   private seq = 0;
@@ -78,9 +82,12 @@ export class FakeEngine implements ContainerEngine {
     c.state = 'running';
   }
 
-  async stop(id: string): Promise<void> {
+  async stop(id: string, t: number): Promise<void> {
     const c = this.get(id);
-    this.calls.push(`stop ${c.opts.Labels['ozy.container']}`);
+    const container = c.opts.Labels['ozy.container']!;
+    this.calls.push(`stop ${container}`);
+    this.stops.push({ container, t });
+    await this.onStop?.(container, t);
     c.state = 'exited';
   }
 

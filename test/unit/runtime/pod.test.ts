@@ -42,6 +42,35 @@ function setup(t: { after: (fn: () => void) => void }): { engine: FakeEngine; ru
   return { engine, runtime, dataDir, sharedRoot };
 }
 
+/** Like setup, with the runtime on a clock the test moves. */
+function setupWithClock(t: { after: (fn: () => void) => void }): { engine: FakeEngine; runtime: PodRuntime; clock: { ms: number } } {
+  const tmp = tempDir();
+  t.after(tmp.cleanup);
+  const engine = new FakeEngine();
+  engine.images.add(IMAGE);
+  const clock = { ms: 1_000_000 };
+  const runtime = new PodRuntime({ engine, node: 'n1', volumes: { dataDir: path.join(tmp.dir, 'data'), sharedRoot: path.join(tmp.dir, 'shared') }, now: () => clock.ms });
+  return { engine, runtime, clock };
+}
+
+/**
+ * A stop that ends `ms` after it was called on the test clock. The stops of
+ * one wave are called together and overlap, as on a real engine: each moves
+ * the clock to its own end, not by its duration.
+ */
+function exitingAfter(clock: { ms: number }, ms: number | ((t: number) => number)): (name: string, t: number) => Promise<void> {
+  return async (_name, t) => {
+    const start = clock.ms;
+    await Promise.resolve();
+    clock.ms = Math.max(clock.ms, start + (typeof ms === 'number' ? ms : ms(t)));
+  };
+}
+
+/** Containers whose PID 1 ignores SIGTERM (busybox sleep): a stop takes its whole timeout. */
+function ignoringSigterm(clock: { ms: number }): (name: string, t: number) => Promise<void> {
+  return exitingAfter(clock, (t) => t * 1000);
+}
+
 describe('startPod', () => {
   test('starts in order and waits for a dependency to be ready before starting what depends on it', async (t) => {
     const { engine, runtime } = setup(t);
@@ -183,6 +212,43 @@ describe('stopPod', () => {
     assert.equal(engine.containers.get(theirs)?.state, 'running');
   });
 
+  test('one deadline for the whole pod: waves in reverse depends_on order, each stop gets what is left of the grace', async (t) => {
+    const { engine, runtime, clock } = setupWithClock(t);
+    await runtime.startPod(pod);
+    engine.calls.length = 0;
+    engine.onStop = ignoringSigterm(clock);
+    clock.ms += 300;
+    await runtime.stopPod('web-0', { graceMs: 2500, dependsOn: new Map(pod.containers.map((c) => [c.name, c.dependsOn])) });
+    // worker and sidecar together (3 s, rounded up), then app and db past the deadline (SIGKILL at once).
+    assert.deepEqual(engine.stops, [
+      { container: 'worker', t: 3 },
+      { container: 'sidecar', t: 3 },
+      { container: 'app', t: 0 },
+      { container: 'db', t: 0 },
+    ]);
+  });
+
+  test('a wave stopped early by its containers leaves the rest of the grace to the next', async (t) => {
+    const { engine, runtime, clock } = setupWithClock(t);
+    await runtime.startPod(pod);
+    engine.onStop = exitingAfter(clock, 1200);
+    await runtime.stopPod('web-0', { graceMs: 5000, dependsOn: new Map(pod.containers.map((c) => [c.name, c.dependsOn])) });
+    assert.deepEqual(engine.stops.map((s) => s.t), [5, 5, 4, 3]);
+  });
+
+  test('without a grace, the runtime default for the whole pod; without depends_on, all others at once, then the owner', async (t) => {
+    const { engine, runtime, clock } = setupWithClock(t);
+    await runtime.startPod(pod);
+    engine.onStop = ignoringSigterm(clock);
+    await runtime.stopPod('web-0');
+    assert.deepEqual(engine.stops, [
+      { container: 'worker', t: 10 },
+      { container: 'app', t: 10 },
+      { container: 'sidecar', t: 10 },
+      { container: 'db', t: 0 },
+    ]);
+  });
+
   test('cleanupVolumes removes the instance volume directory only', async (t) => {
     const { runtime, dataDir, sharedRoot } = setup(t);
     await runtime.startPod(pod);
@@ -200,10 +266,11 @@ describe('restart', () => {
     engine.calls.length = 0;
     const again = await runtime.restartPod(pod, { waitReady: async (n) => void engine.calls.push(`ready ${n}`) });
     assert.deepEqual(again.containers.map((c) => c.id), first.containers.map((c) => c.id));
+    // Stops in waves: worker and sidecar (nothing depends on them), app, then the owner.
     assert.deepEqual(engine.calls, [
       'stop worker',
-      'stop app',
       'stop sidecar',
+      'stop app',
       'stop db',
       'start db',
       'start sidecar',
@@ -220,6 +287,7 @@ describe('restart', () => {
     engine.calls.length = 0;
     await runtime.restartContainer(pod, 'app');
     assert.deepEqual(engine.calls, ['stop app', 'start app']);
+    assert.deepEqual(engine.stops, [{ container: 'app', t: 10 }], "the job's stopGrace (default 10 s)");
     engine.calls.length = 0;
     await runtime.restartContainer(pod, 'db');
     assert.equal(engine.calls.filter((c) => c.startsWith('start')).length, 4);
