@@ -104,6 +104,7 @@ export class Agent {
       pods,
       log: log.child({ loop: 'node' }),
       sink: this.leaseBoundSink(),
+      elsewhere: async (node, instance) => (await this.store.readInstanceStatuses([{ node, instance }])).length > 0,
     });
     this.poller = new PollerRole(this.store, this.git, {
       node: cfg.node,

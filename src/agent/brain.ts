@@ -152,7 +152,8 @@ export class Brain {
 
       const res = await this.store.commitSchedule(snap.scheduleRevision, { ...decision, readJobs: snap.jobs }, { commit: judged.head, by: this.opts.node });
       if (res.ok) {
-        this.lastDecided = { head: judged.head, revision: res.revision };
+        // Rebalancing moves what this very round placed (creates land first): decide once more on it.
+        if (!judged.render.settings.rebalance) this.lastDecided = { head: judged.head, revision: res.revision };
         log.info({ commit: judged.head, counts: decision.counts, attempt }, 'schedule committed');
         // 6. The winner writes the reports: exactly one report commit per judged change.
         const reportCommit = await this.pushReports(applyRejections(snap.rejections, decision), judged.head, res.revision, snap.reportsRevision);

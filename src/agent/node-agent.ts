@@ -72,6 +72,8 @@ export interface NodeAgentOptions {
   eventRetry?: { baseMs: number; maxMs: number };
   /** Health probes; default the real HTTP / TCP probes. */
   probes?: Probes;
+  /** Whether `node` still publishes a status for `instance` (an instance moving here waits for it to go). */
+  elsewhere?(node: string, instance: string): Promise<boolean>;
 }
 
 /**
@@ -83,6 +85,9 @@ const STOP_CONCURRENCY = 8;
 
 /** A reconcile that left work behind (a stop failed, the listing failed) is tried again this soon. */
 const UNSETTLED_RETRY_MS = 5000;
+
+/** An instance moving here from a node that still runs it is looked at again this soon (drain, then start). */
+const HANDOVER_RETRY_MS = 300;
 
 export class NodeAgent {
   private readonly supervisors = new Map<string, InstanceSupervisor>();
@@ -249,11 +254,17 @@ export class NodeAgent {
         this.launch(a, false);
       }),
     );
-    // 3. start new instances (a supervisor already starting this spec is left to it)
+    // 3. start new instances (a supervisor already starting this spec is left to it);
+    //    one moving here starts once the node it left no longer runs it (invariant 2)
+    let handover = false;
     for (const a of plan.start) {
       const sup = this.supervisors.get(a.instance);
       if (sup?.specHash === a.specHash) {
         sup.update(a);
+        continue;
+      }
+      if (!sup && (await this.stillRunsOn(a))) {
+        handover = true;
         continue;
       }
       await guard(a.instance, 'start', async () => {
@@ -277,17 +288,39 @@ export class NodeAgent {
     for (const [instance, pub] of [...this.retiring]) {
       if (await pub.flush()) this.retiring.delete(instance);
     }
-    if (clean && this.retiring.size === 0) this.settledKey = key;
+    if (handover) this.retrySoon(HANDOVER_RETRY_MS);
+    else if (clean && this.retiring.size === 0) this.settledKey = key;
     else this.retrySoon();
   }
 
+  /**
+   * `a` moved here from a live node (rolling update or rebalancing): true
+   * while that node still publishes a status for it, i.e. has not drained
+   * and stopped it yet. A dead node's statuses go with its lease. When etcd
+   * cannot tell, wait: two copies must not run at once.
+   */
+  private async stillRunsOn(a: AssignedInstance): Promise<boolean> {
+    if (a.from === undefined || a.from === this.opts.node || !this.opts.elsewhere) return false;
+    try {
+      const busy = await this.opts.elsewhere(a.from, a.instance);
+      if (busy) this.log.debug({ instance: a.instance, from: a.from }, 'waiting for the node it left to stop it');
+      return busy;
+    } catch {
+      return true;
+    }
+  }
+
   /** Work was left behind: resync soon rather than at the next slow resync (an engine outage is the event stream's to notice). */
-  private retrySoon(): void {
-    if (this.retryTimer !== undefined || this.closed) return;
+  private retrySoon(ms = UNSETTLED_RETRY_MS): void {
+    if (this.closed) return;
+    if (this.retryTimer !== undefined) {
+      if (ms >= UNSETTLED_RETRY_MS) return;
+      clearTimeout(this.retryTimer);
+    }
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.resync();
-    }, UNSETTLED_RETRY_MS);
+    }, ms);
     this.retryTimer.unref();
   }
 

@@ -10,6 +10,8 @@ export interface AssignedInstance {
   ordinal: number;
   spec: JobSpec;
   specHash: string;
+  /** The node it moved from: it starts here once that node no longer runs it. */
+  from?: string;
 }
 
 /** What the node runs now, grouped from container labels. */
@@ -34,7 +36,7 @@ export function assignmentsFor(node: string, jobs: Iterable<AcceptedJob>): Assig
     job.instances.forEach((p, ordinal) => {
       if (p.node !== node) return;
       const { spec, specHash } = versionOf(job, p);
-      out.push({ instance: placementName(job.spec.name, p, ordinal), job: job.spec.name, ordinal, spec, specHash });
+      out.push({ instance: placementName(job.spec.name, p, ordinal), job: job.spec.name, ordinal, spec, specHash, ...(p.from !== undefined ? { from: p.from } : {}) });
     });
   }
   return out.sort((a, b) => a.instance.localeCompare(b.instance));

@@ -337,3 +337,35 @@ describe('faults', () => {
     assert.equal(sink.dns.size, 0);
   });
 });
+
+describe('an instance moving here (rolling update, rebalancing)', () => {
+  test('starts only once the node it left no longer publishes a status for it', async () => {
+    const rt = new FakeRuntime(NODE);
+    const sink = new FakeSink();
+    let oldNodeRunsIt = true;
+    const asked: string[] = [];
+    const agent = new NodeAgent({
+      node: NODE,
+      address: '192.0.2.1',
+      dnsZone: 'ozy.local',
+      engine: rt,
+      pods: rt,
+      sink,
+      log: silentLog,
+      timing: FAST,
+      elsewhere: async (node, instance) => {
+        asked.push(`${node}/${instance}`);
+        return oldNodeRunsIt;
+      },
+    });
+    agents.push(agent);
+    const job = webJob();
+    const moved: AcceptedJob = { ...job, instances: [{ ...job.instances[0]!, from: 'n0' }] };
+    await agent.reconcile([moved]);
+    assert.deepEqual(asked, ['n0/web-0']);
+    assert.ok(!rt.ops.some((op) => op.startsWith('create web-0')), 'nothing created while n0 still runs it');
+    oldNodeRunsIt = false;
+    await until('started after the hand-over', () => stateOf(sink, 'web-0') === 'healthy');
+    assert.ok(asked.length >= 2, 'asked again without a new schedule');
+  });
+});
