@@ -28,7 +28,7 @@ const tmp = tempDir('ozy-up-e2e-');
 const stateDir = path.join(tmp.dir, 'state');
 const prefix = `t-${randomBytes(3).toString('hex')}`;
 const node = `${prefix}-1`;
-const EXAMPLE_JOBS = ['greeter', 'hello', 'simple-webapp', 'web'];
+const EXAMPLE_JOBS = ['greeter', 'hello', 'node-info', 'simple-webapp', 'web'];
 
 interface UpProcess {
   proc: ChildProcess;
