@@ -92,7 +92,8 @@ function rolloutOf(job: AcceptedJob): Pick<JobRow, 'rollout' | 'update' | 'faile
   const batch = r.batch.map((i) => placementName(job.spec.name, job.instances[i]!, i));
   const update = { kind: r.kind, commit: r.commit, done, total, batch, halted: r.halted === true, ...(r.blocked ? { blocked: r.blocked } : {}) };
   const verb = r.kind === 'revert' ? 'reverting' : r.kind === 'move' ? 'rebalancing' : 'updating';
-  let rollout = r.halted ? `update halted at ${done}/${total} (${job.failedUpdate?.instance ?? '?'} failed)` : `${verb} ${done}/${total} to ${r.commit.slice(0, 12)}`;
+  // The full commit: `updating 2/5 to <commit>` matches whatever prefix a reader has.
+  let rollout = r.halted ? `update halted at ${done}/${total} (${job.failedUpdate?.instance ?? '?'} failed)` : `${verb} ${done}/${total} to ${r.commit}`;
   if (r.blocked && !r.halted) rollout += ` (blocked: ${r.blocked})`;
   return { rollout, update, ...failed };
 }

@@ -54,7 +54,7 @@ test('a rolling update: `updating k/n to <commit>`, pinned instances count with 
     statuses: [status('web-0', 'healthy', 'new'), status('web-1', 'starting', 'new'), status('web-2', 'healthy', 'h')],
     agents: new Map(),
   });
-  assert.equal(s.jobs[0]!.rollout, 'updating 1/3 to c2c2c2c2c2c2');
+  assert.equal(s.jobs[0]!.rollout, 'updating 1/3 to c2c2c2c2c2c2c2c2');
   assert.deepEqual(s.jobs[0]!.update?.batch, ['web-1']);
   assert.deepEqual(s.instances.map((i) => [i.instance, i.state, i.spec]), [['web-0', 'healthy', 'new'], ['web-1', 'starting', 'new'], ['web-2', 'healthy', 'h']]);
   assert.equal(s.jobs[0]!.healthy, 2);
