@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { AgentReport } from '../../src/agent/cluster-status';
 import { readClusterStatus } from '../../src/cli/commands/status';
 import { ozyEntry } from '../../src/paths';
+import { buildBusyboxImage, createEngine } from '../../src/runtime';
 import { ClusterStore } from '../../src/store';
 import { startEtcd, type EtcdServer } from './etcd';
 import { startGitServer, type GitServer } from './git-server';
@@ -145,6 +146,18 @@ export async function startCluster(opts: { files?: Record<string, string> } = {}
     },
   };
   return cluster;
+}
+
+/**
+ * A cluster with the busybox image built and one agent per name (all the
+ * same size), registered: what the end-to-end tests of jobs start from.
+ */
+export async function startClusterWithAgents(names: readonly string[], opts: { memory?: string; files?: Record<string, string> } = {}): Promise<TestCluster> {
+  const c = await startCluster(opts.files ? { files: opts.files } : {});
+  await buildBusyboxImage(createEngine({ socketPath: c.podman.socketPath, registryAuth: [] }));
+  await Promise.all(names.map((name) => c.startAgent({ name, memory: opts.memory ?? '256M' })));
+  await c.waitForNodes(names.length);
+  return c;
 }
 
 /** A minimal valid job file in the seed's format. */

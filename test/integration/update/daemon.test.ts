@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { placementName } from '../../../src/model/cluster';
-import { BUSYBOX_IMAGE, buildBusyboxImage, createEngine } from '../../../src/runtime';
-import { merge, readJsonIfExists, startCluster, type TestCluster } from '../../harness/cluster';
+import { BUSYBOX_IMAGE } from '../../../src/runtime';
+import { merge, readJsonIfExists, startClusterWithAgents, type TestCluster } from '../../harness/cluster';
 import { waitFor } from '../../harness/wait';
 
 const SLEEP = ["trap 'exit 0' TERM", 'sleep 3600 & wait'].join('; ');
@@ -44,10 +44,7 @@ describe('daemon jobs end to end (agents on podman)', () => {
   let c: TestCluster;
 
   before(async () => {
-    c = await startCluster();
-    await buildBusyboxImage(createEngine({ socketPath: c.podman.socketPath, registryAuth: [] }));
-    await Promise.all(['a', 'b', 'c'].map((n) => c.startAgent({ name: n, memory: '256M' })));
-    await c.waitForNodes(3);
+    c = await startClusterWithAgents(['a', 'b', 'c']);
   });
   after(async () => {
     await c?.stop();
@@ -87,10 +84,7 @@ describe('rebalancing on node join (ozy.yaml rebalance: true)', () => {
   let c: TestCluster;
 
   before(async () => {
-    c = await startCluster({ files: { 'ozy.yaml': 'rebalance: true\n' } });
-    await buildBusyboxImage(createEngine({ socketPath: c.podman.socketPath, registryAuth: [] }));
-    await Promise.all(['a', 'b'].map((n) => c.startAgent({ name: n, memory: '256M' })));
-    await c.waitForNodes(2);
+    c = await startClusterWithAgents(['a', 'b'], { files: { 'ozy.yaml': 'rebalance: true\n' } });
   });
   after(async () => {
     await c?.stop();

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { BUSYBOX_IMAGE, buildBusyboxImage, createEngine } from '../../../src/runtime';
-import { merge, startCluster, type TestCluster } from '../../harness/cluster';
+import { BUSYBOX_IMAGE } from '../../../src/runtime';
+import { merge, startClusterWithAgents, type TestCluster } from '../../harness/cluster';
 import { startOzy, type OzyProcess } from '../../harness/ozy-process';
 import { waitFor } from '../../harness/wait';
 
@@ -91,10 +91,7 @@ describe('no failed requests through ozy ingress while instances are replaced or
   };
 
   before(async () => {
-    c = await startCluster();
-    await buildBusyboxImage(createEngine({ socketPath: c.podman.socketPath, registryAuth: [] }));
-    await Promise.all(['a', 'b', 'c'].map((n) => c.startAgent({ name: n, memory: '256M' })));
-    await c.waitForNodes(3);
+    c = await startClusterWithAgents(['a', 'b', 'c']);
     ingress = startOzy(['ingress', '--etcd', c.etcd.endpoint, '--listen', '127.0.0.1:0']);
     address = await ingress.address('ingress listening');
     await merge(c.user, { 'jobs/web.yaml': webJob(3, 'v1') }, 'web v1');

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { versionOf, type AcceptedJob } from '../../../src/model/cluster';
-import { BUSYBOX_IMAGE, buildBusyboxImage, createEngine } from '../../../src/runtime';
-import { agentReports, merge, readJsonIfExists, startCluster, type TestCluster } from '../../harness/cluster';
+import { BUSYBOX_IMAGE } from '../../../src/runtime';
+import { agentReports, merge, readJsonIfExists, startClusterWithAgents, type TestCluster } from '../../harness/cluster';
 import { waitFor } from '../../harness/wait';
 
 const SERVE = ["trap 'exit 0' TERM", 'mkdir -p /srv', 'echo ok > /srv/health.txt', '/bin/httpd -f -p 8080 -h /srv & wait'].join('; ');
@@ -100,10 +100,7 @@ describe('rolling updates end to end (3 agents on podman)', () => {
   let c: TestCluster;
 
   before(async () => {
-    c = await startCluster();
-    await buildBusyboxImage(createEngine({ socketPath: c.podman.socketPath, registryAuth: [] }));
-    await Promise.all(['a', 'b', 'c'].map((n) => c.startAgent({ name: n, memory: '256M' })));
-    await c.waitForNodes(3);
+    c = await startClusterWithAgents(['a', 'b', 'c']);
     await merge(c.user, { 'jobs/web.yaml': webJob({ instances: 5, version: 'v1' }) }, 'web v1');
     await waitFor('5 instances of web v1 healthy', () => settled(c, 5, 'v1'), { timeoutMs: 90_000 });
   });
