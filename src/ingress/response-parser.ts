@@ -1,0 +1,261 @@
+// Reading an instance's HTTP/1.1 responses off a raw, pooled socket (pure:
+// bytes in, heads and body pieces out).
+//
+// Why not Node's http client: with it, Node's response parser, agent and
+// IncomingMessage streams were half of the ingress's CPU per request. What a
+// proxy needs from a response is less: the status, the header lines as sent,
+// and where the message ends (Content-Length, chunked, or the connection's
+// close), so that the connection can carry the next request.
+//
+// Being strict here is what keeps a pooled connection in step: anything
+// ambiguous about where a response ends (two different Content-Lengths, a
+// header folded over two lines, a malformed chunk) is an error, the
+// connection is dropped, and the client gets a 502 rather than somebody
+// else's bytes.
+
+/** Where a response's body ends. */
+export type BodyKind =
+  /** No body: a HEAD request, 204, 304 (and interim 1xx answers). */
+  | 'none'
+  /** Exactly `contentLength` bytes. */
+  | 'length'
+  /** Chunked transfer coding, ended by a zero-size chunk and trailers. */
+  | 'chunked'
+  /** Until the instance closes the connection. */
+  | 'close';
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  /** name, value, name, value… as sent (latin1), like IncomingMessage.rawHeaders. */
+  rawHeaders: string[];
+  body: BodyKind;
+  /** The body's length when `body` is 'length'. */
+  contentLength: number;
+  /** The instance lets this connection carry another request after this response. */
+  keepAlive: boolean;
+  /** Bytes of the buffer the head took, the blank line included. */
+  headBytes: number;
+}
+
+/** An answer no proxy can relay safely; the connection is dropped and the client gets a 502. */
+export class BadResponseError extends Error {
+  readonly code = 'OZY_BAD_RESPONSE';
+}
+
+/** A head bigger than this is refused (Node's own limit for received heads is 16 KiB). */
+export const MAX_HEAD_BYTES = 64 * 1024;
+
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+// The reason phrase may hold what a header value may (Node's writeHead refuses the rest).
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What Node's ServerResponse refuses in a header value (it would throw on it). */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * The head at the start of `buf`, or undefined when more bytes are needed.
+ * `method` is the request's: a HEAD request's response has no body whatever
+ * its headers say.
+ */
+export function parseResponseHead(buf: Buffer, method: string): ResponseHead | undefined {
+  const end = buf.indexOf(CRLFCRLF);
+  if (end < 0) {
+    if (buf.length > MAX_HEAD_BYTES) throw new BadResponseError(`response head over ${MAX_HEAD_BYTES} bytes`);
+    return undefined;
+  }
+  const lines = buf.toString('latin1', 0, end).split('\r\n');
+  const m = STATUS_LINE.exec(lines[0]!);
+  if (!m) throw new BadResponseError(`not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
+  const http10 = m[1] === '0';
+  const status = Number(m[2]);
+  const rawHeaders: string[] = [];
+  let contentLength = -1;
+  let transferEncoding: string | undefined;
+  let connection = '';
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    // A folded continuation line (obs-fold) or a name with spaces is how two parsers come to disagree.
+    if (colon <= 0) throw new BadResponseError(`malformed header line: ${JSON.stringify(line.slice(0, 80))}`);
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) throw new BadResponseError(`malformed header name: ${JSON.stringify(name.slice(0, 80))}`);
+    const value = line.slice(colon + 1).trim();
+    if (INVALID_VALUE.test(value)) throw new BadResponseError(`invalid character in header ${name}`);
+    rawHeaders.push(name, value);
+    // Only three names matter for framing; compare lengths first so most lines skip toLowerCase.
+    if (name.length === 14 && name.toLowerCase() === 'content-length') contentLength = mergeLength(contentLength, value);
+    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+    else if (name.length === 10 && name.toLowerCase() === 'connection') connection += `,${value.toLowerCase()}`;
+  }
+  let keepAlive = http10 ? hasToken(connection, 'keep-alive') : !hasToken(connection, 'close');
+  let body: BodyKind;
+  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) body = 'none';
+  else if (transferEncoding !== undefined) {
+    // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3), and a
+    // message that sent both is not trusted to frame the next one.
+    if (contentLength >= 0) keepAlive = false;
+    const codings = transferEncoding.toLowerCase().split(',');
+    if (codings[codings.length - 1]!.trim() === 'chunked') body = 'chunked';
+    else {
+      body = 'close';
+      keepAlive = false;
+    }
+  } else if (contentLength >= 0) body = 'length';
+  else {
+    body = 'close';
+    keepAlive = false;
+  }
+  return { status, reason: m[3] ?? '', rawHeaders, body, contentLength: body === 'length' ? contentLength : 0, keepAlive, headBytes: end + 4 };
+}
+
+/** Content-Length, allowing repeats of one value ("5, 5" or two lines) and nothing else. */
+function mergeLength(prior: number, value: string): number {
+  let n = prior;
+  for (const part of value.split(',')) {
+    const v = part.trim();
+    if (!/^\d{1,15}$/.test(v)) throw new BadResponseError(`invalid content-length ${JSON.stringify(value.slice(0, 40))}`);
+    const len = Number(v);
+    if (n >= 0 && n !== len) throw new BadResponseError('conflicting content-length values');
+    n = len;
+  }
+  return n;
+}
+
+function hasToken(list: string, token: string): boolean {
+  if (list.indexOf(token) < 0) return false;
+  return list.split(',').some((t) => t.trim() === token);
+}
+
+/** Receives the body pieces a ChunkedDecoder finds. */
+export interface ChunkSink {
+  chunkData(piece: Buffer): void;
+}
+
+const enum Step {
+  Size,
+  Extension,
+  SizeLf,
+  Data,
+  DataCr,
+  DataLf,
+  TrailerStart,
+  TrailerLine,
+  TrailerLf,
+  FinalLf,
+  Done,
+}
+
+/** Longest chunk-size line accepted (hex digits and extensions). */
+const MAX_SIZE_LINE = 4_096;
+
+/**
+ * Incremental decoder of a chunked body (RFC 9112 §7.1), fed as bytes
+ * arrive. The chunk data is handed on as slices of the buffers fed in (no
+ * copy); extensions and trailers are read and dropped.
+ */
+export class ChunkedDecoder {
+  private step = Step.Size;
+  private size = 0;
+  private digits = 0;
+  private lineBytes = 0;
+
+  /**
+   * Decodes `buf` from `start`. Returns the index just past the end of the
+   * message once it is complete (bytes after it belong to nobody), or -1
+   * when it needs more.
+   */
+  feed(buf: Buffer, start: number, sink: ChunkSink): number {
+    let i = start;
+    const n = buf.length;
+    while (i < n) {
+      switch (this.step) {
+        case Step.Size: {
+          const c = buf[i]!;
+          const d = hexValue(c);
+          if (d >= 0) {
+            if (++this.digits > 12) throw new BadResponseError('chunk size too large');
+            this.size = this.size * 16 + d;
+            i++;
+          } else if (this.digits === 0) throw new BadResponseError('chunk size expected');
+          else if (c === 0x0d) {
+            this.step = Step.SizeLf;
+            i++;
+          } else if (c === 0x3b || c === 0x20 || c === 0x09) {
+            this.step = Step.Extension;
+            this.lineBytes = this.digits;
+          } else throw new BadResponseError('malformed chunk size');
+          break;
+        }
+        case Step.Extension: {
+          const c = buf[i]!;
+          if (c === 0x0d) this.step = Step.SizeLf;
+          else if (c === 0x0a || ++this.lineBytes > MAX_SIZE_LINE) throw new BadResponseError('malformed chunk extension');
+          i++;
+          break;
+        }
+        case Step.SizeLf:
+          if (buf[i] !== 0x0a) throw new BadResponseError('chunk size line not ended by CRLF');
+          i++;
+          this.digits = 0;
+          if (this.size === 0) {
+            this.step = Step.TrailerStart;
+            this.lineBytes = 0;
+          } else this.step = Step.Data;
+          break;
+        case Step.Data: {
+          const take = Math.min(this.size, n - i);
+          sink.chunkData(buf.subarray(i, i + take));
+          i += take;
+          this.size -= take;
+          if (this.size === 0) this.step = Step.DataCr;
+          break;
+        }
+        case Step.DataCr:
+          if (buf[i] !== 0x0d) throw new BadResponseError('chunk data not followed by CRLF');
+          this.step = Step.DataLf;
+          i++;
+          break;
+        case Step.DataLf:
+          if (buf[i] !== 0x0a) throw new BadResponseError('chunk data not followed by CRLF');
+          this.step = Step.Size;
+          i++;
+          break;
+        case Step.TrailerStart:
+          // An empty line ends the message; anything else is a trailer field.
+          if (buf[i] === 0x0d) this.step = Step.FinalLf;
+          else if (buf[i] === 0x0a) throw new BadResponseError('trailer line not ended by CRLF');
+          else this.step = Step.TrailerLine;
+          i++;
+          break;
+        case Step.TrailerLine: {
+          const c = buf[i]!;
+          if (c === 0x0d) this.step = Step.TrailerLf;
+          else if (c === 0x0a) throw new BadResponseError('trailer line not ended by CRLF');
+          if (++this.lineBytes > MAX_HEAD_BYTES) throw new BadResponseError('trailers too large');
+          i++;
+          break;
+        }
+        case Step.TrailerLf:
+          if (buf[i] !== 0x0a) throw new BadResponseError('trailer line not ended by CRLF');
+          this.step = Step.TrailerStart;
+          i++;
+          break;
+        case Step.FinalLf:
+          if (buf[i] !== 0x0a) throw new BadResponseError('chunked body not ended by CRLF');
+          this.step = Step.Done;
+          return i + 1;
+        case Step.Done:
+          return i;
+      }
+    }
+    return this.step === Step.Done ? i : -1;
+  }
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
+  return -1;
+}
