@@ -56,11 +56,13 @@ export class UpstreamPool implements ConnOwner {
     if (list.length === 0) this.idle.delete(conn.address);
   }
 
-  /** Connections open (idle and busy); tests read it. */
-  size(): { open: number; idle: number } {
+  /** Connections open (idle and busy), and those not being read because the client is slow; tests read it. */
+  size(): { open: number; idle: number; paused: number } {
     let idle = 0;
     for (const list of this.idle.values()) idle += list.length;
-    return { open: this.all.size, idle };
+    let paused = 0;
+    for (const c of this.all) if (c.socket.isPaused()) paused++;
+    return { open: this.all.size, idle, paused };
   }
 
   close(): void {
