@@ -19,7 +19,7 @@ import { filterResponseHeaders, hasRequestBody } from './headers';
 import { upstreamRequestHead } from './request-head';
 import type { ResponseHead } from './response-parser';
 import { CONNECT_ERRORS, decideRetry } from './retry';
-import type { Backend, HttpRoute } from './route-table';
+import { requestPath, type Backend, type HttpRoute } from './route-table';
 import { BACKEND_TIMEOUT, type Exchange, type UpstreamConn, type UpstreamFailure } from './upstream-conn';
 import type { UpstreamPool } from './upstream-pool';
 
@@ -59,7 +59,6 @@ export class Forward implements Exchange {
     private readonly res: TrackedResponse,
     private readonly route: HttpRoute,
     private readonly order: readonly Backend[],
-    private readonly path: string,
   ) {
     const h = req.headers;
     this.chunked = h['transfer-encoding'] !== undefined;
@@ -138,7 +137,7 @@ export class Forward implements Exchange {
       this.conn = undefined;
       this.stopBody(true);
       this.ctx.log.warn({ instance: b.instance, address: b.address, route: this.route.id, err: (err as Error).message }, 'bad gateway');
-      answer(this.res, failureAnswer({ kind: 'bad-gateway', instance: b.instance, address: b.address, reason: (err as Error).message, host: this.route.host, path: this.path }));
+      answer(this.res, failureAnswer({ kind: 'bad-gateway', instance: b.instance, address: b.address, reason: (err as Error).message, host: this.route.host, path: requestPath(this.req.url) }));
     }
   }
 
@@ -201,7 +200,7 @@ export class Forward implements Exchange {
     if (this.res.headersSent) return void this.res.destroy();
     const route = this.route;
     const host = route.host;
-    const path = this.path;
+    const path = requestPath(this.req.url);
     if (f.code === BACKEND_TIMEOUT) {
       this.ctx.log.warn({ instance: b.instance, address: b.address, route: route.id }, 'backend timeout');
       return answer(this.res, failureAnswer({ kind: 'timeout', instance: b.instance, address: b.address, timeoutMs: this.ctx.backendTimeoutMs, host, path }));

@@ -54,7 +54,7 @@ export class HttpProxy {
     const route = m.route;
     const order = this.opts.balancer.order(route.id, route.backends);
     if (order.length === 0) return answer(res, failureAnswer({ kind: 'no-instance', route, host: route.host, path: requestPath(req.url) }));
-    new Forward(this.ctx, req, res, route, order, requestPath(req.url)).start();
+    new Forward(this.ctx, req, res, route, order).start();
   }
 
   /** A websocket (or any Upgrade): once the instance answers 101, the two sockets are piped together. */
