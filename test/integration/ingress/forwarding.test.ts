@@ -207,6 +207,24 @@ describe('responses', () => {
     assert.equal(again.body, 'abcde', 'the connection is still in step');
   });
 
+  test('a head and body that arrive in pieces, with a 100 Continue before them, are put together', async () => {
+    const pieces = ['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Pie', 'ce: yes\r\nContent-Le', 'ngth: 11\r\n\r\nhello', ' world'];
+    const slow = await rawInstance((s) =>
+      onRequests(s, () => {
+        // Separate writes, a little apart, so that they arrive as separate reads.
+        const next = (i: number): void => {
+          if (i < pieces.length) s.write(pieces[i]!, () => setTimeout(() => next(i + 1), 5));
+        };
+        next(0);
+      }),
+    );
+    route('pieces.example.com', [slow.port]);
+    for (let i = 0; i < 3; i++) {
+      const r = await request(port, 'pieces.example.com');
+      assert.deepEqual([r.status, r.headers['x-piece'], r.body], [200, 'yes', 'hello world']);
+    }
+  });
+
   test('a large response streams with back-pressure: a client that stops reading stops the ingress reading the instance', async () => {
     const total = 32 * 1024 * 1024;
     const sent = createHash('sha256');
