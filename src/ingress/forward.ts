@@ -15,7 +15,7 @@ import type * as http from 'node:http';
 import type { Logger } from 'pino';
 import { failureAnswer, type IngressAnswer } from './answers';
 import type { Balancer } from './balancer';
-import { filterResponseHeaders, hasRequestBody } from './headers';
+import { hasRequestBody } from './headers';
 import { upstreamRequestHead } from './request-head';
 import type { ResponseHead } from './response-parser';
 import { CONNECT_ERRORS, decideRetry } from './retry';
@@ -129,7 +129,7 @@ export class Forward implements Exchange {
   upstreamHead(head: ResponseHead): void {
     this.ctx.balancer.connected(this.order[this.i]!.address);
     try {
-      this.res.writeHead(head.status, head.reason || undefined, filterResponseHeaders(head.rawHeaders));
+      this.res.writeHead(head.status, head.reason || undefined, head.headers);
     } catch (err) {
       // A head Node will not send (the parser lets through what RFC 9110 allows, Node is stricter).
       const b = this.order[this.i]!;

@@ -27,8 +27,13 @@ export type BodyKind =
 export interface ResponseHead {
   status: number;
   reason: string;
-  /** name, value, name, value… as sent (latin1), like IncomingMessage.rawHeaders. */
-  rawHeaders: string[];
+  /**
+   * The header lines to pass on to the client: name, value, … as sent
+   * (latin1, spelling and repeats kept), without the hop-by-hop ones
+   * (RFC 9110 §7.6.1, and any the Connection header names) and without
+   * Transfer-Encoding (the client's connection is framed by Node's server).
+   */
+  headers: string[];
   body: BodyKind;
   /** The body's length when `body` is 'length'. */
   contentLength: number;
@@ -47,6 +52,8 @@ export class BadResponseError extends Error {
 export const MAX_HEAD_BYTES = 64 * 1024;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/** Hop-by-hop names besides Connection and Transfer-Encoding (handled on their own). */
+const HOP_BY_HOP: ReadonlySet<string> = new Set(['keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
 // The reason phrase may hold what a header value may (Node's writeHead refuses the rest).
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -64,29 +71,44 @@ export function parseResponseHead(buf: Buffer, method: string): ResponseHead | u
     if (buf.length > MAX_HEAD_BYTES) throw new BadResponseError(`response head over ${MAX_HEAD_BYTES} bytes`);
     return undefined;
   }
-  const lines = buf.toString('latin1', 0, end).split('\r\n');
-  const m = STATUS_LINE.exec(lines[0]!);
-  if (!m) throw new BadResponseError(`not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
+  // One string for the head, walked line by line with indexOf: slices of it
+  // cost less than an array of line strings (this runs once per request).
+  const text = buf.toString('latin1', 0, end);
+  let eol = text.indexOf('\r\n');
+  if (eol < 0) eol = text.length;
+  const m = STATUS_LINE.exec(eol === text.length ? text : text.slice(0, eol));
+  if (!m) throw new BadResponseError(`not an HTTP/1.x status line: ${JSON.stringify(text.slice(0, Math.min(eol, 80)))}`);
   const http10 = m[1] === '0';
   const status = Number(m[2]);
-  const rawHeaders: string[] = [];
+  const headers: string[] = [];
   let contentLength = -1;
   let transferEncoding: string | undefined;
   let connection = '';
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
+  for (let pos = eol + 2; pos < text.length; pos = eol + 2) {
+    eol = text.indexOf('\r\n', pos);
+    if (eol < 0) eol = text.length;
+    const colon = text.indexOf(':', pos);
     // A folded continuation line (obs-fold) or a name with spaces is how two parsers come to disagree.
-    if (colon <= 0) throw new BadResponseError(`malformed header line: ${JSON.stringify(line.slice(0, 80))}`);
-    const name = line.slice(0, colon);
+    if (colon <= pos || colon > eol) throw new BadResponseError(`malformed header line: ${JSON.stringify(text.slice(pos, Math.min(eol, pos + 80)))}`);
+    const name = text.slice(pos, colon);
     if (!TOKEN.test(name)) throw new BadResponseError(`malformed header name: ${JSON.stringify(name.slice(0, 80))}`);
-    const value = line.slice(colon + 1).trim();
+    const value = text.slice(colon + 1, eol).trim();
     if (INVALID_VALUE.test(value)) throw new BadResponseError(`invalid character in header ${name}`);
-    rawHeaders.push(name, value);
-    // Only three names matter for framing; compare lengths first so most lines skip toLowerCase.
-    if (name.length === 14 && name.toLowerCase() === 'content-length') contentLength = mergeLength(contentLength, value);
-    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-    else if (name.length === 10 && name.toLowerCase() === 'connection') connection += `,${value.toLowerCase()}`;
+    // Framing and hop-by-hop names have these lengths: the others skip toLowerCase.
+    const len = name.length;
+    if (len === 2 || len === 7 || len === 10 || len === 14 || len === 16 || len === 17 || len === 19) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') contentLength = mergeLength(contentLength, value);
+      else if (lower === 'transfer-encoding') {
+        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+        continue; // this process frames the client's response itself
+      } else if (lower === 'connection') {
+        connection += `,${value.toLowerCase()}`;
+        continue;
+      }
+      if (HOP_BY_HOP.has(lower)) continue;
+    }
+    headers.push(name, value);
   }
   let keepAlive = http10 ? hasToken(connection, 'keep-alive') : !hasToken(connection, 'close');
   let body: BodyKind;
@@ -106,15 +128,36 @@ export function parseResponseHead(buf: Buffer, method: string): ResponseHead | u
     body = 'close';
     keepAlive = false;
   }
-  return { status, reason: m[3] ?? '', rawHeaders, body, contentLength: body === 'length' ? contentLength : 0, keepAlive, headBytes: end + 4 };
+  return {
+    status,
+    reason: m[3] ?? '',
+    // ",keep-alive" and ",close" (what instances send) name no header.
+    headers: connection === '' || connection === ',keep-alive' || connection === ',close' ? headers : dropListed(headers, connection),
+    body,
+    contentLength: body === 'length' ? contentLength : 0,
+    keepAlive,
+    headBytes: end + 4,
+  };
 }
+
+/** Headers the Connection header names are hop-by-hop too (its own tokens close/keep-alive name none we kept). */
+function dropListed(headers: string[], connection: string): string[] {
+  const listed = new Set(connection.split(',').map((t) => t.trim()).filter((t) => t.length > 0 && t !== 'close' && t !== 'keep-alive'));
+  if (listed.size === 0) return headers;
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (!listed.has(headers[i]!.toLowerCase())) out.push(headers[i]!, headers[i + 1]!);
+  return out;
+}
+
+const DIGITS = /^\d{1,15}$/;
 
 /** Content-Length, allowing repeats of one value ("5, 5" or two lines) and nothing else. */
 function mergeLength(prior: number, value: string): number {
+  if (prior < 0 && DIGITS.test(value)) return Number(value); // the usual case: one plain number
   let n = prior;
   for (const part of value.split(',')) {
     const v = part.trim();
-    if (!/^\d{1,15}$/.test(v)) throw new BadResponseError(`invalid content-length ${JSON.stringify(value.slice(0, 40))}`);
+    if (!DIGITS.test(v)) throw new BadResponseError(`invalid content-length ${JSON.stringify(value.slice(0, 40))}`);
     const len = Number(v);
     if (n >= 0 && n !== len) throw new BadResponseError('conflicting content-length values');
     n = len;

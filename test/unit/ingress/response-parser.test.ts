@@ -10,16 +10,22 @@ const head = (s: string, method = 'GET'): ResponseHead => {
 };
 
 describe('response head', () => {
-  test('status, reason, raw headers as sent, and where the head ends', () => {
+  test('status, reason, headers as sent, and where the head ends', () => {
     const text = 'HTTP/1.1 201 Created Here\r\nX-App: a\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 3\r\n\r\nabc';
     const h = head(text);
     assert.equal(h.status, 201);
     assert.equal(h.reason, 'Created Here');
-    assert.deepEqual(h.rawHeaders, ['X-App', 'a', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '3']);
+    assert.deepEqual(h.headers, ['X-App', 'a', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '3']);
     assert.equal(h.headBytes, text.length - 3);
     assert.equal(h.body, 'length');
     assert.equal(h.contentLength, 3);
     assert.equal(h.keepAlive, true);
+  });
+
+  test('hop-by-hop headers, those Connection names, and Transfer-Encoding are not passed on', () => {
+    const h = head('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nX-Hop: 1\r\nConnection: keep-alive, X-Hop\r\nTE: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\nProxy-Connection: x\r\nTransfer-Encoding: chunked\r\nX-Kept: 2\r\nSet-Cookie: c=1\r\n\r\n');
+    assert.deepEqual(h.headers, ['X-Kept', '2', 'Set-Cookie', 'c=1']);
+    assert.equal(h.body, 'chunked');
   });
 
   test('incomplete heads wait for more bytes; an endless one is refused', () => {
