@@ -35,6 +35,7 @@ import { StatusPublisher, type NodeStatusSink } from './instance-publisher';
 import type { Probes } from './instance-probe';
 import { DEFAULT_TIMING, InstanceSupervisor, type SupervisorEngine, type SupervisorPods, type SupervisorTiming } from './instance-supervisor';
 import { runningInstances } from './instance-view';
+import { runsOn } from './node-jobs';
 import { assignmentKey, assignmentsFor, planNode, type AssignedInstance, type NodePlan } from './node-plan';
 
 export type { NodeStatusSink } from './instance-publisher';
@@ -130,7 +131,7 @@ export class NodeAgent {
     this.lastJobs = list;
     this.startWatching();
     // A deleted job may have had no instance here (scaled to 0) yet left persistent volumes: a new job set is not "nothing".
-    const settled = this.settledKey !== undefined && this.settledKey === assignmentKey(assignmentsFor(this.opts.node, list)) && this.prunedKey === jobSetKey(list);
+    const settled = this.settledKey !== undefined && this.settledKey === assignmentKey(assignmentsFor(this.opts.node, list)) && this.prunedKey === jobSetKey(this.opts.node, list);
     if (!this.queued && settled) {
       // Same spec hashes, maybe newer job data (e.g. numInstances): hand it over, nothing to ask the engine.
       for (const a of assignmentsFor(this.opts.node, list)) this.supervisors.get(a.instance)?.update(a);
@@ -302,10 +303,10 @@ export class NodeAgent {
   }
 
   private async prunePersistent(jobs: readonly AcceptedJob[]): Promise<boolean> {
-    const key = jobSetKey(jobs);
+    const key = jobSetKey(this.opts.node, jobs);
     if (key === this.prunedKey) return true;
     try {
-      const gone = await this.opts.pods.prunePersistentVolumes(new Set(jobs.map((j) => j.spec.name)));
+      const gone = await this.opts.pods.prunePersistentVolumes(new Set(key.split('\n')));
       if (gone.length > 0) this.log.info({ jobs: gone }, 'persistent volumes of deleted jobs removed');
       this.prunedKey = key;
       return true;
@@ -474,9 +475,14 @@ function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The accepted jobs' names, in one string: what persistent volumes are pruned against. */
-function jobSetKey(jobs: readonly AcceptedJob[]): string {
+/**
+ * Names of the accepted jobs that run or keep volumes on `node`, in one
+ * string: what persistent volumes are pruned against (jobs elsewhere do not
+ * change it, so they cost this node no reconcile).
+ */
+function jobSetKey(node: string, jobs: readonly AcceptedJob[]): string {
   return jobs
+    .filter((j) => runsOn(j, node))
     .map((j) => j.spec.name)
     .sort()
     .join('\n');

@@ -243,8 +243,8 @@ describe('reconcile', () => {
     await agent.reconcile([webJob([NODE])]);
     await until('healthy', () => stateOf(sink, 'web-0') === 'healthy');
     assert.deepEqual([...rt.persistentJobs], ['web'], 'db is not accepted: its volumes go');
-    await agent.reconcile([webJob([])]);
-    assert.deepEqual([...rt.persistentJobs], ['web'], 'scaled to 0: kept');
+    await agent.reconcile([{ ...webJob([]), volumes: { '0': NODE } }]);
+    assert.deepEqual([...rt.persistentJobs], ['web'], 'scaled to 0, its volume recorded here: kept');
     await agent.reconcile([]);
     assert.deepEqual([...rt.persistentJobs], [], 'deleted: gone');
   });
