@@ -51,6 +51,7 @@ export const PROBLEM_TYPES = {
   'mass-deletion': 'Commit would delete most jobs',
   'update-failed': 'Update failed',
   'daemon-not-placed': 'Daemon does not fit on some nodes',
+  'volume-node-unavailable': 'An instance waits for the node its persistent volume is on',
   // Answers of `ozy ingress` (response bodies, not reports)
   'ingress-no-route': 'No route for this host and path',
   'ingress-no-healthy-instance': 'No healthy instance serves this route',

@@ -1,4 +1,5 @@
 // What `ozy status` shows, built purely from what etcd holds.
+import { volumeWait } from '../plan/persistent';
 import type { AcceptedJob, InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
 import { placementName, versionOf } from '../model/cluster';
 import { rolloutProgress } from '../plan/rollout';
@@ -141,6 +142,7 @@ export function buildClusterStatus(input: {
         state,
         health: state === 'healthy' ? 'healthy' : state === 'unhealthy' ? 'unhealthy' : 'unknown',
         ...(reported?.message ? { message: reported.message } : {}),
+        ...(p.node === null && volumeWait(job, ordinal) ? { message: volumeWait(job, ordinal) } : {}),
         restarts: reported?.restarts ?? 0,
         since: p.since,
         spec: runs,

@@ -46,7 +46,7 @@ import { InstanceNews } from './instance-news';
 /** The engine calls a supervisor makes (ContainerEngine satisfies it). */
 export type SupervisorEngine = Pick<ContainerEngine, 'listManaged' | 'inspect' | 'exec'>;
 /** The pod calls a supervisor and the node agent make (PodRuntime satisfies it). */
-export type SupervisorPods = Pick<PodRuntime, 'startPod' | 'stopPod' | 'restartPod' | 'restartContainer' | 'cleanupVolumes'>;
+export type SupervisorPods = Pick<PodRuntime, 'startPod' | 'stopPod' | 'restartPod' | 'restartContainer' | 'cleanupVolumes' | 'prunePersistentVolumes'>;
 
 export interface SupervisorTiming {
   /**

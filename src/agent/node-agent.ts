@@ -7,6 +7,8 @@
 //   4. adopts instances that already run here but have no supervisor (the agent restarted):
 //      their containers are kept as they are, only supervised again
 //   5. retries status / DNS deletions that failed earlier
+//   6. deletes the persistent volumes of jobs no longer accepted (a stopped
+//      or scaled-away instance keeps its own: only the job's deletion ends them)
 // Each instance is then looked after by its InstanceSupervisor. Only
 // containers labelled with this node are ever touched; engine and etcd
 // errors are logged and retried on the next call, never thrown.
@@ -33,6 +35,7 @@ import { StatusPublisher, type NodeStatusSink } from './instance-publisher';
 import type { Probes } from './instance-probe';
 import { DEFAULT_TIMING, InstanceSupervisor, type SupervisorEngine, type SupervisorPods, type SupervisorTiming } from './instance-supervisor';
 import { runningInstances } from './instance-view';
+import { runsOn } from './node-jobs';
 import { assignmentKey, assignmentsFor, planNode, type AssignedInstance, type NodePlan } from './node-plan';
 
 export type { NodeStatusSink } from './instance-publisher';
@@ -104,6 +107,8 @@ export class NodeAgent {
   private lastJobs: AcceptedJob[] | undefined;
   /** assignmentKey of the last reconcile that completed without leaving work behind. */
   private settledKey: string | undefined;
+  /** jobSetKey of the accepted jobs the persistent volumes were last pruned against. */
+  private prunedKey: string | undefined;
   private watch: EngineWatch | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -125,7 +130,9 @@ export class NodeAgent {
     if (this.closed) return Promise.resolve();
     this.lastJobs = list;
     this.startWatching();
-    if (!this.queued && this.settledKey !== undefined && this.settledKey === assignmentKey(assignmentsFor(this.opts.node, list))) {
+    // A deleted job may have had no instance here (scaled to 0) yet left persistent volumes: a new job set is not "nothing".
+    const settled = this.settledKey !== undefined && this.settledKey === assignmentKey(assignmentsFor(this.opts.node, list)) && this.prunedKey === jobSetKey(this.opts.node, list);
+    if (!this.queued && settled) {
       // Same spec hashes, maybe newer job data (e.g. numInstances): hand it over, nothing to ask the engine.
       for (const a of assignmentsFor(this.opts.node, list)) this.supervisors.get(a.instance)?.update(a);
       return Promise.resolve();
@@ -288,9 +295,25 @@ export class NodeAgent {
     for (const [instance, pub] of [...this.retiring]) {
       if (await pub.flush()) this.retiring.delete(instance);
     }
+    // 6. persistent volumes of deleted jobs (after their instances stopped above)
+    if (!(await this.prunePersistent(jobs))) clean = false;
     if (handover) this.retrySoon(HANDOVER_RETRY_MS);
     else if (clean && this.retiring.size === 0) this.settledKey = key;
     else this.retrySoon();
+  }
+
+  private async prunePersistent(jobs: readonly AcceptedJob[]): Promise<boolean> {
+    const key = jobSetKey(this.opts.node, jobs);
+    if (key === this.prunedKey) return true;
+    try {
+      const gone = await this.opts.pods.prunePersistentVolumes(new Set(key.split('\n')));
+      if (gone.length > 0) this.log.info({ jobs: gone }, 'persistent volumes of deleted jobs removed');
+      this.prunedKey = key;
+      return true;
+    } catch (err) {
+      this.log.warn({ err: errText(err) }, 'cannot remove persistent volumes of deleted jobs; retried');
+      return false;
+    }
   }
 
   /**
@@ -450,4 +473,17 @@ function logPlan(log: Logger, plan: NodePlan, supervised: number): void {
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Names of the accepted jobs that run or keep volumes on `node`, in one
+ * string: what persistent volumes are pruned against (jobs elsewhere do not
+ * change it, so they cost this node no reconcile).
+ */
+function jobSetKey(node: string, jobs: readonly AcceptedJob[]): string {
+  return jobs
+    .filter((j) => runsOn(j, node))
+    .map((j) => j.spec.name)
+    .sort()
+    .join('\n');
 }

@@ -3,7 +3,7 @@
 // but the watch event). Listed once at start, and again after history was
 // compacted or the node had to fence (its watch may lag behind).
 import type { Logger } from 'pino';
-import type { AcceptedJob } from '../model/cluster';
+import { hasVolumesOn, type AcceptedJob } from '../model/cluster';
 import type { ClusterStore } from '../store';
 import { retryForever } from './retry';
 
@@ -80,6 +80,7 @@ export class NodeJobs {
   }
 }
 
+/** The job runs here, or keeps persistent volumes here (which this node deletes once the job is gone). */
 export function runsOn(job: AcceptedJob, node: string): boolean {
-  return job.instances.some((p) => p.node === node);
+  return job.instances.some((p) => p.node === node) || hasVolumesOn(job, node);
 }

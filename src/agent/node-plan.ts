@@ -1,7 +1,7 @@
 // "What should this node run?" — pure: accepted jobs + the containers found
 // on the node → which instances to start, stop, replace or keep.
 import type { AcceptedJob } from '../model/cluster';
-import { placementName, versionOf } from '../model/cluster';
+import { hasVolumesOn, placementName, versionOf } from '../model/cluster';
 import type { JobSpec } from '../model/job';
 
 export interface AssignedInstance {
@@ -74,5 +74,7 @@ export function assignmentKey(assigned: readonly AssignedInstance[]): string {
  */
 export function jobChangeConcernsNode(node: string, before: AcceptedJob | undefined, after: AcceptedJob | undefined): boolean {
   const here = (j: AcceptedJob | undefined): string => (j === undefined ? '' : assignmentKey(assignmentsFor(node, [j])));
-  return here(before) !== here(after);
+  // A job keeping only persistent volumes here concerns the node when it goes (they are deleted then).
+  const volumes = (j: AcceptedJob | undefined): boolean => j !== undefined && hasVolumesOn(j, node);
+  return here(before) !== here(after) || volumes(before) !== volumes(after);
 }

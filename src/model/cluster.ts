@@ -54,6 +54,12 @@ export interface AcceptedJob {
   rollout?: Rollout;
   /** The last update that failed: its spec is not tried again until the job's file changes. */
   failedUpdate?: FailedUpdate;
+  /**
+   * Where each instance's `persistent` volumes live, by ordinal (decimal
+   * string) → node; also for ordinals scaled away (their data is kept).
+   * Written with the placements (invariant 3); see plan/persistent.ts.
+   */
+  volumes?: Record<string, string>;
 }
 
 /** A job spec some instances still run during a rolling update. */
@@ -156,6 +162,11 @@ export function instanceName(job: string, ordinal: number): string {
 /** Name of the instance at `ordinal` of `job`: `<job>-<ordinal>`, or `<job>-<node>` for a daemon's. */
 export function placementName(job: string, p: InstancePlacement, ordinal: number): string {
   return p.daemon !== undefined ? `${job}-${p.daemon}` : `${job}-${ordinal}`;
+}
+
+/** `node` holds persistent volumes of `job` (its instances there may be scaled away). */
+export function hasVolumesOn(job: AcceptedJob, node: string): boolean {
+  return job.volumes !== undefined && Object.values(job.volumes).includes(node);
 }
 
 export function zeroResources(): Resources {

@@ -30,7 +30,8 @@ export type HealthCheck =
   | (HealthTiming & { type: 'exec'; command: string[] });
 
 export interface VolumeSpec {
-  type: 'shared' | 'local';
+  /** `persistent`: one directory per instance identity, kept until the job is deleted (plan/persistent.ts). */
+  type: 'shared' | 'local' | 'persistent';
   /** Absolute mount path inside the container. */
   path: string;
   /** Requested bytes. */
@@ -124,6 +125,8 @@ export interface JobSpec {
   update?: UpdatePolicy;
   /** Present only when the job file has `stopGrace`. */
   stopGraceMs?: number;
+  /** Present only when the job file has `onNodeLoss`; absent means 'wait'. */
+  onNodeLoss?: 'wait' | 'recreate';
 }
 
 export function updatePolicyOf(spec: JobSpec): UpdatePolicy {

@@ -26,6 +26,7 @@ import {
 } from '../schedule';
 import { classifyJobs, type JobChange } from './classify';
 import { DELETION_GUARD_KEY, checkDeletionGuard } from './deletion-guard';
+import { hasPersistentVolumes, pinScaleUp, placePinned, recordVolumes, releaseVolumes, retainVolumes, unpinScaleUp, volumeNode, waitsForVolume } from './persistent';
 import { reconcileRejections, type WantedRejection } from './rejections';
 import { beginRollout, onTarget, rolloutProgress, stepRollout, type RolloutContext } from './rollout';
 import { BUCKETS, type Bucket, type DecideInput, type Decision, type InvalidEntry, type JobOutcome } from './types';
@@ -91,6 +92,7 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
       kept.set(change.name, k);
     }
   });
+  for (const k of kept.values()) retainVolumes(round.state, k.accepted); // persistent volumes of scaled-away ordinals
 
   // 2. Invalid files are reported; they hold their job's accepted version (classify).
   for (const entry of input.invalid) {
@@ -113,6 +115,7 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
         continue;
       }
       release(round, k, k.instances);
+      releaseVolumes(round.state, k.accepted);
       kept.delete(k.change.name);
       deleteJobs.push(k.change.name);
     } else if (k.change.kind === 'scale-down') {
@@ -126,7 +129,9 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   const daemonCreates = changes.filter((c) => c.kind === 'create' && isDaemonJob((c.desired as DesiredJob).spec));
   const createdDaemons = new Map(daemonCreates.map((c) => [c.name, createDaemon(round, c.desired as DesiredJob)]));
 
-  // 5. Failover: lost and pending instances of accepted jobs, as many as fit.
+  // 5. Failover: lost and pending instances of accepted jobs, as many as fit
+  //    (those with persistent volumes first, on their volumes' node only).
+  for (const k of kept.values()) if (!isDaemon(k)) pinVolumes(round, k);
   failover(round, [...kept.values()].filter((k) => !isDaemon(k)));
 
   // 6. Updates, one at a time: an update frees its old version's room
@@ -152,12 +157,12 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   const putJobs: AcceptedJob[] = [];
   const outcomes: JobOutcome[] = [];
   for (const k of kept.values()) {
-    if (k.dirty) putJobs.push({ ...k.accepted, instances: k.instances });
+    if (k.dirty) putJobs.push(recordVolumes({ ...k.accepted, instances: k.instances }));
     outcomes.push(keptOutcome(round, k, guard.tripped ? rejections.effective.get(DELETION_GUARD_KEY) : undefined, rejections.effective));
   }
   for (const [name, job] of created) {
     if (job) {
-      putJobs.push(job);
+      putJobs.push(recordVolumes(job));
       outcomes.push({ job: name, bucket: 'create', placements: job.instances.map((p) => p.node) });
     } else {
       outcomes.push(withReasons(round, { job: name, bucket: 'rejected', problem: rejections.effective.get(name) }));
@@ -204,6 +209,7 @@ function demandAt(k: Kept, p: InstancePlacement): Demand {
 function scaleDown(round: Round, k: Kept, desired: DesiredJob): void {
   const want = desired.spec.numInstances;
   release(round, k, k.instances.slice(want));
+  retainVolumes(round.state, k.accepted, want, k.instances.length); // their data stays, and its space
   k.instances = k.instances.slice(0, want);
   k.accepted = acceptedVersion(round, desired, k.accepted);
   k.dirty = true;
@@ -227,7 +233,7 @@ function failover(round: Round, jobs: readonly Kept[]): void {
         markRescheduled(k);
       }
       const q = k.instances[ordinal];
-      if (q.node !== null) return;
+      if (q.node !== null || waitsForVolume(k.accepted, q, ordinal)) return;
       const version = q.spec ?? '';
       byVersion.set(version, [...(byVersion.get(version) ?? []), ordinal]);
     });
@@ -249,6 +255,20 @@ function failover(round: Round, jobs: readonly Kept[]): void {
     const left = ordinals.length - (results[i] ?? []).length;
     if (left > 0) k.pending = explain(round, requests[i].req, left, k.change.name, k.accepted.file, 'pending');
   });
+}
+
+/** Instances without a live node go back to their persistent volumes' node, or wait for it (plan/persistent.ts). */
+function pinVolumes(round: Round, k: Kept): void {
+  if (k.accepted.volumes === undefined) return;
+  const pin = placePinned(round.state, round.policy, k, round.now);
+  if (pin.changed) markRescheduled(k);
+  const waiting = Object.entries(pin.waiting);
+  if (waiting.length > 0) k.pending = volumeProblem(round, k, waiting.map(([i, why]) => `${i} waits: ${why}`).join('; '));
+}
+
+function volumeProblem(round: Round, k: Kept, detail: string): Explained {
+  const problem = makeProblem('volume-node-unavailable', { job: k.change.name, file: k.accepted.file, commit: round.input.commit, detail: `job "${k.change.name}": ${detail}.` });
+  return { problem, nodeReasons: {} };
 }
 
 function markRescheduled(k: Kept): void {
@@ -291,7 +311,8 @@ function update(round: Round, k: Kept, desired: DesiredJob): void {
       next[i] = p;
     }
   }
-  const moving = next.flatMap((p, i) => (p === undefined ? [i] : []));
+  // An instance with persistent volumes never moves: it waits for room on their node (pinVolumes).
+  const moving = next.flatMap((p, i) => (p === undefined && volumeNode(k.accepted, i) === undefined ? [i] : []));
   const nodes = placeAll(state, req, moving.length, round.policy);
   const dropAdded = (): void => {
     for (const id of added) state.remove(id, name, newDemand);
@@ -325,7 +346,7 @@ function update(round: Round, k: Kept, desired: DesiredJob): void {
   k.bucket = 'update';
   if (!rolling) {
     nodes.forEach((id, i) => (next[moving[i]] = { node: state.names[id], since: now }));
-    k.instances = (next as InstancePlacement[]).map((p) => ({ node: p.node, since: p.since, ...(p.daemon !== undefined ? { daemon: p.daemon } : {}) }));
+    k.instances = next.map((p = { node: null, since: now }) => ({ node: p.node, since: p.since, ...(p.daemon !== undefined ? { daemon: p.daemon } : {}) }));
     delete k.accepted.rollout;
     delete k.accepted.versions;
     delete k.accepted.failedUpdate;
@@ -345,7 +366,7 @@ function update(round: Round, k: Kept, desired: DesiredJob): void {
       continue;
     }
     // New ordinal or pending: placed now with the new spec when it fits (else failover retries).
-    const id = placeAll(state, req, 1, round.policy)?.[0];
+    const id = volumeNode(k.accepted, i) === undefined ? placeAll(state, req, 1, round.policy)?.[0] : undefined;
     instances.push({ node: id === undefined ? null : state.names[id], since: now });
   }
   k.accepted = beginRollout(before, { ...k.accepted, instances }, now);
@@ -386,7 +407,8 @@ function switchToTarget(round: Round, k: Kept, ordinal: number, p: InstancePlace
     state.add(id, name, k.demand);
     return { ...target, since: now };
   }
-  const elsewhere = p.daemon === undefined ? placeAll(state, req, 1, round.policy)?.[0] : undefined;
+  // A daemon instance, or one with persistent volumes, stays on its node: it waits for room there.
+  const elsewhere = p.daemon === undefined && volumeNode(k.accepted, ordinal) === undefined ? placeAll(state, req, 1, round.policy)?.[0] : undefined;
   if (elsewhere !== undefined) {
     return { ...target, node: state.names[elsewhere], since: now, from: p.node as string };
   }
@@ -434,6 +456,7 @@ function keepFailedUpdate(round: Round, k: Kept): void {
 function rebalance(round: Round, k: Kept): void {
   const { state, now } = round;
   if (k.accepted.rollout || k.bucket === 'rejected' || k.change.kind === 'delete' || k.instances.some((p) => p.node === null)) return;
+  if (hasPersistentVolumes(k.accepted.spec)) return; // its instances stay with their data
   const eligible = eligibleNodes(round, k.accepted.spec);
   if (eligible.length < 2 || k.instances.length === 0) return;
   const count = new Map(eligible.map((n) => [n, 0]));
@@ -596,6 +619,9 @@ function daemonShortfall(round: Round, job: string, file: string, perInstance: s
 
 /** New ordinals of every scaled-up job, in one batch; each job whole or rejected. */
 function scaleUps(round: Round, jobs: readonly Kept[]): void {
+  // Ordinals coming back to their persistent volumes first, on those volumes' nodes.
+  const starts = jobs.map((k) => k.instances.length);
+  const pinned = jobs.map((k) => pinScaleUp(round.state, round.policy, k, (k.change.desired as DesiredJob).spec.numInstances, round.now));
   const requests = jobs.map((k) => ({
     req: makeRequest(round.state, k.change.name, k.demand),
     count: (k.change.desired as DesiredJob).spec.numInstances - k.instances.length,
@@ -605,7 +631,13 @@ function scaleUps(round: Round, jobs: readonly Kept[]): void {
   jobs.forEach((k, i) => {
     const desired = k.change.desired as DesiredJob;
     const nodes = results[i];
+    const pin = pinned[i];
+    if (typeof pin !== 'number') {
+      reject(round, k, desired, volumeProblem(round, k, pin.blocked));
+      return;
+    }
     if (!nodes) {
+      unpinScaleUp(round.state, k, starts[i]!);
       reject(round, k, desired, explain(round, requests[i].req, requests[i].count, desired.spec.name, desired.file, 'more'));
       return;
     }

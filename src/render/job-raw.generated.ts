@@ -97,6 +97,10 @@ export interface Job {
     autoRevert?: boolean;
   };
   /**
+   * What happens to an instance whose `persistent` volume is on a dead node. `wait` (default): it stays pending (reason `volume on node N`) until that node is back, and runs there with its data. `recreate`: it is placed on another node with a new, empty volume.
+   */
+  onNodeLoss?: "wait" | "recreate";
+  /**
    * How long a pod gets after SIGTERM before SIGKILL, for the whole pod (containers stop in reverse `depends_on` order, those without an order between them together). Default 10s.
    */
   stopGrace?: string | number;
@@ -218,10 +222,10 @@ export interface Healthcheck2 {
   type: "http" | "tcp" | "exec";
 }
 /**
- * `shared`: every instance of the job mounts the same volume and sees the others' writes. `local`: each instance gets its own scratch volume on its node, lost when the instance or the node goes away.
+ * `shared`: every instance of the job mounts the same volume and sees the others' writes. `local`: each instance gets its own scratch volume on its node, lost when the instance or the node goes away. `persistent`: each instance (`<job>-<i>`) gets its own directory on its node, kept across container restarts, spec updates, agent restarts and scale-down, deleted only when the job is deleted; the instance is then only placed on that node (see `onNodeLoss`).
  */
 export interface Volume {
-  type: "shared" | "local";
+  type: "shared" | "local" | "persistent";
   /**
    * Absolute mount path inside the container, without '.' or '..' segments.
    */

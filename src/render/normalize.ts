@@ -36,6 +36,7 @@ export function normalizeJob(raw: JobRaw): Normalized {
   if (raw.placement) spec.placement = labels && Object.keys(labels).length > 0 ? { nodeLabels: stringMap(labels) } : {};
   if (raw.update) spec.update = normalizeUpdate(raw.update, findings);
   if (raw.stopGrace !== undefined) spec.stopGraceMs = updateDuration(raw.stopGrace, 0, ['stopGrace'], findings);
+  if (raw.onNodeLoss !== undefined) spec.onNodeLoss = raw.onNodeLoss;
   return { spec, findings };
 }
 

@@ -22,6 +22,7 @@ export function toRawJob(spec: JobSpec): Job {
     };
   }
   if (spec.stopGraceMs !== undefined) out.stopGrace = formatDuration(spec.stopGraceMs);
+  if (spec.onNodeLoss !== undefined) out.onNodeLoss = spec.onNodeLoss;
   return out;
 }
 

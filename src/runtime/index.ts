@@ -2,7 +2,7 @@
 // API (podman's compatible service or dockerd).
 //
 //   translate.ts   job model → Engine API create options (pure)
-//   volumes.ts     where local / shared volumes live (pure)
+//   volumes.ts     where local / shared / persistent volumes live (pure)
 //   facts.ts       container states, log frames (pure)
 //   oom.ts         the OOM verdict and its source: engine, cgroup, exit code
 //   events.ts      the engine's container events, parsed (pure)

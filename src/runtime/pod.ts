@@ -15,7 +15,7 @@ import { compareEngineTimes } from './facts';
 import { ContainerHasDependentsError, ContainerNameConflictError, ContainerNotFoundError, PodStartError } from './errors';
 import { LABEL, containerName, ownerOf, toCreateOptions, type EngineCreateOptions, type PodContext } from './translate';
 import { ingressPorts } from '../network/endpoints';
-import { instanceVolumesDir, volumeResolver, type VolumeRoots } from './volumes';
+import { instanceVolumesDir, persistentJobDir, persistentRoot, volumeResolver, type VolumeRoots } from './volumes';
 import { dependsOnOf, stopTimeoutSec, stopWaves, type PodStopOptions } from './pod-stop';
 
 export type { PodStopOptions } from './pod-stop';
@@ -233,6 +233,27 @@ export class PodRuntime {
   /** Deletes the instance's local volume directories (after stopPod). */
   async cleanupVolumes(instance: string): Promise<void> {
     await fs.rm(instanceVolumesDir(this.opts.volumes.dataDir, instance), { recursive: true, force: true });
+  }
+
+  /**
+   * Deletes the persistent volumes of every job not in `jobs` (the accepted
+   * jobs): a job that is gone is the only thing that ends them; a stopped
+   * or scaled-away instance keeps its directory. Only names that are
+   * directories directly under `<dataDir>/persistent` are touched.
+   * Returns the jobs whose volumes were deleted.
+   */
+  async prunePersistentVolumes(jobs: ReadonlySet<string>): Promise<string[]> {
+    const root = persistentRoot(this.opts.volumes.dataDir);
+    let names: string[];
+    try {
+      names = (await fs.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const gone = names.filter((job) => !jobs.has(job)).sort();
+    for (const job of gone) await fs.rm(persistentJobDir(this.opts.volumes.dataDir, job), { recursive: true, force: true });
+    return gone;
   }
 
   private contextOf(pod: PodSpec): PodContext {

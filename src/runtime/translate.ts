@@ -13,7 +13,7 @@ import type { ContainerSpec, PortMapping } from '../model/job';
 import { createHash } from 'node:crypto';
 import type { VolumeResolver } from './volumes';
 
-export { instanceVolumesDir, localVolumePath, sharedVolumePath, sharedVolumeName, volumeResolver } from './volumes';
+export { instanceVolumesDir, localVolumePath, persistentVolumePath, sharedVolumePath, sharedVolumeName, volumeResolver } from './volumes';
 export type { VolumeResolver, VolumeRoots } from './volumes';
 
 /** Label keys, as DESIGN.md names them (plus ozy.owner). */

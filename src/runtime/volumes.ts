@@ -4,7 +4,12 @@
 //           one directory per instance, deleted when the instance ends;
 //   shared: <sharedRoot>/<job>/<name derived from the mount path>
 //           one directory per job and mount path, seen by every instance
-//           (and by every container of the pod mounting that same path).
+//           (and by every container of the pod mounting that same path);
+//   persistent: <dataDir>/persistent/<job>/<instance>/<container>/<name derived from the mount path>
+//           one directory per instance identity, kept when the instance
+//           stops (restart, update, scale-down), deleted with the job
+//           (prunePersistentVolumes). Named by mount path, not by index, so
+//           a spec update that adds or reorders volumes finds the same data.
 //
 // Space is accounted by the scheduler, not enforced: a bind-mounted host
 // directory has no quota (see docs). Names come from validated job files
@@ -32,6 +37,18 @@ export function localVolumePath(dataDir: string, instance: string, container: st
   return path.join(instanceVolumesDir(dataDir, instance), safeSegment(container, 'container'), String(index));
 }
 
+export function persistentRoot(dataDir: string): string {
+  return path.join(dataDir, 'persistent');
+}
+
+export function persistentJobDir(dataDir: string, job: string): string {
+  return path.join(persistentRoot(dataDir), safeSegment(job, 'job'));
+}
+
+export function persistentVolumePath(dataDir: string, job: string, instance: string, container: string, mountPath: string): string {
+  return path.join(persistentJobDir(dataDir, job), safeSegment(instance, 'instance'), safeSegment(container, 'container'), sharedVolumeName(mountPath));
+}
+
 export function sharedVolumePath(sharedRoot: string, job: string, mountPath: string): string {
   return path.join(sharedRoot, safeSegment(job, 'job'), sharedVolumeName(mountPath));
 }
@@ -51,12 +68,18 @@ export function sharedVolumeName(mountPath: string): string {
   return `${slug === '' ? 'root' : slug}-${hash}`;
 }
 
-/** The resolver for one instance: local volumes per instance, shared per job. */
+/** The resolver for one instance: local and persistent volumes per instance, shared per job. */
 export function volumeResolver(roots: VolumeRoots, job: string, instance: string): VolumeResolver {
-  return (container, volume, index) =>
-    volume.type === 'local'
-      ? localVolumePath(roots.dataDir, instance, container.name, index)
-      : sharedVolumePath(roots.sharedRoot, job, volume.path);
+  return (container, volume, index) => {
+    switch (volume.type) {
+      case 'local':
+        return localVolumePath(roots.dataDir, instance, container.name, index);
+      case 'persistent':
+        return persistentVolumePath(roots.dataDir, job, instance, container.name, volume.path);
+      case 'shared':
+        return sharedVolumePath(roots.sharedRoot, job, volume.path);
+    }
+  };
 }
 
 /** One path segment: no separators, no dot segments, not empty. */

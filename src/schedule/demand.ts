@@ -24,9 +24,11 @@ export function portKey(port: number, protocol: string): string {
 }
 
 /**
- * Sum over the pod's containers. Only `local` volumes count as disk: a
- * `shared` volume lives on the operator's shared filesystem, not on the
- * node, so it takes nothing from any node's disk capacity.
+ * Sum over the pod's containers. Only `local` and `persistent` volumes
+ * count as disk: a `shared` volume lives on the operator's shared
+ * filesystem, not on the node, so it takes nothing from any node's disk
+ * capacity. (A persistent volume whose instance was scaled away still takes
+ * its space: plan/persistent.ts accounts it.)
  */
 export function instanceDemand(spec: JobSpec): Demand {
   let d = demands.get(spec);
@@ -53,7 +55,7 @@ function computeDemand(spec: JobSpec): Demand {
   for (const c of spec.containers) {
     memory += c.memory;
     cpu += c.cpu;
-    for (const v of c.volumes) if (v.type === 'local') disk += v.space;
+    for (const v of c.volumes) if (v.type !== 'shared') disk += v.space;
     for (const p of c.ports) if (p.host !== undefined) ports.add(portKey(p.host, p.protocol));
   }
   return { amounts: [memory, disk, cpu], hostPorts: [...ports].sort() };

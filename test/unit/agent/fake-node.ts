@@ -162,6 +162,13 @@ export class FakeRuntime implements NodeEngine, SupervisorPods {
   async cleanupVolumes(instance: string): Promise<void> {
     this.ops.push(`cleanupVolumes ${instance}`);
   }
+  /** Jobs with persistent volumes on this fake node (tests seed it); kept out of `ops` so op sequences stay as they were. */
+  readonly persistentJobs = new Set<string>();
+  async prunePersistentVolumes(jobs: ReadonlySet<string>): Promise<string[]> {
+    const gone = [...this.persistentJobs].filter((j) => !jobs.has(j)).sort();
+    for (const j of gone) this.persistentJobs.delete(j);
+    return gone;
+  }
 
   // ── test controls ──
   idOf(instance: string, container: string): string | undefined {

@@ -236,6 +236,19 @@ describe('reconcile', () => {
     assert.deepEqual(agent.statuses().map((s) => s.instance), ['web-0']);
   });
 
+  test('persistent volumes are pruned only when their job is no longer accepted, even with no instance here', async () => {
+    const { agent, rt, sink } = setup();
+    rt.persistentJobs.add('web');
+    rt.persistentJobs.add('db');
+    await agent.reconcile([webJob([NODE])]);
+    await until('healthy', () => stateOf(sink, 'web-0') === 'healthy');
+    assert.deepEqual([...rt.persistentJobs], ['web'], 'db is not accepted: its volumes go');
+    await agent.reconcile([{ ...webJob([]), volumes: { '0': NODE } }]);
+    assert.deepEqual([...rt.persistentJobs], ['web'], 'scaled to 0, its volume recorded here: kept');
+    await agent.reconcile([]);
+    assert.deepEqual([...rt.persistentJobs], [], 'deleted: gone');
+  });
+
   test('an instance moved to another node is stopped here', async () => {
     const { agent, rt, sink } = setup();
     await agent.reconcile([webJob([NODE])]);

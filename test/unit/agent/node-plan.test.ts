@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { assignmentKey, assignmentsFor, jobChangeConcernsNode, planNode } from '../../../src/agent/node-plan';
 import type { AcceptedJob } from '../../../src/model/cluster';
+import { runsOn } from '../../../src/agent/node-jobs';
 
 function job(name: string, hash: string, nodes: Array<string | null>): AcceptedJob {
   return {
@@ -61,5 +62,13 @@ describe("did this node's assignment change", () => {
     assert.equal(jobChangeConcernsNode('n1', job('web', 'h1', ['n1']), job('web', 'h1', ['n2'])), true, 'an instance leaves');
     assert.equal(jobChangeConcernsNode('n1', job('web', 'h1', ['n1']), job('web', 'h2', ['n1'])), true, 'a spec change here');
     assert.equal(jobChangeConcernsNode('n1', job('web', 'h1', ['n1']), undefined), true, 'a job running here deleted');
+  });
+
+  test('a job keeping only persistent volumes here (scaled to 0) is this node\'s: its deletion concerns it', () => {
+    const scaledAway: AcceptedJob = { ...job('db', 'h1', []), volumes: { '0': 'n1' } };
+    assert.equal(runsOn(scaledAway, 'n1'), true);
+    assert.equal(runsOn(scaledAway, 'n2'), false);
+    assert.equal(jobChangeConcernsNode('n1', scaledAway, undefined), true, 'deleted: its volumes go');
+    assert.equal(jobChangeConcernsNode('n2', scaledAway, undefined), false);
   });
 });

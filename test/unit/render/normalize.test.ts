@@ -193,6 +193,15 @@ describe('wave 2 job fields', () => {
     const b = renderJob({ name: 'web', containers: { app: { image: 'busybox' } }, update: { maxParallel: 3 }, stopGrace: 1 }).jobs[0]!;
     assert.equal(a.specHash, b.specHash);
   });
+  test('persistent volume and onNodeLoss: absent unless the file says; a bad value names the field', () => {
+    const vol = { type: 'persistent', path: '/data', space: '1G' };
+    const spec = specOf({ name: 'db', containers: { pg: { image: 'busybox', volumes: [vol] } } }, 'jobs/db.yaml');
+    assert.deepEqual(spec.containers[0]!.volumes, [{ type: 'persistent', path: '/data', space: 1024 ** 3 }]);
+    assert.equal(spec.onNodeLoss, undefined);
+    assert.equal(specOf({ name: 'db', onNodeLoss: 'recreate', containers: { pg: { image: 'busybox' } } }, 'jobs/db.yaml').onNodeLoss, 'recreate');
+    const r = renderJob({ name: 'db', onNodeLoss: 'move', containers: { pg: { image: 'busybox' } } }, 'jobs/db.yaml');
+    assert.equal(r.problems[0]?.problem.errors?.[0]?.pointer, '/onNodeLoss');
+  });
   test('a daemon refuses numInstances, naming the field', () => {
     const r = renderJob({ name: 'web', type: 'daemon', numInstances: 2, containers: { app: { image: 'busybox' } } });
     assert.equal(r.jobs.length, 0);
@@ -221,6 +230,15 @@ describe('toRawJob (what ozy render prints) is a valid job with the same spec', 
         stopGrace: '2s',
       }),
       'jobs/web.yaml',
+    ],
+    [
+      'persistent volume, onNodeLoss',
+      JSON.stringify({
+        name: 'db',
+        containers: { pg: { image: 'busybox', volumes: [{ type: 'persistent', path: '/var/lib/data', space: '2G' }] } },
+        onNodeLoss: 'recreate',
+      }),
+      'jobs/db.yaml',
     ],
     ['daemon with node labels', JSON.stringify({ name: 'agent', type: 'daemon', placement: { nodeLabels: { disk: 'ssd' } }, containers: { app: { image: 'busybox' } } }), 'jobs/agent.yaml'],
   ] as const) {

@@ -257,6 +257,24 @@ describe('stopPod', () => {
     assert.equal(fs.existsSync(path.join(dataDir, 'volumes', 'web-0')), false);
     assert.equal(fs.existsSync(path.join(sharedRoot, 'web')), true, 'shared volumes outlive instances');
   });
+
+  test('a persistent volume is per instance under <dataDir>/persistent/<job>, outlives cleanupVolumes, and goes only with its job', async (t) => {
+    const { engine, runtime, dataDir } = setup(t);
+    const db = podOf({ name: 'db', numInstances: 1, containers: [container('pg', { volumes: [{ type: 'persistent', path: '/var/lib/pg', space: 1 << 20 }] })] }, 'h', 'db-0');
+    await runtime.startPod(db);
+    const bind = [...engine.containers.values()].find((c) => c.opts.Labels['ozy.instance'] === 'db-0')?.opts.HostConfig.Binds?.[0] ?? '';
+    const dir = bind.split(':')[0]!;
+    assert.ok(dir.startsWith(path.join(dataDir, 'persistent', 'db', 'db-0', 'pg') + path.sep), dir);
+    assert.ok(fs.existsSync(dir));
+    fs.writeFileSync(path.join(dir, 'data'), 'x');
+    await runtime.stopPod('db-0');
+    await runtime.cleanupVolumes('db-0');
+    assert.equal(fs.readFileSync(path.join(dir, 'data'), 'utf8'), 'x', 'a stopped instance keeps its persistent volume');
+    assert.deepEqual(await runtime.prunePersistentVolumes(new Set(['db'])), []);
+    assert.ok(fs.existsSync(dir), 'the job is still accepted');
+    assert.deepEqual(await runtime.prunePersistentVolumes(new Set(['web'])), ['db']);
+    assert.equal(fs.existsSync(path.join(dataDir, 'persistent', 'db')), false);
+  });
 });
 
 describe('restart', () => {
