@@ -137,7 +137,7 @@ export class Brain {
       const decision = decide({
         desired: judged.render.jobs,
         invalid: judged.render.problems,
-        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections },
+        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections, ...(snap.zones ? { zones: snap.zones } : {}) },
         commit: judged.head,
         now: this.now(),
         deletionGuard: judged.render.settings.deletionGuard,

@@ -49,6 +49,8 @@ export interface Snapshot {
   /** The schedule revision whose rejections the repository's reports reflect. */
   reportsRevision: number;
   nodes: NodeInfo[];
+  /** Every zone a node ever registered with (spread: zones homes). */
+  zones?: string[];
   jobs: Map<string, AcceptedJob>;
   rejections: Map<string, Rejection>;
 }
