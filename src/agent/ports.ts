@@ -76,4 +76,6 @@ export interface StorePort {
     meta: { commit: string; by: string },
   ): Promise<{ ok: true; revision: number } | { ok: false }>;
   markReportsPushed(scheduleRevision: number): Promise<void>;
+  /** Adds a zone to the known zones (best effort; absent in fakes that do not keep zones). */
+  rememberZone?(zone: string): Promise<void>;
 }
