@@ -27,6 +27,8 @@ const SHAPES: Array<[number, number, number]> = [
 const JITTER = [0.5, 0.75, 1, 1.5, 2];
 
 export interface SchedulerScenarioResult {
+  /** 'rules': nodes in 3 zones, half labelled; 30% of jobs spread over zones, 10% over nodes, 10% need a label. */
+  variant?: 'rules';
   instances: number;
   nodes: number;
   jobs: number;
@@ -44,11 +46,12 @@ export interface SchedulerScenarioResult {
 }
 
 
-function makeNodes(count: number): NodeInfo[] {
+function makeNodes(count: number, rules = false): NodeInfo[] {
   return Array.from({ length: count }, (_, i) => ({
     name: `node-${String(i).padStart(5, '0')}`,
     address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-    labels: {},
+    ...(rules ? { zone: `z${i % 3}` } : {}),
+    labels: (rules && i % 2 === 0 ? { disk: 'ssd' } : {}) as Record<string, string>,
     capacity: { ...NODE },
     agentId: `a${i}`,
     leaseId: String(i + 1),
@@ -57,7 +60,7 @@ function makeNodes(count: number): NodeInfo[] {
 }
 
 /** Jobs totalling exactly `instances` instances, demand scaled so each resource hits LOAD. */
-function makeJobs(instances: number, nodes: number, seed: number): DesiredJob[] {
+function makeJobs(instances: number, nodes: number, seed: number, rules = false): DesiredJob[] {
   const rand = prng(seed);
   const raw: Array<{ count: number; shape: [number, number, number]; port?: number }> = [];
   let left = instances;
@@ -101,6 +104,13 @@ function makeJobs(instances: number, nodes: number, seed: number): DesiredJob[] 
         },
       ],
     };
+    if (rules) {
+      // By job index: 30% spread over zones, 10% over nodes (one per node), 10% need disk=ssd.
+      const kind = i % 10;
+      if (kind < 3) spec.placement = { spread: 'zones' };
+      else if (kind === 3 && j.count <= nodes) spec.placement = { spread: 'nodes' };
+      else if (kind === 4) spec.placement = { nodeLabels: { disk: 'ssd' } };
+    }
     return { spec, specHash: specHash(spec), file: `jobs/${spec.name}.yaml` };
   });
 }
@@ -135,9 +145,9 @@ function usage(nodes: NodeInfo[], jobs: Iterable<AcceptedJob>): { used: Map<stri
   return { used, respected };
 }
 
-export function runScenario(instances: number, nodeCount: number, seed = 1, withFailover = false): SchedulerScenarioResult {
-  const nodes = makeNodes(nodeCount);
-  const desired = makeJobs(instances, nodeCount, seed);
+export function runScenario(instances: number, nodeCount: number, seed = 1, withFailover = false, rules = false): SchedulerScenarioResult {
+  const nodes = makeNodes(nodeCount, rules);
+  const desired = makeJobs(instances, nodeCount, seed, rules);
   const t0 = process.hrtime.bigint();
   const decision = decide(baseInput(desired, nodes, new Map()));
   const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -155,6 +165,7 @@ export function runScenario(instances: number, nodeCount: number, seed = 1, with
   };
   const bound = Math.max(lowerBound.memory, lowerBound.cpu, lowerBound.disk);
   const result: SchedulerScenarioResult = {
+    ...(rules ? { variant: 'rules' as const } : {}),
     instances,
     nodes: nodeCount,
     jobs: desired.length,
@@ -192,12 +203,14 @@ function round(v: number, digits = 1): number {
 export async function runSchedulerBench(): Promise<{ scenarios: SchedulerScenarioResult[] }> {
   const scenarios: SchedulerScenarioResult[] = [];
   runScenario(1_000, 100, 7); // warm up the JIT so the first figure is not a compile-time figure
-  for (const [instances, nodes, failoverToo] of [
-    [1_000, 100, false],
-    [10_000, 1_000, true],
-    [100_000, 5_000, false],
+  for (const [instances, nodes, failoverToo, rules] of [
+    [1_000, 100, false, false],
+    [10_000, 1_000, true, false],
+    [100_000, 5_000, false, false],
+    [10_000, 1_000, true, true],
+    [100_000, 5_000, false, true],
   ] as const) {
-    scenarios.push(runScenario(instances, nodes, 1, failoverToo));
+    scenarios.push(runScenario(instances, nodes, 1, failoverToo, rules));
     await new Promise((r) => setImmediate(r)); // let a harness breathe between scenarios
   }
   return { scenarios };
@@ -207,7 +220,7 @@ function print(result: { scenarios: SchedulerScenarioResult[] }): void {
   for (const s of result.scenarios) {
     const lb = s.lowerBound;
     console.log(
-      `${s.instances} instances / ${s.nodes} nodes (${s.jobs} jobs): ${s.placementsPerSecond} placements/s, ${s.totalMs} ms total; ` +
+      `${s.variant ? `[${s.variant}] ` : ''}${s.instances} instances / ${s.nodes} nodes (${s.jobs} jobs): ${s.placementsPerSecond} placements/s, ${s.totalMs} ms total; ` +
         `placed ${s.placed}, rejected jobs ${s.rejectedJobs}; nodes used ${s.nodesUsed} vs lower bound memory ${lb.memory}, cpu ${lb.cpu}, disk ${lb.disk} ` +
         `(+${(s.overLowerBound * 100).toFixed(2)}%); capacity respected: ${s.capacityRespected}`,
     );

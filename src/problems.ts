@@ -48,6 +48,8 @@ export const PROBLEM_TYPES = {
   'insufficient-resources': 'Insufficient resources for job',
   'host-port-conflict': 'Host port is not free on enough nodes',
   'no-nodes': 'No live nodes to place the job on',
+  'no-eligible-nodes': 'No live node carries the labels the job asks for',
+  'spread-conflict': 'Not enough nodes for one instance per node',
   'mass-deletion': 'Commit would delete most jobs',
   'update-failed': 'Update failed',
   'daemon-not-placed': 'Daemon does not fit on some nodes',

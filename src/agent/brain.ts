@@ -124,6 +124,8 @@ export class Brain {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const snap = await this.store.snapshot();
       this.noteScheduleMark(snap);
+      // A live node's zone its agent failed to remember: the poller does, so the zone keeps its place once its nodes are gone.
+      for (const zone of unrememberedZones(snap)) await this.store.rememberZone?.(zone);
       const inputs = snap.inputsRevision ?? snap.revision;
       this.rollingNow = anyRolling(snap.jobs.values());
       if (attempt === 1 && !this.rollingNow && this.lastDecided?.head === judged.head && this.lastDecided.revision >= inputs) {
@@ -137,7 +139,7 @@ export class Brain {
       const decision = decide({
         desired: judged.render.jobs,
         invalid: judged.render.problems,
-        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections },
+        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections, ...(snap.zones ? { zones: snap.zones } : {}) },
         commit: judged.head,
         now: this.now(),
         deletionGuard: judged.render.settings.deletionGuard,
@@ -304,4 +306,11 @@ function applyRejections(current: Map<string, Rejection>, d: Decision): Map<stri
   for (const k of d.deleteRejections) next.delete(k);
   for (const r of d.putRejections) next.set(r.key, r);
   return next;
+}
+
+/** Zones of live nodes missing from the snapshot's known zones (none when the store does not keep zones). */
+function unrememberedZones(snap: Snapshot): string[] {
+  if (snap.zones === undefined) return [];
+  const known = new Set(snap.zones);
+  return [...new Set(snap.nodes.flatMap((n) => (n.zone !== undefined && !known.has(n.zone) ? [n.zone] : [])))].sort();
 }

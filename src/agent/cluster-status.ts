@@ -3,6 +3,7 @@ import { volumeWait } from '../plan/persistent';
 import type { AcceptedJob, InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
 import { placementName, versionOf } from '../model/cluster';
 import { rolloutProgress } from '../plan/rollout';
+import { homeZone, knownZones, zonesOf } from '../plan/placement-rules';
 import type { Resources } from '../model/job';
 import { allocatedByNode } from '../schedule';
 
@@ -61,6 +62,10 @@ export interface InstanceRow {
   since: string;
   /** The spec hash it runs (an older one while a rolling update has not reached it). */
   spec: string;
+  /** Its node's zone, when the node is live and has one. */
+  zone?: string;
+  /** spread: zones: "away from zone c" while it runs outside its home zone. */
+  away?: string;
 }
 
 export interface RejectionRow {
@@ -92,7 +97,8 @@ function rolloutOf(job: AcceptedJob): Pick<JobRow, 'rollout' | 'update' | 'faile
   const { done, total } = rolloutProgress(job);
   const batch = r.batch.map((i) => placementName(job.spec.name, job.instances[i]!, i));
   const update = { kind: r.kind, commit: r.commit, done, total, batch, halted: r.halted === true, ...(r.blocked ? { blocked: r.blocked } : {}) };
-  const verb = r.kind === 'revert' ? 'reverting' : r.kind === 'move' ? 'rebalancing' : 'updating';
+  const moving = job.spec.placement?.spread === 'zones' ? 'going home' : 'rebalancing';
+  const verb = r.kind === 'revert' ? 'reverting' : r.kind === 'move' ? moving : 'updating';
   // The full commit: `updating 2/5 to <commit>` matches whatever prefix a reader has.
   let rollout = r.halted ? `update halted at ${done}/${total} (${job.failedUpdate?.instance ?? '?'} failed)` : `${verb} ${done}/${total} to ${r.commit}`;
   if (r.blocked && !r.halted) rollout += ` (blocked: ${r.blocked})`;
@@ -107,9 +113,12 @@ export function buildClusterStatus(input: {
   agents: Map<string, Record<string, unknown>>;
   poller?: { node: string; head?: string; gitError?: string } | null;
   schedule?: { commit: string; at: string; by: string };
+  /** Every zone a node ever registered with (homes of spread: zones jobs). */
+  zones?: string[];
 }): ClusterStatus {
   const poller = input.poller ?? undefined;
   const alive = new Map(input.nodes.map((n) => [n.name, n]));
+  const known = knownZones(input.zones, input.nodes);
   const allocated = allocatedByNode(input.jobs.values());
   const statusBy = new Map(input.statuses.map((s) => [s.instance, s]));
   const perNode = new Map<string, number>();
@@ -120,6 +129,7 @@ export function buildClusterStatus(input: {
     let placed = 0;
     let pending = 0;
     let healthy = 0;
+    const zones = zonesOf(job.spec, known);
     job.instances.forEach((p, ordinal) => {
       const name = placementName(job.spec.name, p, ordinal);
       const s = statusBy.get(name);
@@ -135,6 +145,9 @@ export function buildClusterStatus(input: {
         perNode.set(p.node, (perNode.get(p.node) ?? 0) + 1);
       }
       if (state === 'healthy') healthy++;
+      const zone = p.node === null ? undefined : alive.get(p.node)?.zone;
+      const home = homeZone(zones, ordinal);
+      const away = home !== undefined && p.node !== null && alive.has(p.node) && zone !== home ? { away: `away from zone ${home}` } : {};
       instances.push({
         instance: name,
         job: job.spec.name,
@@ -146,6 +159,8 @@ export function buildClusterStatus(input: {
         restarts: reported?.restarts ?? 0,
         since: p.since,
         spec: runs,
+        ...(zone !== undefined ? { zone } : {}),
+        ...away,
       });
     });
     jobs.push({

@@ -49,6 +49,8 @@ export interface Snapshot {
   /** The schedule revision whose rejections the repository's reports reflect. */
   reportsRevision: number;
   nodes: NodeInfo[];
+  /** Every zone a node ever registered with (spread: zones homes). */
+  zones?: string[];
   jobs: Map<string, AcceptedJob>;
   rejections: Map<string, Rejection>;
 }
@@ -74,4 +76,6 @@ export interface StorePort {
     meta: { commit: string; by: string },
   ): Promise<{ ok: true; revision: number } | { ok: false }>;
   markReportsPushed(scheduleRevision: number): Promise<void>;
+  /** Adds a zone to the known zones (best effort; absent in fakes that do not keep zones). */
+  rememberZone?(zone: string): Promise<void>;
 }

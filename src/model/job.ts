@@ -105,9 +105,20 @@ export const DEFAULT_UPDATE: UpdatePolicy = {
 /** SIGTERM → SIGKILL for a whole pod, when the job does not say (`stopGrace`). */
 export const DEFAULT_STOP_GRACE_MS = 10_000;
 
+export type Spread = 'none' | 'zones' | 'nodes';
+
 export interface Placement {
   /** Only nodes whose labels include every one of these. */
   nodeLabels?: Record<string, string>;
+  /** Absent means 'none' (bin-pack); kept absent then, so older specs hash as before. */
+  spread?: Exclude<Spread, 'none'>;
+  /** With spread 'zones': the zones in the file's order (else the cluster's known zones). */
+  zones?: string[];
+}
+
+/** The job's spread rule ('none' when it has none). */
+export function spreadOf(spec: JobSpec): Spread {
+  return spec.placement?.spread ?? 'none';
 }
 
 export interface JobSpec {

@@ -3,7 +3,7 @@
 // read or written, and every collection is walked in a sorted order.
 import type { AcceptedJob, InstancePlacement } from '../model/cluster';
 import { placementName } from '../model/cluster';
-import { updatePolicyOf, type DesiredJob, type JobSpec } from '../model/job';
+import { spreadOf, updatePolicyOf, type DesiredJob, type JobSpec } from '../model/job';
 import type { Problem } from '../model/problem';
 import { makeProblem } from '../problems';
 import {
@@ -29,6 +29,8 @@ import { DELETION_GUARD_KEY, checkDeletionGuard } from './deletion-guard';
 import { hasPersistentVolumes, pinScaleUp, placePinned, recordVolumes, releaseVolumes, retainVolumes, unpinScaleUp, volumeNode, waitsForVolume } from './persistent';
 import { reconcileRejections, type WantedRejection } from './rejections';
 import { beginRollout, onTarget, rolloutProgress, stepRollout, type RolloutContext } from './rollout';
+import { homesOf, knownZones, ordinalsFrom, withRules, zonesOf } from './placement-rules';
+import { awayReasons, goHome, zoneCounts } from './zone-moves';
 import { BUCKETS, type Bucket, type DecideInput, type Decision, type InvalidEntry, type JobOutcome } from './types';
 
 /** A job that stays accepted this round (possibly rescaled, updated or re-placed). */
@@ -59,6 +61,8 @@ interface Round {
   /** Rejections this round wants in force, by key. */
   wanted: Map<string, WantedRejection>;
   nodeReasons: Map<string, Record<string, string>>;
+  /** Every zone the cluster knows (spread: zones without its own list spreads over these). */
+  zones: readonly string[];
 }
 
 export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POLICY): Decision {
@@ -69,6 +73,7 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
     now: input.now.toISOString(),
     wanted: new Map(),
     nodeReasons: new Map(),
+    zones: knownZones(input.cluster.zones, input.cluster.nodes),
   };
   const changes = classifyJobs(input.desired, input.cluster.jobs, input.invalid);
 
@@ -145,7 +150,8 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   // 6b. Rolling updates under way take their next step (before new work takes the room they need).
   for (const k of kept.values()) advanceRollout(round, k);
   for (const k of kept.values()) keepFailedUpdate(round, k);
-  if (input.rebalance) for (const k of kept.values()) if (!isDaemon(k)) rebalance(round, k);
+  if (input.rebalance) for (const k of kept.values()) if (!isDaemon(k) && spreadOf(k.accepted.spec) !== 'zones') rebalance(round, k);
+  for (const k of kept.values()) if (!isDaemon(k)) bringHome(round, k);
 
   // 7. Scale-ups, then creates: each a batch, every job whole or rejected.
   scaleUps(round, [...kept.values()].filter((k) => k.change.kind === 'scale-up'));
@@ -163,7 +169,7 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   for (const [name, job] of created) {
     if (job) {
       putJobs.push(recordVolumes(job));
-      outcomes.push({ job: name, bucket: 'create', placements: job.instances.map((p) => p.node) });
+      outcomes.push(withZones(round, job.spec, job.instances, { job: name, bucket: 'create', placements: job.instances.map((p) => p.node) }));
     } else {
       outcomes.push(withReasons(round, { job: name, bucket: 'rejected', problem: rejections.effective.get(name) }));
     }
@@ -240,9 +246,10 @@ function failover(round: Round, jobs: readonly Kept[]): void {
     for (const ordinals of byVersion.values()) waiting.push({ k, ordinals, demand: demandAt(k, k.instances[ordinals[0]]) });
   }
   const requests = waiting.map(({ k, ordinals, demand }) => ({
-    req: makeRequest(state, k.change.name, demand),
+    req: requestFor(round, k.accepted.spec, demand, () => k.instances),
     count: ordinals.length,
     mode: 'as-many-as-fit' as const,
+    homes: homesOf(zonesOf(k.accepted.spec, round.zones), ordinals),
   }));
   const results = placeBatch(state, requests, round.policy);
   waiting.forEach(({ k, ordinals }, i) => {
@@ -296,7 +303,8 @@ function update(round: Round, k: Kept, desired: DesiredJob): void {
     return;
   }
   const newDemand = instanceDemand(desired.spec);
-  const req = makeRequest(state, name, newDemand);
+  const req = requestFor(round, desired.spec, newDemand, () => k.instances);
+  const zones = zonesOf(desired.spec, round.zones);
   const want = desired.spec.numInstances;
   release(round, k, k.instances);
 
@@ -313,7 +321,7 @@ function update(round: Round, k: Kept, desired: DesiredJob): void {
   }
   // An instance with persistent volumes never moves: it waits for room on their node (pinVolumes).
   const moving = next.flatMap((p, i) => (p === undefined && volumeNode(k.accepted, i) === undefined ? [i] : []));
-  const nodes = placeAll(state, req, moving.length, round.policy);
+  const nodes = placeAll(state, req, moving.length, round.policy, homesOf(zones, moving));
   const dropAdded = (): void => {
     for (const id of added) state.remove(id, name, newDemand);
   };
@@ -366,7 +374,7 @@ function update(round: Round, k: Kept, desired: DesiredJob): void {
       continue;
     }
     // New ordinal or pending: placed now with the new spec when it fits (else failover retries).
-    const id = volumeNode(k.accepted, i) === undefined ? placeAll(state, req, 1, round.policy)?.[0] : undefined;
+    const id = volumeNode(k.accepted, i) === undefined ? placeAll(state, req, 1, round.policy, homesOf(zones, [i]))?.[0] : undefined;
     instances.push({ node: id === undefined ? null : state.names[id], since: now });
   }
   k.accepted = beginRollout(before, { ...k.accepted, instances }, now);
@@ -398,7 +406,7 @@ function advanceRollout(round: Round, k: Kept): void {
 function switchToTarget(round: Round, k: Kept, ordinal: number, p: InstancePlacement): InstancePlacement | { blocked: string } {
   const { state, now } = round;
   const name = k.change.name;
-  const req = makeRequest(state, name, k.demand);
+  const req = requestFor(round, k.accepted.spec, k.demand, () => k.instances);
   const target: InstancePlacement = { node: p.node, since: p.since, ...(p.daemon !== undefined ? { daemon: p.daemon } : {}) };
   const id = p.node === null ? undefined : state.idOf(p.node);
   if (id === undefined) return { ...target, node: null, since: now }; // pending: failover places it next round
@@ -408,7 +416,10 @@ function switchToTarget(round: Round, k: Kept, ordinal: number, p: InstancePlace
     return { ...target, since: now };
   }
   // A daemon instance, or one with persistent volumes, stays on its node: it waits for room there.
-  const elsewhere = p.daemon === undefined && volumeNode(k.accepted, ordinal) === undefined ? placeAll(state, req, 1, round.policy)?.[0] : undefined;
+  const elsewhere =
+    p.daemon === undefined && volumeNode(k.accepted, ordinal) === undefined
+      ? placeAll(state, req, 1, round.policy, homesOf(zonesOf(k.accepted.spec, round.zones), [ordinal]))?.[0]
+      : undefined;
   if (elsewhere !== undefined) {
     return { ...target, node: state.names[elsewhere], since: now, from: p.node as string };
   }
@@ -462,7 +473,7 @@ function rebalance(round: Round, k: Kept): void {
   const count = new Map(eligible.map((n) => [n, 0]));
   for (const p of k.instances) if (count.has(p.node as string)) count.set(p.node as string, count.get(p.node as string)! + 1);
   const average = k.instances.length / eligible.length;
-  const req = makeRequest(state, k.change.name, k.demand);
+  const req = requestFor(round, k.accepted.spec, k.demand, () => k.instances);
   const moved: number[] = [];
   const { maxParallel } = updatePolicyOf(k.accepted.spec);
   while (moved.length < maxParallel) {
@@ -490,6 +501,37 @@ function rebalance(round: Round, k: Kept): void {
   k.accepted = { ...k.accepted, rollout: { kind: 'move', commit: k.accepted.commit, from: k.accepted.specHash, batch: moved.sort((a, b) => a - b), startedAt: now } };
   k.dirty = true;
   if (k.bucket === 'unchanged') k.bucket = 'reschedule';
+}
+
+/**
+ * spread: zones: instances away from their home zone go home when it has
+ * room, maxParallel at a time, as a 'move' rollout (plan/zone-moves.ts).
+ */
+function bringHome(round: Round, k: Kept): void {
+  const zones = zonesOf(k.accepted.spec, round.zones);
+  if (zones.length === 0 || k.accepted.rollout || k.bucket === 'rejected' || k.change.kind === 'delete' || k.instances.some((p) => p.node === null)) return;
+  const req = requestFor(round, k.accepted.spec, k.demand, () => k.instances);
+  const moves = goHome(round.state, round.policy, { spec: k.accepted.spec, instances: k.instances, demand: k.demand, req, zones }, round.now);
+  if (!moves) return;
+  k.instances = moves.instances;
+  k.accepted = { ...k.accepted, rollout: { kind: 'move', commit: k.accepted.commit, from: k.accepted.specHash, batch: moves.moved, startedAt: round.now } };
+  k.dirty = true;
+  if (k.bucket === 'unchanged') k.bucket = 'reschedule';
+}
+
+/** A placement request for instances of `spec` with its placement rules; `instances` names them in reasons. */
+function requestFor(round: Round, spec: JobSpec, demand: Demand, instances?: () => readonly InstancePlacement[]): PlacementRequest {
+  return withRules(makeRequest(round.state, spec.name, demand), spec, instances);
+}
+
+/** `ozy plan` of a spread: zones job: instances per zone, and why each one away from home is away. */
+function withZones(round: Round, spec: JobSpec, instances: readonly InstancePlacement[], out: JobOutcome): JobOutcome {
+  const zones = zonesOf(spec, round.zones);
+  if (zones.length === 0) return out;
+  out.zones = zoneCounts(round.state, instances);
+  const away = awayReasons(round.state, round.policy, requestFor(round, spec, instanceDemand(spec)), zones, instances);
+  if (Object.keys(away).length > 0) out.away = away;
+  return out;
 }
 
 function isDaemonJob(spec: JobSpec): boolean {
@@ -622,11 +664,16 @@ function scaleUps(round: Round, jobs: readonly Kept[]): void {
   // Ordinals coming back to their persistent volumes first, on those volumes' nodes.
   const starts = jobs.map((k) => k.instances.length);
   const pinned = jobs.map((k) => pinScaleUp(round.state, round.policy, k, (k.change.desired as DesiredJob).spec.numInstances, round.now));
-  const requests = jobs.map((k) => ({
-    req: makeRequest(round.state, k.change.name, k.demand),
-    count: (k.change.desired as DesiredJob).spec.numInstances - k.instances.length,
-    mode: 'whole' as const,
-  }));
+  const requests = jobs.map((k) => {
+    const spec = (k.change.desired as DesiredJob).spec;
+    const count = spec.numInstances - k.instances.length;
+    return {
+      req: requestFor(round, spec, k.demand, () => k.instances),
+      count,
+      mode: 'whole' as const,
+      homes: homesOf(zonesOf(spec, round.zones), ordinalsFrom(k.instances.length, count)),
+    };
+  });
   const results = placeBatch(round.state, requests, round.policy);
   jobs.forEach((k, i) => {
     const desired = k.change.desired as DesiredJob;
@@ -651,9 +698,10 @@ function scaleUps(round: Round, jobs: readonly Kept[]): void {
 /** Every new job in one batch; each whole, or rejected and not written. */
 function creates(round: Round, jobs: readonly DesiredJob[]): Map<string, AcceptedJob | null> {
   const requests = jobs.map((d) => ({
-    req: makeRequest(round.state, d.spec.name, instanceDemand(d.spec)),
+    req: requestFor(round, d.spec, instanceDemand(d.spec)),
     count: d.spec.numInstances,
     mode: 'whole' as const,
+    homes: homesOf(zonesOf(d.spec, round.zones), ordinalsFrom(0, d.spec.numInstances)),
   }));
   const results = placeBatch(round.state, requests, round.policy);
   const out = new Map<string, AcceptedJob | null>();
@@ -691,7 +739,7 @@ function acceptedVersion(round: Round, desired: DesiredJob, previous: AcceptedJo
 
 function keptOutcome(round: Round, k: Kept, guardProblem: Problem | undefined, effective: ReadonlyMap<string, Problem>): JobOutcome {
   const name = k.change.name;
-  const out: JobOutcome = { job: name, bucket: k.bucket, placements: k.instances.map((p) => p.node) };
+  const out: JobOutcome = withZones(round, k.accepted.spec, k.instances, { job: name, bucket: k.bucket, placements: k.instances.map((p) => p.node) });
   const strategy = strategyOf(k);
   if (strategy) out.strategy = strategy;
   if (k.change.kind === 'delete' && guardProblem) {
@@ -722,7 +770,8 @@ function strategyOf(k: Kept): string | undefined {
   }
   if (!r) return undefined;
   const { done, total } = rolloutProgress({ ...k.accepted, instances: k.instances });
-  const verb = r.kind === 'revert' ? 'reverting' : r.kind === 'move' ? 'rebalancing' : r.halted ? 'halted' : 'rolling';
+  const moving = spreadOf(k.accepted.spec) === 'zones' ? 'going home' : 'rebalancing';
+  const verb = r.kind === 'revert' ? 'reverting' : r.kind === 'move' ? moving : r.halted ? 'halted' : 'rolling';
   return `${verb} ${done}/${total}, ${updatePolicyOf(k.accepted.spec).maxParallel} at a time`;
 }
 

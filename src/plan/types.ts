@@ -9,6 +9,8 @@ import type { InstanceHealth } from './rollout';
 export interface ClusterView {
   /** Live nodes only (their lease is held). Instances on any other node are lost. */
   nodes: NodeInfo[];
+  /** Every zone a node ever registered with (remembered in etcd), for spread: zones. */
+  zones?: string[];
   /** Accepted jobs by name. */
   jobs: Map<string, AcceptedJob>;
   /** Existing rejections by key. */
@@ -77,6 +79,10 @@ export interface JobOutcome {
    * changed: nothing restarts); `rolling k/n` for a rollout under way.
    */
   strategy?: string;
+  /** spread: zones: instances per zone after this decision ('' for nodes without a zone). */
+  zones?: Record<string, number>;
+  /** spread: zones: instance name → why it runs outside its home zone ("away from zone b: zone b: no live node"). */
+  away?: Record<string, string>;
 }
 
 /** The exact writes of one decision, plus what to tell humans about it. */

@@ -61,9 +61,20 @@ export interface Job {
    */
   ingress?: IngressRoute[];
   /**
-   * Where the job's instances may run. `nodeLabels`: only nodes whose `--label`s include every one of these key=value pairs.
+   * Where the job's instances may run. `nodeLabels`: only nodes whose `--label`s include every one of these key=value pairs. `spread`: `none` (default: bin-pack), `zones` (instance `<job>-i` belongs in zone `Z[i mod |Z|]`, Z being `zones` or else every zone a node ever registered with, sorted; an instance whose zone has no room or no live node runs in another zone and goes home when there is room again), `nodes` (no two instances on one node; a job that cannot satisfy it is rejected). `zones`: the zones to spread over, in this order.
    */
   placement?: {
+    /**
+     * `none` (default): bin-pack. `zones`: instance i in zone Z[i mod |Z|]. `nodes`: at most one instance per node.
+     */
+    spread?: "none" | "zones" | "nodes";
+    /**
+     * With `spread: zones`: the zones to spread over, in this order (default: every zone a node ever registered with, sorted by name).
+     *
+     * @minItems 1
+     * @maxItems 64
+     */
+    zones?: string[];
     /**
      * Labels a node must carry (its `ozy agent --label key=value`) to run this job.
      */

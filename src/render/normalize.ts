@@ -2,7 +2,7 @@
 // units parsed to numbers, defaults applied, commands split, environment and
 // ports in one form. Values the schema cannot judge (a port above 65535 in
 // "70000:80", a size beyond the sane range) become findings here.
-import { DEFAULT_UPDATE, type ContainerSpec, type EnvVar, type HealthCheck, type IngressRoute, type JobSpec, type PortMapping, type UpdatePolicy, type VolumeSpec } from '../model/job';
+import { DEFAULT_UPDATE, type ContainerSpec, type EnvVar, type HealthCheck, type IngressRoute, type JobSpec, type Placement, type PortMapping, type UpdatePolicy, type VolumeSpec } from '../model/job';
 import type { ProblemType } from '../problems';
 import * as D from './defaults';
 import { describeValue, finding, type Finding, type Segment } from './findings';
@@ -32,12 +32,25 @@ export function normalizeJob(raw: JobRaw): Normalized {
     }
   }
   if (raw.ingress && raw.ingress.length > 0) spec.ingress = raw.ingress.flatMap((r, i) => normalizeRoute(r, ['ingress', i], findings));
-  const labels = raw.placement?.nodeLabels;
-  if (raw.placement) spec.placement = labels && Object.keys(labels).length > 0 ? { nodeLabels: stringMap(labels) } : {};
+  if (raw.placement) spec.placement = normalizePlacement(raw.placement, findings);
   if (raw.update) spec.update = normalizeUpdate(raw.update, findings);
   if (raw.stopGrace !== undefined) spec.stopGraceMs = updateDuration(raw.stopGrace, 0, ['stopGrace'], findings);
   if (raw.onNodeLoss !== undefined) spec.onNodeLoss = raw.onNodeLoss;
   return { spec, findings };
+}
+
+type PlacementRaw = NonNullable<JobRaw['placement']>;
+
+/** `spread: none` is the default and is left out, so a job that spells it out hashes like one that does not. */
+function normalizePlacement(p: PlacementRaw, findings: Finding[]): Placement {
+  const out: Placement = {};
+  if (p.nodeLabels && Object.keys(p.nodeLabels).length > 0) out.nodeLabels = stringMap(p.nodeLabels);
+  if (p.spread && p.spread !== 'none') out.spread = p.spread;
+  if (p.zones) {
+    if (p.spread !== 'zones') findings.push(finding('invalid-job', ['placement', 'zones'], '`zones` applies to `spread: zones` only'));
+    out.zones = [...p.zones];
+  }
+  return out;
 }
 
 function stringMap(m: Record<string, string | undefined>): Record<string, string> {

@@ -10,7 +10,14 @@ export function toRawJob(spec: JobSpec): Job {
   for (const c of spec.containers) containers[c.name] = toRawContainer(c);
   const out: Job = spec.type === 'daemon' ? { name: spec.name, type: 'daemon', containers } : { name: spec.name, numInstances: spec.numInstances, containers };
   if (spec.ingress) out.ingress = spec.ingress.map((r) => ('tcp' in r ? { tcp: r.tcp, port: r.port } : { host: r.host, path: r.path, port: r.port }));
-  if (spec.placement) out.placement = spec.placement.nodeLabels ? { nodeLabels: { ...spec.placement.nodeLabels } } : {};
+  if (spec.placement) {
+    const p = spec.placement;
+    out.placement = {
+      ...(p.spread ? { spread: p.spread } : {}),
+      ...(p.zones ? { zones: [...p.zones] } : {}),
+      ...(p.nodeLabels ? { nodeLabels: { ...p.nodeLabels } } : {}),
+    };
+  }
   if (spec.update) {
     const u = spec.update;
     out.update = {

@@ -15,13 +15,15 @@
 import type { ClusterState } from './cluster-state';
 import type { PlacementRequest } from './checkers';
 import { CPU, DISK, MEMORY } from './demand';
-import { DEFAULT_POLICY, demandSize, placeAll, placeAsManyAsFit, selectNode, type SchedulerPolicy } from './place';
+import { DEFAULT_POLICY, demandSize, placeAll, placeAsManyAsFit, selectHome, type Homes, type SchedulerPolicy } from './place';
 
 export interface BatchRequest {
   req: PlacementRequest;
   count: number;
   /** 'whole': all `count` instances or none (create, scale-up); 'as-many-as-fit': failover. */
   mode: 'whole' | 'as-many-as-fit';
+  /** Home zone of each instance, in order (spread: zones); absent: any zone. */
+  homes?: Homes;
 }
 
 /**
@@ -34,8 +36,9 @@ export function placeBatch(state: ClusterState, requests: readonly BatchRequest[
   const gaveUp: boolean[] = requests.map(() => false);
   for (const i of placementStream(state, requests)) {
     if (gaveUp[i]) continue;
-    const { req, mode } = requests[i];
-    const node = selectNode(state, req, policy);
+    const { req, mode, homes } = requests[i];
+    // The stream keeps a request's instances in order, so the next one is the placed count.
+    const node = selectHome(state, req, homes?.[placed[i].length], policy);
     if (node >= 0) {
       state.add(node, req.job, req.demand);
       placed[i].push(node);
@@ -50,9 +53,9 @@ export function placeBatch(state: ClusterState, requests: readonly BatchRequest[
   // Those that gave up get one more try alone: rollbacks may have made room.
   const result: Array<number[] | null> = placed.slice();
   for (const i of bySizeDescending(state, requests, requests.map((_, i) => i).filter((i) => gaveUp[i]))) {
-    const { req, count, mode } = requests[i];
-    if (mode === 'whole') result[i] = placeAll(state, req, count, policy);
-    else result[i] = [...placed[i], ...placeAsManyAsFit(state, req, count - placed[i].length, policy)];
+    const { req, count, mode, homes } = requests[i];
+    if (mode === 'whole') result[i] = placeAll(state, req, count, policy, homes);
+    else result[i] = [...placed[i], ...placeAsManyAsFit(state, req, count - placed[i].length, policy, homes?.slice(placed[i].length))];
   }
   return result;
 }

@@ -2,17 +2,20 @@
 // instance of this request?" and, when it cannot, naming why. The placer
 // calls `fits` on the hot path (no allocation); `reason` is only called to
 // explain a failure, which is how `ozy plan` answers "why didn't my job
-// place?". Later constraints (node labels, zones, anti-affinity) are more
-// checkers in the chain.
+// place?". The job's placement rules (node labels, zones, one per node) are
+// more checkers in the chain (rules.ts).
 import type { ClusterState } from './cluster-state';
 import { CPU, DISK, MEMORY, type Demand, type ResourceIndex } from './demand';
 import { formatAmount } from './format';
+import { labelChecker, onePerNodeChecker, zoneChecker, type PlacementRules } from './rules';
 
 export interface PlacementRequest {
   job: string;
   demand: Demand;
   /** The resource this job needs most of, relative to the cluster: best-fit ranks by it. */
   primary: ResourceIndex;
+  /** The job's placement rules (labels, spread, home zone); absent: any node. */
+  rules?: PlacementRules;
 }
 
 export interface FeasibilityChecker {
@@ -56,6 +59,9 @@ export const DEFAULT_CHECKERS: readonly FeasibilityChecker[] = [
   resourceChecker(CPU),
   resourceChecker(DISK),
   hostPortChecker,
+  labelChecker,
+  zoneChecker,
+  onePerNodeChecker,
 ];
 
 export function feasible(checkers: readonly FeasibilityChecker[], state: ClusterState, node: number, req: PlacementRequest): boolean {

@@ -9,11 +9,16 @@ import { feasible, reasonsFor, type PlacementRequest } from './checkers';
 import { CPU, DISK, MEMORY, RESOURCE_INDEXES, type ResourceIndex } from './demand';
 import { formatAmount, resourceNoun } from './format';
 import { DEFAULT_POLICY, type SchedulerPolicy } from './place';
+import { eligible } from './rules';
 
 /** A constraint that on its own cannot hold all the instances. */
 export type Shortfall =
   | { kind: 'resource'; resource: ResourceIndex; perInstance: number; needed: number; allocatable: number }
-  | { kind: 'host-ports'; ports: readonly string[]; needed: number; nodesFree: number };
+  | { kind: 'host-ports'; ports: readonly string[]; needed: number; nodesFree: number }
+  /** spread: nodes: one instance per node, and only `nodesFree` nodes hold none yet. */
+  | { kind: 'one-per-node'; needed: number; nodesFree: number }
+  /** No live node passes the job's label (or zone) rules. */
+  | { kind: 'no-eligible-nodes'; labels: string };
 
 export interface PlacementExplanation {
   /** Instances that had to be placed. */
@@ -35,9 +40,17 @@ export function explainPlacement(state: ClusterState, req: PlacementRequest, cou
   const amounts = req.demand.amounts;
   const perResource = [0, 0, 0];
   let portNodes = 0;
+  let spreadNodes = 0;
+  let eligibleNodes = 0;
   let fit = 0;
   const nodeReasons: Record<string, string> = {};
   for (let node = 0; node < state.size; node++) {
+    // A node the rules exclude holds nothing of the job, however free it is.
+    if (!eligible(state, node, req)) {
+      nodeReasons[state.names[node]] = reasonsFor(policy.checkers, state, node, req);
+      continue;
+    }
+    eligibleNodes++;
     // The instances of one job are alike, so each node independently holds
     // floor(free / demand) of them per resource, and one if it has ports.
     let k = Number.POSITIVE_INFINITY;
@@ -52,6 +65,11 @@ export function explainPlacement(state: ClusterState, req: PlacementRequest, cou
       if (portsFree) portNodes++;
       k = Math.min(k, portsFree ? 1 : 0);
     }
+    if (req.rules?.onePerNode) {
+      const none = state.jobInstancesOn(req.job, node) === 0;
+      if (none) spreadNodes++;
+      k = Math.min(k, none ? 1 : 0);
+    }
     if (!feasible(policy.checkers, state, node, req)) {
       k = 0;
       nodeReasons[state.names[node]] = reasonsFor(policy.checkers, state, node, req);
@@ -63,6 +81,12 @@ export function explainPlacement(state: ClusterState, req: PlacementRequest, cou
     fit += k;
   }
   const shortfalls: Shortfall[] = [];
+  if (eligibleNodes === 0 && state.size > 0) {
+    const labels = (req.rules?.labels ?? []).map(([k, v]) => `${k}=${v}`).join(', ');
+    shortfalls.push({ kind: 'no-eligible-nodes', labels });
+    return { count, fit: 0, liveNodes: state.size, shortfalls, nodeReasons };
+  }
+  if (req.rules?.onePerNode && spreadNodes < count) shortfalls.push({ kind: 'one-per-node', needed: count, nodesFree: spreadNodes });
   for (const r of [MEMORY, CPU, DISK] as const) {
     if (amounts[r] > 0 && perResource[r] < count) {
       shortfalls.push({ kind: 'resource', resource: r, perInstance: amounts[r], needed: count * amounts[r], allocatable: perResource[r] * amounts[r] });
@@ -115,10 +139,16 @@ function problemType(exp: PlacementExplanation): ProblemType {
   if (exp.shortfalls.length !== 1) return 'insufficient-resources';
   const s = exp.shortfalls[0];
   if (s.kind === 'host-ports') return 'host-port-conflict';
+  if (s.kind === 'one-per-node') return 'spread-conflict';
+  if (s.kind === 'no-eligible-nodes') return 'no-eligible-nodes';
   return s.resource === MEMORY ? 'insufficient-memory' : s.resource === DISK ? 'insufficient-disk' : 'insufficient-cpu';
 }
 
 function shortfallSentence(s: Shortfall, forWhat: string): string {
+  if (s.kind === 'one-per-node') {
+    return `Job spreads over nodes (spread: nodes), so each instance needs a node of its own, but only ${s.nodesFree} live node${s.nodesFree === 1 ? ' runs' : 's run'} none of its instances, for ${s.needed} instance${s.needed === 1 ? '' : 's'}${forWhat}.`;
+  }
+  if (s.kind === 'no-eligible-nodes') return `No live node carries the label${s.labels.includes(',') ? 's' : ''} ${s.labels} (placement.nodeLabels).`;
   if (s.kind === 'host-ports') {
     const ports = s.ports.length === 1 ? `host port ${s.ports[0]}` : `host ports ${s.ports.join(', ')}`;
     return `Job publishes ${ports}, so each instance needs a node of its own, but only ${s.nodesFree} live node${s.nodesFree === 1 ? ' has' : 's have'} ${s.ports.length === 1 ? 'it' : 'them'} free for ${s.needed} instance${s.needed === 1 ? '' : 's'}.`;

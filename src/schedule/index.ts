@@ -32,9 +32,12 @@ export {
   placeAll,
   placeAsManyAsFit,
   primaryResource,
+  selectHome,
   selectNode,
+  type Homes,
   type SchedulerPolicy,
 } from './place';
+export { eligible, inZone, labelChecker, onePerNodeChecker, zoneChecker, type PlacementRules } from './rules';
 export {
   MAX_NODES_IN_PROBLEM,
   describeDemand,

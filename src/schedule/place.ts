@@ -4,6 +4,7 @@ import type { ClusterState } from './cluster-state';
 import { DEFAULT_CHECKERS, feasible, type FeasibilityChecker, type PlacementRequest } from './checkers';
 import { CPU, DISK, MEMORY, RESOURCE_INDEXES, type Demand, type ResourceIndex } from './demand';
 import { DEFAULT_TIE_BREAKERS, atFloor, compareTies, type TieBreaker } from './rank';
+import { inZone } from './rules';
 
 /** The pluggable parts of the scheduler. */
 export interface SchedulerPolicy {
@@ -74,13 +75,30 @@ export function selectNode(state: ClusterState, req: PlacementRequest, policy: S
 }
 
 /**
+ * Instances' home zones (spread: zones), in placement order: `homes[i]` is
+ * the zone of the i-th instance placed; undefined (or no list): any zone.
+ */
+export type Homes = ReadonlyArray<string | undefined>;
+
+/**
+ * The node for an instance whose home zone is `home`: a node there when one
+ * fits, else the best fit anywhere ("away"; it goes home later, see
+ * plan/zone-moves.ts).
+ */
+export function selectHome(state: ClusterState, req: PlacementRequest, home: string | undefined, policy: SchedulerPolicy = DEFAULT_POLICY): number {
+  if (home === undefined) return selectNode(state, req, policy);
+  const there = selectNode(state, inZone(req, home), policy);
+  return there >= 0 ? there : selectNode(state, req, policy);
+}
+
+/**
  * Whole or nothing: `count` instances on live nodes, accounted in `state`,
  * or null with `state` as it was.
  */
-export function placeAll(state: ClusterState, req: PlacementRequest, count: number, policy: SchedulerPolicy = DEFAULT_POLICY): number[] | null {
+export function placeAll(state: ClusterState, req: PlacementRequest, count: number, policy: SchedulerPolicy = DEFAULT_POLICY, homes?: Homes): number[] | null {
   const placed: number[] = [];
   for (let i = 0; i < count; i++) {
-    const node = selectNode(state, req, policy);
+    const node = selectHome(state, req, homes?.[i], policy);
     if (node < 0) {
       for (const p of placed) state.remove(p, req.job, req.demand);
       return null;
@@ -96,10 +114,11 @@ export function placeAll(state: ClusterState, req: PlacementRequest, count: numb
  * accounted in `state`. Instances of one job are alike, so once one does
  * not fit, none of the rest would.
  */
-export function placeAsManyAsFit(state: ClusterState, req: PlacementRequest, count: number, policy: SchedulerPolicy = DEFAULT_POLICY): number[] {
+export function placeAsManyAsFit(state: ClusterState, req: PlacementRequest, count: number, policy: SchedulerPolicy = DEFAULT_POLICY, homes?: Homes): number[] {
   const placed: number[] = [];
   for (let i = 0; i < count; i++) {
-    const node = selectNode(state, req, policy);
+    // Away is allowed, so an instance that fits nowhere means none of the rest does either.
+    const node = selectHome(state, req, homes?.[i], policy);
     if (node < 0) break;
     state.add(node, req.job, req.demand);
     placed.push(node);

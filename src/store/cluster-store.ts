@@ -29,7 +29,7 @@ import {
   ValueTooLargeError,
 } from './errors';
 import { KeyLayout, keyName } from './keys';
-import { decodeNamedNode, decodeNamedRejection, decodeNamedStatus, decodeReportsMark } from './named-decoders';
+import { decodeNamedNode, decodeNamedRejection, decodeNamedStatus, decodeKnownZones, decodeReportsMark } from './named-decoders';
 import { LeaseSession, systemClock, type Clock, type NodeSession } from './session';
 import { roundTransactions } from './round-txns';
 import { PrefixMirror, type Mirror, type MirrorHandlers } from './prefix-mirror';
@@ -70,6 +70,8 @@ export interface ClusterSnapshot {
   reportsRevision: number;
   /** Registered (hence alive: their lease holds) nodes, by name. */
   nodes: NodeInfo[];
+  /** Every zone a node ever registered with, sorted (key known-zones). */
+  zones?: string[];
   jobs: Map<string, AcceptedJob>;
   rejections: Map<string, Rejection>;
   /** Values that were skipped because they are corrupt. */
@@ -214,7 +216,30 @@ export class ClusterStore {
     }
     const session = this.newSession(info.name, lease.id, lease.ttlSeconds, false, grantedAt);
     session.start();
+    if (info.zone !== undefined) await this.rememberZone(info.zone);
     return session;
+  }
+
+  /**
+   * Adds `zone` to the known zones (compare-and-set, so two agents
+   * registering at once both land). Best effort: the node is registered
+   * already, and a decision counts the live nodes' zones anyway; only a
+   * zone whose every node dies before any of them got here is forgotten.
+   */
+  async rememberZone(zone: string): Promise<void> {
+    const key = this.keys.knownZones;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const kv = (await this.driver.range(key)).kvs[0];
+        const zones = decodeKnownZones(kv?.value);
+        if (zones.includes(zone)) return;
+        const value = encodeValue([...zones, zone].sort());
+        const res = await this.driver.txn(kv ? [{ key, target: 'mod', equals: kv.modRevision }] : [{ key, target: 'create', equals: 0 }], [{ op: 'put', key, value }]);
+        if (res.succeeded) return;
+      } catch {
+        return;
+      }
+    }
   }
 
   private async tryResume(node: string, key: string, leaseId: string, value: string): Promise<LeaseSession | undefined> {
@@ -274,9 +299,10 @@ export class ClusterStore {
         { op: 'range', key: k.rejectionsPrefix, prefix: true },
         { op: 'range', key: k.schedule },
         { op: 'range', key: k.reports },
+        { op: 'range', key: k.knownZones },
       ],
     );
-    const [nodeKvs = [], jobKvs = [], rejectionKvs = [], scheduleKvs = [], reportKvs = []] = res.results;
+    const [nodeKvs = [], jobKvs = [], rejectionKvs = [], scheduleKvs = [], reportKvs = [], zoneKvs = []] = res.results;
     const corrupt: CorruptValueError[] = [];
     const report = (err: CorruptValueError): void => {
       corrupt.push(err);
@@ -301,6 +327,7 @@ export class ClusterStore {
       reportsRevision,
       ...(schedule ? { schedule } : {}),
       nodes,
+      zones: decodeKnownZones(zoneKvs[0]?.value),
       jobs,
       rejections,
       corrupt,

@@ -75,6 +75,15 @@ export class KeyLayout {
     return `${this.prefix}/schedule`;
   }
 
+  /**
+   * Every zone a node ever registered with (a sorted JSON list of names): a
+   * zone keeps its place in spread: zones after its last node is gone.
+   * Inside scheduleRange, so it is part of every decision's snapshot.
+   */
+  get knownZones(): string {
+    return `${this.prefix}/known-zones`;
+  }
+
   /** Which schedule revision the reports in the repository reflect. */
   get reports(): string {
     return `${this.prefix}/reports`;
@@ -95,7 +104,7 @@ export class KeyLayout {
 
   /**
    * The keys a scheduling decision reads, as one etcd range so one watch
-   * sees each transaction's writes together: jobs/, nodes/, poller,
+   * sees each transaction's writes together: jobs/, known-zones, nodes/, poller,
    * rejections/, reports, schedule (and polled/poller, which sort in
    * between and are ignored). Per-node chatter (status/, agents/)
    * sorts outside it. A new key that decisions must not see belongs outside.

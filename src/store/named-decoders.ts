@@ -16,6 +16,17 @@ export function decodeNamedRejection(name: string, kv: StoredKv): Decoded<Reject
   return d;
 }
 
+/** The known-zones list; anything unreadable counts as none (the live nodes' zones still count). */
+export function decodeKnownZones(raw: string | Buffer | undefined): string[] {
+  if (raw === undefined) return [];
+  try {
+    const v: unknown = JSON.parse(String(raw));
+    return Array.isArray(v) ? v.filter((z): z is string => typeof z === 'string').sort() : [];
+  } catch {
+    return [];
+  }
+}
+
 export function decodeReportsMark(raw: string | Buffer | undefined): number {
   if (raw === undefined) return 0;
   const d = decodeObject(raw);

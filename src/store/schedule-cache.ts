@@ -15,7 +15,7 @@ import type { ClusterSnapshot } from './cluster-store';
 import type { EtcdDriver, StoredKv, WatchEvent, WatchHandle } from './driver';
 import { CorruptValueError } from './errors';
 import { keyName, type KeyLayout } from './keys';
-import { decodeNamedNode, decodeNamedRejection, decodeReportsMark } from './named-decoders';
+import { decodeKnownZones, decodeNamedNode, decodeNamedRejection, decodeReportsMark } from './named-decoders';
 
 export type ScheduleCacheChange = 'nodes' | 'jobs' | 'rejections' | 'schedule' | 'reports';
 
@@ -38,6 +38,7 @@ export class ScheduleCache {
   private mark: ScheduleMark | undefined;
   private reportsRev = 0;
   private readonly nodes = new Map<string, NodeInfo>();
+  private zones: string[] = [];
   private readonly jobs = new Map<string, AcceptedJob>();
   private readonly rejections = new Map<string, Rejection>();
   private handle: WatchHandle | undefined;
@@ -85,6 +86,7 @@ export class ScheduleCache {
       reportsRevision: this.reportsRev,
       ...(this.mark ? { schedule: this.mark } : {}),
       nodes: [...this.nodes.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      zones: this.zones.slice(),
       jobs: new Map(this.jobs),
       rejections: new Map(this.rejections),
       corrupt: [],
@@ -161,6 +163,7 @@ export class ScheduleCache {
     this.reportsRev = s.reportsRevision;
     this.nodes.clear();
     for (const n of s.nodes) this.nodes.set(n.name, n);
+    this.zones = (s.zones ?? []).slice();
     this.jobs.clear();
     for (const [k, v] of s.jobs) this.jobs.set(k, v);
     this.rejections.clear();
@@ -206,6 +209,11 @@ export class ScheduleCache {
       if (d && !d.ok) this.handlers.onCorrupt?.(new CorruptValueError(key, d.reason));
       this.mark = d?.ok ? d.value : undefined;
       return 'schedule';
+    }
+    if (key === k.knownZones) {
+      // Homes of spread: zones jobs depend on it: a decision input like the nodes.
+      this.zones = put ? decodeKnownZones(ev.kv.value) : [];
+      return 'nodes';
     }
     if (key === k.reports) {
       this.reportsRev = put ? decodeReportsMark(ev.kv.value) : 0;

@@ -57,7 +57,7 @@ export const command: Command = {
       const decision = decide({
         desired: render.jobs,
         invalid: render.problems,
-        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections },
+        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections, ...(snap.zones ? { zones: snap.zones } : {}) },
         commit,
         now: new Date(),
         deletionGuard: render.settings.deletionGuard,
@@ -78,6 +78,14 @@ function placementText(o: JobOutcome): string {
   return o.placements.map((n, i) => `${o.job}-${i} → ${n ?? 'pending'}`).join(', ');
 }
 
+/** Instances per zone of a spread: zones job: "a 2, b 2, c 1". */
+function zoneText(zones: Record<string, number>): string {
+  return Object.keys(zones)
+    .sort()
+    .map((z) => `${z || '(no zone)'} ${zones[z]}`)
+    .join(', ');
+}
+
 function summary(d: Decision): string {
   return Object.entries(d.counts)
     .filter(([, n]) => n > 0)
@@ -89,6 +97,8 @@ function human(d: Decision, commit: string, nodes: number): string {
   const lines = [`Plan for ${commit} against ${plural(nodes, 'live node')}:`];
   for (const o of d.outcomes) {
     lines.push(`  ${o.bucket.padEnd(11)} ${o.job}${o.strategy ? ` (${o.strategy})` : ''}${o.placements && o.bucket !== 'unchanged' ? `  ${placementText(o)}` : ''}`);
+    if (o.zones) lines.push(`              zones: ${zoneText(o.zones)}`);
+    for (const [instance, why] of Object.entries(o.away ?? {})) lines.push(`              ${instance} ${why}`);
     if (o.problem) {
       lines.push(`              ${o.problem.title}: ${o.problem.detail}`);
       for (const e of o.problem.errors ?? []) lines.push(`                at ${e.pointer || '/'}: ${e.message}`);
@@ -102,7 +112,8 @@ function human(d: Decision, commit: string, nodes: number): string {
 function markdown(d: Decision, commit: string): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const rows = d.outcomes.map((o) => {
-    const what = o.problem ? `**${esc(o.problem.title)}**: ${esc(o.problem.detail)}` : esc(placementText(o));
+    const zones = o.zones ? ` (zones: ${esc(zoneText(o.zones))})` : '';
+    const what = o.problem ? `**${esc(o.problem.title)}**: ${esc(o.problem.detail)}` : esc(placementText(o)) + zones;
     return `| \`${o.job}\` | ${o.bucket}${o.strategy ? ` (${esc(o.strategy)})` : ''} | ${what} |`;
   });
   const rejected = d.outcomes.filter((o) => REJECTING.has(o.bucket)).length;

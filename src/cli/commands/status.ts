@@ -79,8 +79,17 @@ export function formatStatus(s: ClusterStatus, now = Date.now()): string {
   out.push('INSTANCES');
   out.push(
     table(
-      ['INSTANCE', 'NODE', 'STATE', 'HEALTH', 'RESTARTS', 'FOR', 'MESSAGE'],
-      s.instances.map((i) => [i.instance, i.node ?? '-', i.state, i.health, String(i.restarts), formatAge(i.since, now), i.message ?? '']),
+      ['INSTANCE', 'NODE', 'ZONE', 'STATE', 'HEALTH', 'RESTARTS', 'FOR', 'MESSAGE'],
+      s.instances.map((i) => [
+        i.instance,
+        i.node ?? '-',
+        i.away ? `${i.zone ?? '-'} (${i.away})` : (i.zone ?? '-'),
+        i.state,
+        i.health,
+        String(i.restarts),
+        formatAge(i.since, now),
+        i.message ?? '',
+      ]),
     ),
   );
   out.push('REJECTIONS');

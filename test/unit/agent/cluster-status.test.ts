@@ -59,3 +59,17 @@ test('a rolling update: `updating k/n to <commit>`, pinned instances count with 
   assert.deepEqual(s.instances.map((i) => [i.instance, i.state, i.spec]), [['web-0', 'healthy', 'new'], ['web-1', 'starting', 'new'], ['web-2', 'healthy', 'h']]);
   assert.equal(s.jobs[0]!.healthy, 2);
 });
+
+test('spread: zones: each instance shows its node\'s zone, and "away from zone c" outside its home (a known zone without live nodes keeps its place)', () => {
+  const zoned = (name: string, zone: string): NodeInfo => ({ ...n1, name, zone });
+  const spread: AcceptedJob = {
+    ...job,
+    spec: { ...spec, placement: { spread: 'zones' } },
+    instances: [{ node: 'a1', since: 't' }, { node: 'b1', since: 't' }, { node: 'a1', since: 't' }],
+  };
+  const s = buildClusterStatus({ nodes: [zoned('a1', 'a'), zoned('b1', 'b')], zones: ['a', 'b', 'c'], jobs: new Map([['web', spread]]), rejections: new Map(), statuses: [], agents: new Map() });
+  assert.deepEqual(
+    s.instances.map((i) => [i.instance, i.zone, i.away]),
+    [['web-0', 'a', undefined], ['web-1', 'b', undefined], ['web-2', 'a', 'away from zone c']],
+  );
+});

@@ -214,6 +214,29 @@ describe('wave 2 job fields', () => {
   });
 });
 
+describe('placement', () => {
+  const job = (placement: unknown) => ({ name: 'web', numInstances: 3, containers: { app: { image: 'busybox' } }, placement });
+  test('spread and zones keep the file\'s order of zones', () => {
+    const r = renderJob(job({ spread: 'zones', zones: ['c', 'a', 'b'] }));
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.jobs[0]?.spec.placement, { spread: 'zones', zones: ['c', 'a', 'b'] });
+  });
+  test('spread: none is the default and hashes like no spread', () => {
+    const a = renderJob(job({ spread: 'none' }));
+    const b = renderJob(job({}));
+    assert.deepEqual(a.jobs[0]?.spec.placement, {});
+    assert.equal(a.jobs[0]?.specHash, b.jobs[0]?.specHash);
+  });
+  test('an unknown spread is refused', () => {
+    const r = renderJob(job({ spread: 'racks' }));
+    assert.equal(r.problems[0]?.problem.errors?.[0]?.pointer, '/placement/spread');
+  });
+  test('zones without spread: zones is refused', () => {
+    const r = renderJob(job({ spread: 'nodes', zones: ['a'] }));
+    assert.match(r.problems[0]!.problem.detail ?? '', /spread: zones/);
+  });
+});
+
 describe('toRawJob (what ozy render prints) is a valid job with the same spec', () => {
   for (const [name, doc, path] of [
     ['seed', SEED, 'jobs/simple-webapp.yaml'],
@@ -241,6 +264,8 @@ describe('toRawJob (what ozy render prints) is a valid job with the same spec', 
       'jobs/db.yaml',
     ],
     ['daemon with node labels', JSON.stringify({ name: 'agent', type: 'daemon', placement: { nodeLabels: { disk: 'ssd' } }, containers: { app: { image: 'busybox' } } }), 'jobs/agent.yaml'],
+    ['zone spread with zones and labels', JSON.stringify({ name: 'db', numInstances: 3, placement: { spread: 'zones', zones: ['b', 'a'], nodeLabels: { disk: 'ssd' } }, containers: { app: { image: 'busybox' } } }), 'jobs/db.yaml'],
+    ['node spread', JSON.stringify({ name: 'db', numInstances: 3, placement: { spread: 'nodes' }, containers: { app: { image: 'busybox' } } }), 'jobs/db.yaml'],
   ] as const) {
     test(name, () => {
       const first = renderRepo([{ path, content: doc }]);

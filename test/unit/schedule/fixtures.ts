@@ -148,5 +148,5 @@ export function applyDecision(before: ClusterView, d: import('../../../src/plan'
   const rejections = new Map(before.rejections);
   for (const key of d.deleteRejections) rejections.delete(key);
   for (const r of d.putRejections) rejections.set(r.key, r);
-  return { nodes, jobs, rejections };
+  return { nodes, jobs, rejections, ...(before.zones ? { zones: before.zones } : {}) };
 }
