@@ -56,6 +56,9 @@ describe('ScheduleCache', () => {
     const cache = await store.openScheduleCache({ onChange: (what) => changes.push([...what]) });
     const session = await store.registerNode(nodeInfo('n1'), { ttlSeconds: 30, agentId: 'x' });
     await waitFor('the node in the view', () => cache.snapshot().nodes.some((n) => n.name === 'n1'));
+    // Registering also remembers the node's zone (a decision input, not lease-bound): wait for that too.
+    const zone = nodeInfo('n1').zone;
+    if (zone !== undefined) await waitFor('the zone in the view', () => cache.snapshot().zones?.includes(zone));
     const before = { revision: cache.revision, changes: changes.length };
     await store.putInstanceStatus(session, status('n1', 'a-0'));
     await store.putAgentStatus(session, { head: 'x' });
