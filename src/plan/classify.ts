@@ -2,9 +2,9 @@
 // scheduling here; decide() may still turn a create/scale-up/update into a
 // rejection when it does not fit.
 import type { AcceptedJob } from '../model/cluster';
-import { canonicalJson, podTemplate } from '../model/hash';
-import type { DesiredJob, JobSpec } from '../model/job';
+import type { DesiredJob } from '../model/job';
 import { attemptHash } from './rollout';
+import { samePolicy, sameTemplate } from './spec-compare';
 import type { InvalidEntry } from './types';
 
 export type ChangeKind =
@@ -27,13 +27,14 @@ export interface JobChange {
   failedAgain?: boolean;
 }
 
+export { sameTemplate } from './spec-compare';
+
 /** Sorted by job name. */
 export function classifyJobs(desired: readonly DesiredJob[], accepted: ReadonlyMap<string, AcceptedJob>, invalid: readonly InvalidEntry[]): JobChange[] {
   const desiredByName = new Map<string, DesiredJob>();
   for (const d of desired) if (!desiredByName.has(d.spec.name)) desiredByName.set(d.spec.name, d);
-  const names = new Set<string>([...desiredByName.keys(), ...accepted.keys()]);
   const changes: JobChange[] = [];
-  for (const name of [...names].sort()) {
+  for (const name of sortedNames(desired, desiredByName, accepted)) {
     const d = desiredByName.get(name);
     const a = accepted.get(name);
     if (d && !a) changes.push({ name, kind: 'create', desired: d });
@@ -45,6 +46,29 @@ export function classifyJobs(desired: readonly DesiredJob[], accepted: ReadonlyM
     } else if (d && a) changes.push({ name, kind: compare(d, a), desired: d, accepted: a });
   }
   return changes;
+}
+
+/**
+ * Every desired and accepted name, sorted. The renderer hands the desired
+ * jobs sorted by name: then only the accepted names it lacks (deletions,
+ * usually none) need sorting, and a merge does the rest, instead of sorting
+ * all 10,000 names again every round.
+ */
+function sortedNames(desired: readonly DesiredJob[], desiredByName: ReadonlyMap<string, DesiredJob>, accepted: ReadonlyMap<string, AcceptedJob>): string[] {
+  const extra: string[] = [];
+  for (const name of accepted.keys()) if (!desiredByName.has(name)) extra.push(name);
+  extra.sort();
+  let sorted = desiredByName.size === desired.length;
+  for (let i = 1; sorted && i < desired.length; i++) sorted = desired[i - 1].spec.name < desired[i].spec.name;
+  if (!sorted) return [...new Set<string>([...desiredByName.keys(), ...extra])].sort();
+  const out: string[] = new Array<string>(desired.length + extra.length);
+  let i = 0;
+  let j = 0;
+  for (let o = 0; o < out.length; o++) {
+    if (j >= extra.length || (i < desired.length && desired[i].spec.name < extra[j])) out[o] = desired[i++].spec.name;
+    else out[o] = extra[j++];
+  }
+  return out;
 }
 
 function compare(d: DesiredJob, a: AcceptedJob): ChangeKind {
@@ -61,19 +85,6 @@ function compare(d: DesiredJob, a: AcceptedJob): ChangeKind {
   // Same pod, same count: a hash that still differs (e.g. hashing changed) is
   // rewritten in place, and so is a changed policy (update, stopGrace, placement).
   return d.specHash === a.specHash && samePolicy(d.spec, a.spec) ? 'unchanged' : 'update';
-}
-
-/** The fields outside the pod template (see podTemplate in model/hash.ts). Small: cheap on every round. */
-function samePolicy(a: JobSpec, b: JobSpec): boolean {
-  return canonicalJson([a.update, a.stopGraceMs, a.placement]) === canonicalJson([b.update, b.stopGraceMs, b.placement]);
-}
-
-/**
- * Same pod template (everything the pod hash covers). A scale or a policy
- * change is not a pod change: the running instances keep it, nothing restarts.
- */
-export function sameTemplate(a: JobSpec, b: JobSpec): boolean {
-  return canonicalJson(podTemplate(a)) === canonicalJson(podTemplate(b));
 }
 
 /**
