@@ -9,6 +9,7 @@ import { makeProblem } from '../problems';
 import {
   ClusterState,
   DEFAULT_POLICY,
+  placedState,
   demandSize,
   describeDemand,
   explainPlacement,
@@ -62,7 +63,8 @@ interface Round {
 export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POLICY): Decision {
   const round: Round = {
     input,
-    state: new ClusterState(input.cluster.nodes),
+    // Every accepted instance on a live node is accounted in it already (schedule/placed-state.ts).
+    state: placedState(input.cluster.nodes, input.cluster.jobs),
     policy,
     now: input.now.toISOString(),
     wanted: new Map(),
@@ -70,26 +72,19 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   };
   const changes = classifyJobs(input.desired, input.cluster.jobs, input.invalid);
 
-  // 1. Account every accepted instance that sits on a live node.
+  // 1. Each accepted job's working copy (its instances are accounted in round.state: placedState).
   const kept = new Map<string, Kept>();
-  round.state.addAll((add) => {
-    for (const change of changes) {
-      if (!change.accepted) continue;
-      const k: Kept = {
-        change,
-        accepted: change.accepted,
-        demand: instanceDemand(change.accepted.spec),
-        instances: change.accepted.instances.slice(),
-        dirty: false,
-        bucket: 'unchanged',
-      };
-      for (const p of k.instances) {
-        const id = p.node === null ? undefined : round.state.idOf(p.node);
-        if (id !== undefined) add(id, change.name, demandAt(k, p));
-      }
-      kept.set(change.name, k);
-    }
-  });
+  for (const change of changes) {
+    if (!change.accepted) continue;
+    kept.set(change.name, {
+      change,
+      accepted: change.accepted,
+      demand: instanceDemand(change.accepted.spec),
+      instances: change.accepted.instances.slice(),
+      dirty: false,
+      bucket: 'unchanged',
+    });
+  }
 
   // 2. Invalid files are reported; they hold their job's accepted version (classify).
   for (const entry of input.invalid) {

@@ -1,7 +1,8 @@
 // The scheduler's working copy of the cluster: what every live node has
 // free, which host ports are taken, and how many instances of each job sit
-// where. Built fresh for each decision and mutated only by it; nothing here
-// outlives one call of decide().
+// where. Each decision mutates its own; nothing here outlives one call of
+// decide(). A decision's state is usually a fork() of the accounting the
+// last decision started from (placed-state.ts), not built from scratch.
 import type { NodeInfo } from '../model/cluster';
 import { CPU, DISK, MEMORY, RESOURCE_INDEXES, type Demand, type ResourceIndex } from './demand';
 import { FreeIndex } from './free-index';
@@ -18,11 +19,33 @@ export class ClusterState {
   readonly indexes: readonly [FreeIndex, FreeIndex, FreeIndex];
   /** Sum of capacity over live nodes, per resource. */
   readonly totalCapacity: readonly [number, number, number];
-  private readonly ids = new Map<string, number>();
+  private readonly ids: Map<string, number>;
   private readonly ports: Array<Map<string, number> | undefined>;
-  private readonly jobCounts = new Map<string, Map<number, number>>();
+  private readonly jobCounts: Map<string, Map<number, number>>;
+  /**
+   * Jobs whose count maps this state may change in place. A fork shares the
+   * others with the state it was forked from and copies one on its first
+   * write (5,000 jobs' counts are not copied for the one a decision moves).
+   */
+  private ownedCounts: Set<string> | 'all' = 'all';
 
-  constructor(alive: readonly NodeInfo[]) {
+  /** `from`: only for fork(), which copies that state (and ignores `alive`). */
+  constructor(alive: readonly NodeInfo[], from?: ClusterState) {
+    if (from) {
+      this.names = from.names;
+      this.nodes = from.nodes;
+      this.ids = from.ids;
+      this.capacity = from.capacity;
+      this.totalCapacity = from.totalCapacity;
+      this.free = [Float64Array.from(from.free[MEMORY]), Float64Array.from(from.free[DISK]), Float64Array.from(from.free[CPU])];
+      this.indexes = [from.indexes[MEMORY].copyOver(this.free[MEMORY]), from.indexes[DISK].copyOver(this.free[DISK]), from.indexes[CPU].copyOver(this.free[CPU])];
+      this.ports = from.ports.map((m) => (m === undefined ? undefined : new Map(m)));
+      this.jobCounts = new Map(from.jobCounts);
+      this.ownedCounts = new Set();
+      return;
+    }
+    this.ids = new Map();
+    this.jobCounts = new Map();
     // Duplicate names would make two ids for one node: keep the first.
     const byName = new Map<string, NodeInfo>();
     for (const n of alive) if (!byName.has(n.name)) byName.set(n.name, n);
@@ -41,6 +64,16 @@ export class ClusterState {
 
   get size(): number {
     return this.names.length;
+  }
+
+  /**
+   * An independent copy: changes to either never show in the other. O(nodes
+   * + jobs) pointer copies; per-job counts are copied on their first write.
+   */
+  fork(): ClusterState {
+    const copy = new ClusterState([], this);
+    this.ownedCounts = new Set(); // what this state owned is shared with the copy now
+    return copy;
   }
 
   /** The id of a live node, or undefined for a dead/unknown one. */
@@ -99,7 +132,11 @@ export class ClusterState {
 
   private countJob(id: number, job: string, delta: number): void {
     let counts = this.jobCounts.get(job);
-    if (!counts) this.jobCounts.set(job, (counts = new Map()));
+    if (this.ownedCounts !== 'all' && !this.ownedCounts.has(job)) {
+      counts = new Map(counts);
+      this.jobCounts.set(job, counts);
+      this.ownedCounts.add(job);
+    } else if (!counts) this.jobCounts.set(job, (counts = new Map()));
     const c = (counts.get(id) ?? 0) + delta;
     if (c > 0) counts.set(id, c);
     else counts.delete(id);
