@@ -31,11 +31,10 @@ export { sameTemplate } from './spec-compare';
 
 /** Sorted by job name. */
 export function classifyJobs(desired: readonly DesiredJob[], accepted: ReadonlyMap<string, AcceptedJob>, invalid: readonly InvalidEntry[]): JobChange[] {
-  const desiredByName = new Map<string, DesiredJob>();
-  for (const d of desired) if (!desiredByName.has(d.spec.name)) desiredByName.set(d.spec.name, d);
   const changes: JobChange[] = [];
-  for (const name of sortedNames(desired, desiredByName, accepted)) {
-    const d = desiredByName.get(name);
+  const { names, desiredOf } = namesInOrder(desired, accepted);
+  for (const name of names) {
+    const d = desiredOf(name);
     const a = accepted.get(name);
     if (d && !a) changes.push({ name, kind: 'create', desired: d });
     else if (!d && a) changes.push({ name, kind: isHeldByInvalid(a, invalid) ? 'held' : 'delete', accepted: a });
@@ -49,26 +48,43 @@ export function classifyJobs(desired: readonly DesiredJob[], accepted: ReadonlyM
 }
 
 /**
- * Every desired and accepted name, sorted. The renderer hands the desired
- * jobs sorted by name: then only the accepted names it lacks (deletions,
- * usually none) need sorting, and a merge does the rest, instead of sorting
- * all 10,000 names again every round.
+ * Every desired and accepted name, sorted, and the desired job of each
+ * (the first of its name). The renderer hands the desired jobs sorted with
+ * unique names: then their own order is the answer when every accepted
+ * name is among them (no deletion: most rounds), only the accepted names
+ * they lack need sorting otherwise, and a cursor walking the array finds
+ * each desired job (names are asked in order) — no sorting of 10,000 names
+ * and no 5,000-entry map every round.
  */
-function sortedNames(desired: readonly DesiredJob[], desiredByName: ReadonlyMap<string, DesiredJob>, accepted: ReadonlyMap<string, AcceptedJob>): string[] {
-  const extra: string[] = [];
-  for (const name of accepted.keys()) if (!desiredByName.has(name)) extra.push(name);
-  extra.sort();
-  let sorted = desiredByName.size === desired.length;
+function namesInOrder(desired: readonly DesiredJob[], accepted: ReadonlyMap<string, AcceptedJob>): { names: string[]; desiredOf: (name: string) => DesiredJob | undefined } {
+  let sorted = true;
   for (let i = 1; sorted && i < desired.length; i++) sorted = desired[i - 1].spec.name < desired[i].spec.name;
-  if (!sorted) return [...new Set<string>([...desiredByName.keys(), ...extra])].sort();
-  const out: string[] = new Array<string>(desired.length + extra.length);
+  if (!sorted) {
+    const byName = new Map<string, DesiredJob>();
+    for (const d of desired) if (!byName.has(d.spec.name)) byName.set(d.spec.name, d);
+    return { names: [...new Set<string>([...byName.keys(), ...accepted.keys()])].sort(), desiredOf: (name) => byName.get(name) };
+  }
+  let at = 0;
+  const desiredOf = (name: string): DesiredJob | undefined => {
+    while (at < desired.length && desired[at].spec.name < name) at++;
+    return at < desired.length && desired[at].spec.name === name ? desired[at] : undefined;
+  };
+  const names = desired.map((d) => d.spec.name);
+  let known = 0;
+  for (const name of names) if (accepted.has(name)) known++;
+  if (known === accepted.size) return { names, desiredOf };
+  const wanted = new Set(names);
+  const extra: string[] = [];
+  for (const name of accepted.keys()) if (!wanted.has(name)) extra.push(name);
+  extra.sort();
+  const merged: string[] = new Array<string>(names.length + extra.length);
   let i = 0;
   let j = 0;
-  for (let o = 0; o < out.length; o++) {
-    if (j >= extra.length || (i < desired.length && desired[i].spec.name < extra[j])) out[o] = desired[i++].spec.name;
-    else out[o] = extra[j++];
+  for (let o = 0; o < merged.length; o++) {
+    if (j >= extra.length || (i < names.length && names[i] < extra[j])) merged[o] = names[i++];
+    else merged[o] = extra[j++];
   }
-  return out;
+  return { names: merged, desiredOf };
 }
 
 function compare(d: DesiredJob, a: AcceptedJob): ChangeKind {

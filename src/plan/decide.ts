@@ -206,6 +206,7 @@ function failover(round: Round, jobs: readonly Kept[]): void {
   // One request per job and version: during a rolling update a lost instance comes back as the version it ran.
   const waiting: Array<{ k: Kept; ordinals: number[]; demand: Demand }> = [];
   for (const k of jobs) {
+    if (allPlaced(state, k)) continue; // most jobs, most rounds: nothing to allocate for them
     const byVersion = new Map<string, number[]>();
     k.instances.forEach((p, ordinal) => {
       if (p.node !== null && state.idOf(p.node) === undefined) {
@@ -235,6 +236,12 @@ function failover(round: Round, jobs: readonly Kept[]): void {
     const left = ordinals.length - (results[i] ?? []).length;
     if (left > 0) k.pending = explain(round, requests[i].req, left, k.change.name, k.accepted.file, 'pending');
   });
+}
+
+/** Every instance of `k` sits on a live node. */
+function allPlaced(state: ClusterState, k: Kept): boolean {
+  for (const p of k.instances) if (p.node === null || state.idOf(p.node) === undefined) return false;
+  return true;
 }
 
 function markRescheduled(k: Kept): void {

@@ -76,10 +76,11 @@ function build(nodes: readonly NodeInfo[], jobs: ReadonlyMap<string, AcceptedJob
 function patch(m: Memo, jobs: ReadonlyMap<string, AcceptedJob>): boolean {
   const changed: string[] = [];
   let same = 0;
-  for (const [name, job] of jobs) {
+  // forEach, not for..of: no [name, job] pair allocated per job, every round.
+  jobs.forEach((job, name) => {
     if (m.jobs.get(name) === job) same++;
     else changed.push(name);
-  }
+  });
   if (same < m.jobs.size) for (const name of m.jobs.keys()) if (!jobs.has(name)) changed.push(name);
   if (changed.length > Math.max(16, PATCH_SHARE * jobs.size)) return false;
   for (const name of changed) {
