@@ -7,6 +7,9 @@ import type { NodeInfo } from '../model/cluster';
 import { CPU, DISK, MEMORY, RESOURCE_INDEXES, type Demand, type ResourceIndex } from './demand';
 import { FreeIndex } from './free-index';
 
+/** Jobs a state writes on top of the counts it shares with its forks before they are merged into a new shared map. */
+const SHARED_OVERLAY_MAX = 64;
+
 export class ClusterState {
   /** Live node names, sorted: a node's id is its position here. */
   readonly names: readonly string[];
@@ -21,12 +24,15 @@ export class ClusterState {
   readonly totalCapacity: readonly [number, number, number];
   private readonly ids: Map<string, number>;
   private readonly ports: Array<Map<string, number> | undefined>;
-  private readonly jobCounts: Map<string, Map<number, number>>;
   /**
-   * Jobs whose count maps this state may change in place. A fork shares the
-   * others with the state it was forked from and copies one on its first
-   * write (5,000 jobs' counts are not copied for the one a decision moves).
+   * Instances per job and node id: `jobCounts` over `sharedCounts`. Forks
+   * share `sharedCounts`, which nobody changes any more, and each writes its
+   * own `jobCounts` (a decision touches a few jobs of 5,000: copying them
+   * all per decision cost more than the decision's own work on them).
    */
+  private jobCounts: Map<string, Map<number, number>>;
+  private sharedCounts: ReadonlyMap<string, ReadonlyMap<number, number>> | undefined;
+  /** Jobs whose count maps this state may change in place; the others are shared with a fork and copied on write. */
   private ownedCounts: Set<string> | 'all' = 'all';
 
   /** `from`: only for fork(), which copies that state (and ignores `alive`). */
@@ -40,6 +46,7 @@ export class ClusterState {
       this.free = [Float64Array.from(from.free[MEMORY]), Float64Array.from(from.free[DISK]), Float64Array.from(from.free[CPU])];
       this.indexes = [from.indexes[MEMORY].copyOver(this.free[MEMORY]), from.indexes[DISK].copyOver(this.free[DISK]), from.indexes[CPU].copyOver(this.free[CPU])];
       this.ports = from.ports.map((m) => (m === undefined ? undefined : new Map(m)));
+      this.sharedCounts = from.sharedCounts;
       this.jobCounts = new Map(from.jobCounts);
       this.ownedCounts = new Set();
       return;
@@ -71,6 +78,17 @@ export class ClusterState {
    * + jobs) pointer copies; per-job counts are copied on their first write.
    */
   fork(): ClusterState {
+    // Freeze what this state has written so far when it is most of the
+    // counts (a fresh state: all of them) or when the overlay grew large.
+    if (this.sharedCounts === undefined) {
+      this.sharedCounts = this.jobCounts;
+      this.jobCounts = new Map();
+    } else if (this.jobCounts.size > SHARED_OVERLAY_MAX) {
+      const merged = new Map(this.sharedCounts);
+      for (const [job, counts] of this.jobCounts) merged.set(job, counts);
+      this.sharedCounts = merged;
+      this.jobCounts = new Map();
+    }
     const copy = new ClusterState([], this);
     this.ownedCounts = new Set(); // what this state owned is shared with the copy now
     return copy;
@@ -88,7 +106,7 @@ export class ClusterState {
 
   /** How many instances of `job` are on node `id`. */
   jobInstancesOn(job: string, id: number): number {
-    return this.jobCounts.get(job)?.get(id) ?? 0;
+    return (this.jobCounts.get(job) ?? this.sharedCounts?.get(job))?.get(id) ?? 0;
   }
 
   /** Account `times` instances of `job` on node `id`. */
@@ -133,7 +151,7 @@ export class ClusterState {
   private countJob(id: number, job: string, delta: number): void {
     let counts = this.jobCounts.get(job);
     if (this.ownedCounts !== 'all' && !this.ownedCounts.has(job)) {
-      counts = new Map(counts);
+      counts = new Map(counts ?? this.sharedCounts?.get(job));
       this.jobCounts.set(job, counts);
       this.ownedCounts.add(job);
     } else if (!counts) this.jobCounts.set(job, (counts = new Map()));
