@@ -22,7 +22,7 @@ import type { Decision } from '../plan';
 import { decide } from '../plan';
 import type { Chart } from '../render/template';
 import type { RenderResult } from '../render';
-import { isRelevantPath, RenderCache, renderRepo } from '../render';
+import { IncrementalRender, isRelevantPath, RenderCache, renderRepo } from '../render';
 import type { GitPort, Snapshot, SourceFile, StorePort } from './ports';
 
 export interface BrainOptions {
@@ -75,6 +75,8 @@ export class Brain {
   private rollingNow = false;
   /** Verdicts of unchanged job files are replayed, not recomputed, on each new commit. */
   private readonly renderCache = new RenderCache();
+  /** A commit that changes a few job files re-renders only those (render/incremental-render.ts). */
+  private readonly renderer = new IncrementalRender(this.renderCache);
 
   constructor(
     private readonly git: GitPort,
@@ -182,9 +184,8 @@ export class Brain {
     // yielding in between: one multi-second synchronous render would starve the
     // event loop, and with it the poll claim's keepalive.
     if (changed.length > RENDER_SLICE) await this.warmRenderCache(files, changed, head);
-    const render = renderRepo(files, {
+    const render = this.renderer.render(files, {
       commit: head,
-      cache: this.renderCache,
       ...(this.opts.builtinCharts ? { builtinCharts: this.opts.builtinCharts } : {}),
     });
     this.opts.log.info({ commit: head, jobs: render.jobs.length, problems: render.problems.length, changed: changed.length }, 'rendered');

@@ -9,6 +9,7 @@ import { makeProblem } from '../problems';
 import {
   ClusterState,
   DEFAULT_POLICY,
+  placedState,
   demandSize,
   describeDemand,
   explainPlacement,
@@ -68,7 +69,8 @@ interface Round {
 export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POLICY): Decision {
   const round: Round = {
     input,
-    state: new ClusterState(input.cluster.nodes),
+    // Every accepted instance on a live node is accounted in it already (schedule/placed-state.ts).
+    state: placedState(input.cluster.nodes, input.cluster.jobs),
     policy,
     now: input.now.toISOString(),
     wanted: new Map(),
@@ -77,26 +79,19 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   };
   const changes = classifyJobs(input.desired, input.cluster.jobs, input.invalid);
 
-  // 1. Account every accepted instance that sits on a live node.
+  // 1. Each accepted job's working copy (its instances are accounted in round.state: placedState).
   const kept = new Map<string, Kept>();
-  round.state.addAll((add) => {
-    for (const change of changes) {
-      if (!change.accepted) continue;
-      const k: Kept = {
-        change,
-        accepted: change.accepted,
-        demand: instanceDemand(change.accepted.spec),
-        instances: change.accepted.instances.slice(),
-        dirty: false,
-        bucket: 'unchanged',
-      };
-      for (const p of k.instances) {
-        const id = p.node === null ? undefined : round.state.idOf(p.node);
-        if (id !== undefined) add(id, change.name, demandAt(k, p));
-      }
-      kept.set(change.name, k);
-    }
-  });
+  for (const change of changes) {
+    if (!change.accepted) continue;
+    kept.set(change.name, {
+      change,
+      accepted: change.accepted,
+      demand: instanceDemand(change.accepted.spec),
+      instances: change.accepted.instances.slice(),
+      dirty: false,
+      bucket: 'unchanged',
+    });
+  }
   for (const k of kept.values()) retainVolumes(round.state, k.accepted); // persistent volumes of scaled-away ordinals
 
   // 2. Invalid files are reported; they hold their job's accepted version (classify).
@@ -232,6 +227,7 @@ function failover(round: Round, jobs: readonly Kept[]): void {
   // One request per job and version: during a rolling update a lost instance comes back as the version it ran.
   const waiting: Array<{ k: Kept; ordinals: number[]; demand: Demand }> = [];
   for (const k of jobs) {
+    if (allPlaced(state, k)) continue; // most jobs, most rounds: nothing to allocate for them
     const byVersion = new Map<string, number[]>();
     k.instances.forEach((p, ordinal) => {
       if (p.node !== null && state.idOf(p.node) === undefined) {
@@ -276,6 +272,12 @@ function pinVolumes(round: Round, k: Kept): void {
 function volumeProblem(round: Round, k: Kept, detail: string): Explained {
   const problem = makeProblem('volume-node-unavailable', { job: k.change.name, file: k.accepted.file, commit: round.input.commit, detail: `job "${k.change.name}": ${detail}.` });
   return { problem, nodeReasons: {} };
+}
+
+/** Every instance of `k` sits on a live node. */
+function allPlaced(state: ClusterState, k: Kept): boolean {
+  for (const p of k.instances) if (p.node === null || state.idOf(p.node) === undefined) return false;
+  return true;
 }
 
 function markRescheduled(k: Kept): void {

@@ -26,6 +26,11 @@ export interface RepoFile {
 
 /** The admitted files of one render, by path; text decoded on first use. */
 export class AdmittedFiles {
+  /** Files and bytes counted against the repository limits. */
+  count = 0;
+  bytes = 0;
+  /** Some file was refused because the repository is over its limits. */
+  overLimit = false;
   private readonly contents = new Map<string, Uint8Array | string>();
   private readonly texts = new Map<string, string>();
 
@@ -79,7 +84,10 @@ export function admitFiles(files: readonly RepoFile[], ctx: RenderContext): Admi
     }
     count += 1;
     bytes += size;
+    admitted.count = count;
+    admitted.bytes = bytes;
     if (count > MAX_REPO_FILES || bytes > MAX_REPO_BYTES) {
+      admitted.overLimit = true;
       ctx.reportFile(
         f.path,
         'repository-too-large',
@@ -99,7 +107,7 @@ export function admitFiles(files: readonly RepoFile[], ctx: RenderContext): Admi
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** Text without a byte-order mark; `content` was checked to be UTF-8 on admission. */
-function decode(content: Uint8Array | string): string {
+export function decode(content: Uint8Array | string): string {
   if (typeof content === 'string') return content.startsWith('\uFEFF') ? content.slice(1) : content;
   return UTF8.decode(content);
 }

@@ -2,6 +2,7 @@
 // See render-repo.ts for the pipeline and docs/errors.md for the problems.
 export { renderRepo } from './render-repo';
 export { RenderCache } from './render-cache';
+export { IncrementalRender, type IncrementalRenderStats } from './incremental-render';
 export type { RenderOptions, RenderProblem, RenderResult, RepoFile } from './render-repo';
 export type { RepoSettings } from './settings';
 export { defaultSettings } from './settings';

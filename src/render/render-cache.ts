@@ -8,11 +8,9 @@
 // is recognised by identity, without decoding or hashing the content again
 // (hashing 5,000 files was ~13 ms of each one-file change).
 import { createHash } from 'node:crypto';
-import type { Candidate } from './render-context';
+import type { Candidate, Op, ReportEntry } from './render-context';
 import { RenderContext } from './render-context';
-
-type ReportEntry = Parameters<RenderContext['report']>[0];
-type Op = { accept: Candidate } | { report: ReportEntry };
+import type { RenderOptions } from './render-repo';
 
 /** A file's content as the renderer admitted it; `text()` decodes it (only a cache miss needs to). */
 export interface CachedSource {
@@ -45,26 +43,38 @@ export class RenderCache {
   /** Judge `path` with `judge`, or replay what it produced for the same content before. */
   judge(path: string, source: CachedSource, ctx: RenderContext, judge: (ctx: RenderContext, text: string) => void): void {
     this.used.add(path);
+    const { ops, hit } = this.opsOf(path, source, ctx.opts, judge);
+    if (hit) this.stats.replayed++;
+    for (const op of ops) {
+      if ('accept' in op) ctx.accept(op.accept);
+      else ctx.report(op.report);
+    }
+  }
+
+  /**
+   * What `path` at `source` produces: recorded, or judged now and recorded.
+   * The ops are the cache's own (never change them); the same candidate
+   * objects come back for as long as the content does.
+   */
+  opsOf(path: string, source: CachedSource, opts: RenderOptions, judge: (ctx: RenderContext, text: string) => void): { ops: readonly Op[]; hit: boolean } {
     const hit = this.entries.get(path);
-    if (hit && hit.content === source.content) return this.replay(hit, ctx);
+    if (hit && hit.content === source.content) return { ops: hit.ops, hit: true };
     const hash = createHash('sha1').update(source.content).digest('base64');
     this.stats.hashed++;
     if (hit && hit.hash === hash) {
       hit.content = source.content;
-      return this.replay(hit, ctx);
+      return { ops: hit.ops, hit: true };
     }
-    const recorder = new RecordingContext(ctx);
+    const recorder = new RecordingContext(opts);
     judge(recorder, source.text());
     this.stats.judged++;
     this.entries.set(path, { content: source.content, hash, ops: recorder.ops });
+    return { ops: recorder.ops, hit: false };
   }
 
-  private replay(hit: Entry, ctx: RenderContext): void {
-    this.stats.replayed++;
-    for (const op of hit.ops) {
-      if ('accept' in op) ctx.accept(op.accept);
-      else ctx.report(op.report);
-    }
+  /** Forget one file (deleted or renamed), for renders that do not call endRender(). */
+  forget(path: string): void {
+    this.entries.delete(path);
   }
 
   /** Forget files the last render did not see (deleted or renamed). */
@@ -78,21 +88,15 @@ export class RenderCache {
   }
 }
 
-/** Forwards to the real context and records what it was told. */
+/** Records what a judge reports (the context it is handed is otherwise thrown away). */
 class RecordingContext extends RenderContext {
   readonly ops: Op[] = [];
 
-  constructor(private readonly target: RenderContext) {
-    super(target.opts);
-  }
-
   override accept(c: Candidate): void {
     this.ops.push({ accept: c });
-    this.target.accept(c);
   }
 
   override report(entry: ReportEntry): void {
     this.ops.push({ report: entry });
-    this.target.report(entry);
   }
 }

@@ -8,6 +8,7 @@ import { describeClaim, ingressClaim } from './checks';
 import { finding, type Finding } from './findings';
 import { problemFromFindings, simpleProblem } from './problem-details';
 import type { RenderOptions, RenderProblem } from './render-repo';
+import type { RepoSettings } from './settings';
 
 export interface Candidate {
   spec: JobSpec;
@@ -17,22 +18,57 @@ export interface Candidate {
   problemFile: string;
 }
 
+/** A problem as a judge reports it, before the commit is stamped on it. */
+export interface ReportEntry {
+  file: string;
+  job?: string;
+  fallbackKey?: string;
+  problem: Problem;
+}
+
+/** One verdict a source (a job file, a chart directory, ...) gave: what the render cache and the ledger keep. */
+export type Op = { accept: Candidate } | { report: ReportEntry };
+
+/**
+ * What a full render saw and each of its sources said, in render order
+ * (renderRepo fills it when asked): what incremental-render.ts needs to
+ * redo only the changed sources next time.
+ */
+export interface RenderTrace {
+  /** Step 1, refusals of files (unsafe paths, symlinks, size, UTF-8, repository limits). */
+  admission: Op[];
+  admitted: { count: number; bytes: number; overLimit: boolean };
+  /** Step 2, per job file outside chart directories. */
+  jobFiles: Map<string, Op[]>;
+  chartRoots: string[];
+  /** Step 3, per chart directory, in order. */
+  charts: Array<{ root: string; ops: Op[] }>;
+  /** Step 5. */
+  settings: { value: RepoSettings; ops: Op[] };
+}
+
 export class RenderContext {
   private readonly candidates: Candidate[] = [];
   private readonly entries: RenderProblem[] = [];
+  /** Where accept() and report() are also recorded, as given (incremental-render.ts keeps them per source). */
+  private recording: Op[] | undefined;
 
   constructor(readonly opts: RenderOptions) {}
 
+  /** Record what follows into `ops` (undefined: stop recording). */
+  recordInto(ops: Op[] | undefined): void {
+    this.recording = ops;
+  }
+
   accept(c: Candidate): void {
+    this.recording?.push({ accept: c });
     this.candidates.push(c);
   }
 
   /** Record a problem for `file`, keyed by `job` when known, else by `fallbackKey` (the path). */
-  report(entry: { file: string; job?: string; fallbackKey?: string; problem: Problem }): void {
-    const problem = this.opts.commit !== undefined ? { ...entry.problem, commit: this.opts.commit } : entry.problem;
-    const out: RenderProblem = { key: entry.job ?? entry.fallbackKey ?? entry.file, file: entry.file, problem };
-    if (entry.job !== undefined) out.job = entry.job;
-    this.entries.push(out);
+  report(entry: ReportEntry): void {
+    this.recording?.push({ report: entry });
+    this.entries.push(stampProblem(entry, this.opts.commit));
   }
 
   /** A problem for a whole file that was not (or could not be) read as a job. */
@@ -66,15 +102,7 @@ export class RenderContext {
         keep.push(c);
         continue;
       }
-      const others = [...all];
-      others.splice(others.indexOf(c.problemFile), 1);
-      const named = others.map((o) => (o === c.problemFile ? `another document of ${o}` : o));
-      const f = finding(
-        'duplicate-job-name',
-        ['name'],
-        `${JSON.stringify(c.spec.name)} is also the name of the job in ${[...new Set(named)].join(', ')}; job names must be unique in the repository`,
-      );
-      this.report({ file: c.file, job: c.spec.name, problem: problemFromFindings([f], { file: c.problemFile, job: c.spec.name }) });
+      this.report(duplicateEntry(c, all));
     }
     this.candidates.splice(0, this.candidates.length, ...keep);
   }
@@ -85,23 +113,10 @@ export class RenderContext {
    * (if any) keeps running. Deterministic whatever the order of commits.
    */
   settleIngressConflicts(): void {
-    const owner = new Map<string, string>();
-    const keep: Candidate[] = [];
-    for (const c of [...this.candidates].sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0))) {
-      const clashes: Finding[] = [];
-      (c.spec.ingress ?? []).forEach((r, i) => {
-        const claim = ingressClaim(r);
-        const other = owner.get(claim);
-        if (other !== undefined) clashes.push(finding('ingress-conflict', ['ingress', i], `${describeClaim(claim)} is already routed to job ${JSON.stringify(other)}; the job later in name order is refused: change the host or path here or there`));
-      });
-      if (clashes.length > 0) {
-        this.report({ file: c.file, job: c.spec.name, problem: problemFromFindings(clashes, { file: c.problemFile, job: c.spec.name }) });
-        continue;
-      }
-      for (const r of c.spec.ingress ?? []) owner.set(ingressClaim(r), c.spec.name);
-      keep.push(c);
-    }
-    this.candidates.splice(0, this.candidates.length, ...keep);
+    const sorted = [...this.candidates].sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
+    const refused = ingressConflicts(sorted);
+    for (const [, entry] of refused) this.report(entry);
+    this.candidates.splice(0, this.candidates.length, ...sorted.filter((c) => !refused.has(c)));
   }
 
   jobs(): DesiredJob[] {
@@ -114,13 +129,63 @@ export class RenderContext {
   }
 }
 
+/** The problem entry as the result lists it: keyed, and stamped with the commit judged. */
+export function stampProblem(entry: ReportEntry, commit: string | undefined): RenderProblem {
+  const problem = commit !== undefined ? { ...entry.problem, commit } : entry.problem;
+  const out: RenderProblem = { key: entry.job ?? entry.fallbackKey ?? entry.file, file: entry.file, problem };
+  if (entry.job !== undefined) out.job = entry.job;
+  return out;
+}
+
+/**
+ * The problem of candidate `c` whose name is claimed by every place in
+ * `all` (in render order: candidates' problem files, then problem entries
+ * naming the job), `c.problemFile` among them.
+ */
+export function duplicateEntry(c: Candidate, all: readonly string[]): ReportEntry {
+  const others = [...all];
+  others.splice(others.indexOf(c.problemFile), 1);
+  const named = others.map((o) => (o === c.problemFile ? `another document of ${o}` : o));
+  const f = finding(
+    'duplicate-job-name',
+    ['name'],
+    `${JSON.stringify(c.spec.name)} is also the name of the job in ${[...new Set(named)].join(', ')}; job names must be unique in the repository`,
+  );
+  return { file: c.file, job: c.spec.name, problem: problemFromFindings([f], { file: c.problemFile, job: c.spec.name }) };
+}
+
+/**
+ * Candidates (unique names, sorted by name) whose ingress claims clash with
+ * an earlier one's, each with its problem entry. A refused job owns none of
+ * its claims. Jobs without routes can neither clash nor own.
+ */
+export function ingressConflicts(sorted: readonly Candidate[]): Map<Candidate, ReportEntry> {
+  const owner = new Map<string, string>();
+  const refused = new Map<Candidate, ReportEntry>();
+  for (const c of sorted) {
+    if (!c.spec.ingress || c.spec.ingress.length === 0) continue;
+    const clashes: Finding[] = [];
+    c.spec.ingress.forEach((r, i) => {
+      const claim = ingressClaim(r);
+      const other = owner.get(claim);
+      if (other !== undefined) clashes.push(finding('ingress-conflict', ['ingress', i], `${describeClaim(claim)} is already routed to job ${JSON.stringify(other)}; the job later in name order is refused: change the host or path here or there`));
+    });
+    if (clashes.length > 0) {
+      refused.set(c, { file: c.file, job: c.spec.name, problem: problemFromFindings(clashes, { file: c.problemFile, job: c.spec.name }) });
+      continue;
+    }
+    for (const r of c.spec.ingress) owner.set(ingressClaim(r), c.spec.name);
+  }
+  return refused;
+}
+
 /**
  * Candidates replayed from a RenderCache are the same objects: each becomes
  * one DesiredJob, whose spec is hashed once. The same objects round after
  * round also let decide() memoise per spec.
  */
 const desiredJobs = new WeakMap<Candidate, DesiredJob>();
-function desiredJobOf(c: Candidate): DesiredJob {
+export function desiredJobOf(c: Candidate): DesiredJob {
   let d = desiredJobs.get(c);
   if (d === undefined) {
     d = { spec: c.spec, specHash: hashOf(c.spec), file: c.file };

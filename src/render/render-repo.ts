@@ -19,7 +19,7 @@ import { judgeJobDocument, type NameRule } from './judge-job';
 import { problemFromFindings, simpleProblem } from './problem-details';
 import { judgeChartDirectory, judgeChartReference } from './render-charts';
 import type { RenderCache } from './render-cache';
-import { RenderContext } from './render-context';
+import { RenderContext, type Op, type RenderTrace } from './render-context';
 import { chartRootOf, findChartRoots, isJobFilePath, isRelevantPath, SETTINGS_FILE, unsafePathReason } from './repo-paths';
 import { defaultSettings, judgeSettings, type RepoSettings } from './settings';
 import { parseYaml, type YamlError } from './yaml';
@@ -72,24 +72,28 @@ export interface RenderOptions {
    * verdict on the repository.
    */
   partial?: boolean;
+  /** Filled with what each source said (incremental-render.ts). */
+  trace?: RenderTrace;
 }
 
 export function renderRepo(files: readonly RepoFile[], opts: RenderOptions = {}): RenderResult {
   const ctx = new RenderContext(opts);
   // 1. Admit files.
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const relevant = sorted.filter(
-    (f) =>
-      isRelevantPath(f.path) ||
-      (f.kind === 'symlink' && (f.path === 'jobs' || f.path.startsWith('jobs/'))) ||
-      (unsafePathReason(f.path) !== undefined && looksRelevant(f.path)),
-  );
+  const relevant = sorted.filter(isRenderedFile);
   const chartRoots = findChartRoots(relevant.filter((f) => !unsafePathReason(f.path)).map((f) => f.path));
+  const { trace } = opts;
+  ctx.recordInto(trace?.admission);
   const texts = admitFiles(relevant, ctx);
+  if (trace) {
+    trace.admitted = { count: texts.count, bytes: texts.bytes, overLimit: texts.overLimit };
+    trace.chartRoots = chartRoots;
+  }
 
   // 2. Job files (outside chart directories), from the cache when unchanged.
   for (const p of texts.paths()) {
     if (p === SETTINGS_FILE || !isJobFilePath(p) || chartRootOf(p, chartRoots)) continue;
+    ctx.recordInto(traced(trace?.jobFiles, p));
     if (opts.cache) opts.cache.judge(p, texts.source(p), ctx, (c, text) => judgeJobFile(p, text, c));
     else judgeJobFile(p, texts.get(p)!, ctx);
   }
@@ -98,19 +102,42 @@ export function renderRepo(files: readonly RepoFile[], opts: RenderOptions = {})
   // 3. Chart directories.
   for (const root of chartRoots) {
     const members = relevant.filter((f) => f.path.startsWith(`${root}/`)).map((f) => f.path);
+    if (trace) trace.charts.push({ root, ops: [] });
+    ctx.recordInto(trace?.charts[trace.charts.length - 1].ops);
     judgeChartDirectory(root, members, texts, ctx);
   }
 
   // 4. Unique names.
+  ctx.recordInto(undefined);
   ctx.settleDuplicates();
   ctx.settleIngressConflicts();
 
   // 5. Settings.
   let settings = defaultSettings();
+  ctx.recordInto(trace?.settings.ops);
   const settingsText = texts.get(SETTINGS_FILE);
   if (settingsText !== undefined) settings = judgeSettingsFile(settingsText, ctx) ?? settings;
+  ctx.recordInto(undefined);
+  if (trace) trace.settings.value = settings;
 
   return { jobs: ctx.jobs(), problems: ctx.problems(), settings };
+}
+
+/** The files a render reads (or refuses with a problem); the rest of the repository is ignored. */
+export function isRenderedFile(f: RepoFile): boolean {
+  return (
+    isRelevantPath(f.path) ||
+    (f.kind === 'symlink' && (f.path === 'jobs' || f.path.startsWith('jobs/'))) ||
+    (unsafePathReason(f.path) !== undefined && looksRelevant(f.path))
+  );
+}
+
+/** A new list of `p`'s ops in `byPath`, when tracing. */
+function traced(byPath: Map<string, Op[]> | undefined, p: string): Op[] | undefined {
+  if (!byPath) return undefined;
+  const ops: Op[] = [];
+  byPath.set(p, ops);
+  return ops;
 }
 
 /** Paths that would be relevant were they spelled safely (so they are refused, not skipped). */
@@ -129,7 +156,7 @@ function describeYamlError(file: string, e: YamlError): string {
 
 // --- 2. job files --------------------------------------------------------------
 
-function judgeJobFile(p: string, text: string, ctx: RenderContext): void {
+export function judgeJobFile(p: string, text: string, ctx: RenderContext): void {
   const parsed = parseYaml(text);
   if (!parsed.ok) {
     const extra = parsed.error.line !== undefined ? { line: parsed.error.line } : undefined;

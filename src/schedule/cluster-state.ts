@@ -1,10 +1,14 @@
 // The scheduler's working copy of the cluster: what every live node has
 // free, which host ports are taken, and how many instances of each job sit
-// where. Built fresh for each decision and mutated only by it; nothing here
-// outlives one call of decide().
+// where. Each decision mutates its own; nothing here outlives one call of
+// decide(). A decision's state is usually a fork() of the accounting the
+// last decision started from (placed-state.ts), not built from scratch.
 import type { NodeInfo } from '../model/cluster';
 import { CPU, DISK, MEMORY, RESOURCE_INDEXES, type Demand, type ResourceIndex } from './demand';
 import { FreeIndex } from './free-index';
+
+/** Jobs a state writes on top of the counts it shares with its forks before they are merged into a new shared map. */
+const SHARED_OVERLAY_MAX = 64;
 
 export class ClusterState {
   /** Live node names, sorted: a node's id is its position here. */
@@ -18,11 +22,37 @@ export class ClusterState {
   readonly indexes: readonly [FreeIndex, FreeIndex, FreeIndex];
   /** Sum of capacity over live nodes, per resource. */
   readonly totalCapacity: readonly [number, number, number];
-  private readonly ids = new Map<string, number>();
+  private readonly ids: Map<string, number>;
   private readonly ports: Array<Map<string, number> | undefined>;
-  private readonly jobCounts = new Map<string, Map<number, number>>();
+  /**
+   * Instances per job and node id: `jobCounts` over `sharedCounts`. Forks
+   * share `sharedCounts`, which nobody changes any more, and each writes its
+   * own `jobCounts` (a decision touches a few jobs of 5,000: copying them
+   * all per decision cost more than the decision's own work on them).
+   */
+  private jobCounts: Map<string, Map<number, number>>;
+  private sharedCounts: ReadonlyMap<string, ReadonlyMap<number, number>> | undefined;
+  /** Jobs whose count maps this state may change in place; the others are shared with a fork and copied on write. */
+  private ownedCounts: Set<string> | 'all' = 'all';
 
-  constructor(alive: readonly NodeInfo[]) {
+  /** `from`: only for fork(), which copies that state (and ignores `alive`). */
+  constructor(alive: readonly NodeInfo[], from?: ClusterState) {
+    if (from) {
+      this.names = from.names;
+      this.nodes = from.nodes;
+      this.ids = from.ids;
+      this.capacity = from.capacity;
+      this.totalCapacity = from.totalCapacity;
+      this.free = [Float64Array.from(from.free[MEMORY]), Float64Array.from(from.free[DISK]), Float64Array.from(from.free[CPU])];
+      this.indexes = [from.indexes[MEMORY].copyOver(this.free[MEMORY]), from.indexes[DISK].copyOver(this.free[DISK]), from.indexes[CPU].copyOver(this.free[CPU])];
+      this.ports = from.ports.map((m) => (m === undefined ? undefined : new Map(m)));
+      this.sharedCounts = from.sharedCounts;
+      this.jobCounts = new Map(from.jobCounts);
+      this.ownedCounts = new Set();
+      return;
+    }
+    this.ids = new Map();
+    this.jobCounts = new Map();
     // Duplicate names would make two ids for one node: keep the first.
     const byName = new Map<string, NodeInfo>();
     for (const n of alive) if (!byName.has(n.name)) byName.set(n.name, n);
@@ -43,6 +73,27 @@ export class ClusterState {
     return this.names.length;
   }
 
+  /**
+   * An independent copy: changes to either never show in the other. O(nodes
+   * + jobs) pointer copies; per-job counts are copied on their first write.
+   */
+  fork(): ClusterState {
+    // Freeze what this state has written so far when it is most of the
+    // counts (a fresh state: all of them) or when the overlay grew large.
+    if (this.sharedCounts === undefined) {
+      this.sharedCounts = this.jobCounts;
+      this.jobCounts = new Map();
+    } else if (this.jobCounts.size > SHARED_OVERLAY_MAX) {
+      const merged = new Map(this.sharedCounts);
+      for (const [job, counts] of this.jobCounts) merged.set(job, counts);
+      this.sharedCounts = merged;
+      this.jobCounts = new Map();
+    }
+    const copy = new ClusterState([], this);
+    this.ownedCounts = new Set(); // what this state owned is shared with the copy now
+    return copy;
+  }
+
   /** The id of a live node, or undefined for a dead/unknown one. */
   idOf(name: string): number | undefined {
     return this.ids.get(name);
@@ -55,7 +106,7 @@ export class ClusterState {
 
   /** How many instances of `job` are on node `id`. */
   jobInstancesOn(job: string, id: number): number {
-    return this.jobCounts.get(job)?.get(id) ?? 0;
+    return (this.jobCounts.get(job) ?? this.sharedCounts?.get(job))?.get(id) ?? 0;
   }
 
   /** Account `times` instances of `job` on node `id`. */
@@ -99,7 +150,11 @@ export class ClusterState {
 
   private countJob(id: number, job: string, delta: number): void {
     let counts = this.jobCounts.get(job);
-    if (!counts) this.jobCounts.set(job, (counts = new Map()));
+    if (this.ownedCounts !== 'all' && !this.ownedCounts.has(job)) {
+      counts = new Map(counts ?? this.sharedCounts?.get(job));
+      this.jobCounts.set(job, counts);
+      this.ownedCounts.add(job);
+    } else if (!counts) this.jobCounts.set(job, (counts = new Map()));
     const c = (counts.get(id) ?? 0) + delta;
     if (c > 0) counts.set(id, c);
     else counts.delete(id);

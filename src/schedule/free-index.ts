@@ -9,9 +9,17 @@ export class FreeIndex {
   /** Node ids, ascending by (free[id], id). */
   readonly order: Int32Array;
 
-  constructor(private readonly free: Float64Array) {
-    this.order = new Int32Array(free.length);
-    this.rebuild();
+  constructor(
+    private readonly free: Float64Array,
+    order?: Int32Array,
+  ) {
+    this.order = order ?? new Int32Array(free.length);
+    if (!order) this.rebuild();
+  }
+
+  /** The same order over `free`, a copy of this index's free amounts (no sort). */
+  copyOver(free: Float64Array): FreeIndex {
+    return new FreeIndex(free, Int32Array.from(this.order));
   }
 
   /** Sort every node again (after many changes made without moved()). */

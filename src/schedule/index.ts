@@ -1,6 +1,7 @@
 // The scheduler: feasibility checkers → ranking → placement, plus the
 // explanations for placements that fail. Pure; see README.md.
 export { ClusterState } from './cluster-state';
+export { placedState } from './placed-state';
 export { FreeIndex } from './free-index';
 export {
   CPU,

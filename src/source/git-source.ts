@@ -30,7 +30,7 @@ import {
 } from './errors';
 import { createHttpClient, type HttpClient } from './http-client';
 import { promiseFs } from './promise-fs';
-import { type BlobAt, diffTrees, isUnder, type TreeDiff, type TreeReader } from './tree-diff';
+import { type BlobAt, diffTrees, isUnder, splitPrevious, type TreeDiff, type TreeReader } from './tree-diff';
 import { applyEdit, planDirectoryUpdate, type TreeStore } from './tree-edit';
 
 /** A file of the repository as the renderer consumes it. */
@@ -184,15 +184,36 @@ export class GitSource {
     const op = `read files of ${commit}`;
     const afterTree = await this.requireCommit(commit, op);
     const beforeTree = previous ? await this.treeOf(previous.commit) : undefined;
-    const prevByPath = new Map((beforeTree !== undefined ? previous?.files ?? [] : []).map((f) => [f.path, f]));
     let diff: TreeDiff;
     try {
       diff = await diffTrees(this.treeReader(), beforeTree, afterTree, filter);
     } catch (err) {
       throw this.translate(err, op);
     }
+    // Files under unchanged subtrees: the RepoFile objects passed in, as they were, in order.
+    const split = splitPrevious(beforeTree !== undefined ? previous?.files ?? [] : [], new Set(diff.unchangedDirs));
+    if (!split) return this.assembleByPath(diff, previous?.files ?? [], op);
+    // The directories the diff opened: blobs whose oid did not change keep their object too.
+    const region: RepoFile[] = [];
+    const toRead: BlobAt[] = [...diff.changedBlobs];
+    for (const b of diff.sameBlobs) {
+      const prev = split.others.get(b.path);
+      if (prev) region.push(prev);
+      else toRead.push(b); // `previous` did not hold it (another filter): read it
+    }
+    region.push(...(await this.readAll(toRead, op)));
+    region.sort((a, b) => compare(a.path, b.path));
 
-    // Unchanged subtrees and blobs: the RepoFile objects passed in, as they were.
+    // Changed: what was read, and what `previous` held there that the commit no longer has.
+    const changed = toRead.map((b) => b.path);
+    const present = new Set(region.map((f) => f.path));
+    for (const p of split.others.keys()) if (!present.has(p)) changed.push(p);
+    return { files: mergeByPath(split.kept, region), changed: changed.sort(compare) };
+  }
+
+  /** readFiles when `previous` is not sorted by path: the same result, with per-path lookups of everything. */
+  private async assembleByPath(diff: TreeDiff, previous: readonly RepoFile[], op: string): Promise<ReadFilesResult> {
+    const prevByPath = new Map(previous.map((f) => [f.path, f]));
     const files: RepoFile[] = [];
     const unchangedDirs = new Set(diff.unchangedDirs);
     if (unchangedDirs.size > 0) {
@@ -202,22 +223,22 @@ export class GitSource {
     for (const b of diff.sameBlobs) {
       const prev = prevByPath.get(b.path);
       if (prev) files.push(prev);
-      else toRead.push(b); // `previous` did not hold it (another filter): read it
+      else toRead.push(b);
     }
-    let fresh: RepoFile[];
-    try {
-      fresh = await Promise.all(toRead.map((b) => this.readRepoFile(b)));
-    } catch (err) {
-      throw this.translate(err, op);
-    }
-    files.push(...fresh);
+    files.push(...(await this.readAll(toRead, op)));
     files.sort((a, b) => compare(a.path, b.path));
-
-    // Changed: what was read, and what `previous` held that the commit no longer has.
     const changed = new Set(toRead.map((b) => b.path));
     const now = new Set(files.map((f) => f.path));
     for (const p of prevByPath.keys()) if (!now.has(p)) changed.add(p);
     return { files, changed: [...changed].sort(compare) };
+  }
+
+  private async readAll(blobs: readonly BlobAt[], op: string): Promise<RepoFile[]> {
+    try {
+      return await Promise.all(blobs.map((b) => this.readRepoFile(b)));
+    } catch (err) {
+      throw this.translate(err, op);
+    }
   }
 
   /**
@@ -505,6 +526,15 @@ function isNotFound(err: unknown, what: string): boolean {
 }
 
 /** Byte-order comparison, so the order does not depend on the locale. */
+/** Two lists sorted by path, with no path in both, as one. */
+function mergeByPath(a: readonly RepoFile[], b: readonly RepoFile[]): RepoFile[] {
+  const out: RepoFile[] = new Array<RepoFile>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  for (let o = 0; o < out.length; o++) out[o] = j >= b.length || (i < a.length && a[i].path < b[j].path) ? a[i++] : b[j++];
+  return out;
+}
+
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

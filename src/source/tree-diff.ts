@@ -83,3 +83,37 @@ export function isUnder(file: string, dirs: ReadonlySet<string>): boolean {
   }
   return false;
 }
+
+/**
+ * Splits `previous` (the files of the commit diffed against, sorted by
+ * path) into the files under `unchangedDirs`, in order, which the new
+ * commit has exactly as they were, and the others by path (they sit in
+ * directories the diff opened: few). One pass with no per-file lookup: a
+ * directory's verdict is taken once for its run of files. Undefined when
+ * `previous` is not sorted by path (then the caller does it the long way).
+ */
+export function splitPrevious<F extends { path: string }>(previous: readonly F[], unchangedDirs: ReadonlySet<string>): { kept: F[]; others: Map<string, F> } | undefined {
+  const kept: F[] = [];
+  const others = new Map<string, F>();
+  let dir: string | undefined;
+  let dirUnchanged = false;
+  let last: string | undefined;
+  for (const f of previous) {
+    if (last !== undefined && !(last < f.path)) return undefined;
+    last = f.path;
+    if (dir === undefined || !inDir(f.path, dir)) {
+      const slash = f.path.lastIndexOf('/');
+      dir = slash < 0 ? '' : f.path.slice(0, slash);
+      dirUnchanged = isUnder(f.path, unchangedDirs);
+    }
+    if (dirUnchanged) kept.push(f);
+    else others.set(f.path, f);
+  }
+  return { kept, others };
+}
+
+/** `file` sits directly in `dir` ('' is the root). */
+function inDir(file: string, dir: string): boolean {
+  if (dir === '') return file.indexOf('/') < 0;
+  return file.length > dir.length + 1 && file.startsWith(dir) && file.charCodeAt(dir.length) === 47 /* '/' */ && file.indexOf('/', dir.length + 1) < 0;
+}

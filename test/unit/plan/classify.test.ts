@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyJobs, isHeldByInvalid, sameTemplate } from '../../../src/plan';
+import { specCompareStats } from '../../../src/plan/spec-compare';
 import { makeProblem } from '../../../src/problems';
 import { Gi, accepted, desired, spec } from '../schedule/fixtures';
 
@@ -37,6 +38,45 @@ describe('classifyJobs', () => {
   test('a scale is not an update: the pod template is compared without the count', () => {
     assert.ok(sameTemplate(spec('w', 1, { memory: 1 * Gi }), spec('w', 5, { memory: 1 * Gi })));
     assert.ok(!sameTemplate(spec('w', 1, { memory: 1 * Gi }), spec('w', 1, { memory: 2 * Gi })));
+  });
+
+  test('desired jobs in name order (as rendered) merge with the accepted names they lack, in order', () => {
+    const changes = classifyJobs(
+      [desired('b', 1, {}), desired('d', 1, {}), desired('f', 1, {})],
+      new Map([
+        ['g', accepted(desired('g', 1, {}), ['a'])],
+        ['d', accepted(desired('d', 1, {}), ['a'])],
+        ['a', accepted(desired('a', 1, {}), ['a'])],
+        ['c', accepted(desired('c', 1, {}), ['a'])],
+      ]),
+      [],
+    );
+    assert.deepEqual(
+      changes.map((c) => [c.name, c.kind]),
+      [
+        ['a', 'delete'],
+        ['b', 'create'],
+        ['c', 'delete'],
+        ['d', 'unchanged'],
+        ['f', 'create'],
+        ['g', 'delete'],
+      ],
+    );
+  });
+
+  test('the same desired and accepted specs as last round are not compared again', () => {
+    const d = desired('web', 2, { memory: 1 * Gi });
+    // A different hash with the same pod forces the canonical comparison (e.g. a policy-only change).
+    const a = { ...accepted(desired('web', 2, { memory: 1 * Gi }), ['a', 'a']), specHash: 'older-hash' };
+    const first = specCompareStats.computed;
+    assert.equal(classifyJobs([d], new Map([['web', a]]), [])[0].kind, 'update');
+    const once = specCompareStats.computed - first;
+    assert.ok(once > 0);
+    for (let i = 0; i < 3; i++) assert.equal(classifyJobs([d], new Map([['web', a]]), [])[0].kind, 'update');
+    assert.equal(specCompareStats.computed - first, once, 'answered from the memo');
+    // A new accepted object (the job was written again) is compared afresh.
+    classifyJobs([d], new Map([['web', { ...a, spec: { ...a.spec } }]]), []);
+    assert.ok(specCompareStats.computed - first > once);
   });
 
   test('a job whose file is invalid is held, not deleted', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { diffTrees, isUnder, type TreeEntry, type TreeReader } from '../../../src/source/tree-diff';
+import { diffTrees, isUnder, splitPrevious, type TreeEntry, type TreeReader } from '../../../src/source/tree-diff';
 
 /** Content-addressed trees built from path → content maps; counts the trees opened. */
 class Trees implements TreeReader {
@@ -98,5 +98,19 @@ describe('tree diff', () => {
     assert.equal(isUnder('jobs/team-1/a.yaml', new Set(['jobs/team-1'])), true);
     assert.equal(isUnder('jobs/team-10/a.yaml', new Set(['jobs/team-1'])), false);
     assert.equal(isUnder('anything', new Set(['.'])), true);
+  });
+
+  test('splitPrevious keeps the files under unchanged directories in order and hands back the others by path', () => {
+    const files = ['jobs/a.yaml', 'jobs/team-1/a.yaml', 'jobs/team-1/b.yaml', 'jobs/team-1/sub/c.yaml', 'jobs/team-10/a.yaml', 'jobs/team-2/x.yaml', 'ozy.yaml'].map((path) => ({ path }));
+    const split = splitPrevious(files, new Set(['jobs/team-1', 'jobs/team-2']))!;
+    assert.deepEqual(split.kept.map((f) => f.path), ['jobs/team-1/a.yaml', 'jobs/team-1/b.yaml', 'jobs/team-1/sub/c.yaml', 'jobs/team-2/x.yaml']);
+    assert.deepEqual([...split.others.keys()], ['jobs/a.yaml', 'jobs/team-10/a.yaml', 'ozy.yaml']);
+    assert.deepEqual(splitPrevious(files, new Set(['.']))!.kept, files);
+    // Each file lands where isUnder puts it, whatever the directory runs.
+    for (const dirs of [new Set<string>(), new Set(['jobs']), new Set(['jobs/team-1/sub'])]) {
+      const s = splitPrevious(files, dirs)!;
+      assert.deepEqual(s.kept.map((f) => f.path), files.filter((f) => isUnder(f.path, dirs)).map((f) => f.path));
+    }
+    assert.equal(splitPrevious([{ path: 'b' }, { path: 'a' }], new Set()), undefined, 'not sorted: the caller does it the long way');
   });
 });
