@@ -393,7 +393,7 @@ function advanceRollout(round: Round, k: Kept): void {
   const ctx: RolloutContext = {
     now: round.now,
     health: round.input.health ?? new Map(),
-    switchToTarget: (_job, ordinal, p) => switchToTarget(round, k, ordinal, p),
+    switchToTarget: (job, ordinal, p) => switchToTarget(round, k, job, ordinal, p),
   };
   const step = stepRollout({ ...k.accepted, instances: k.instances }, ctx);
   if (!step.changed) return;
@@ -405,28 +405,32 @@ function advanceRollout(round: Round, k: Kept): void {
 }
 
 /** Instance `ordinal` of `k` takes the target spec: in place when it fits, else elsewhere, else not yet. */
-function switchToTarget(round: Round, k: Kept, ordinal: number, p: InstancePlacement): InstancePlacement | { blocked: string } {
+function switchToTarget(round: Round, k: Kept, job: AcceptedJob, ordinal: number, p: InstancePlacement): InstancePlacement | { blocked: string } {
   const { state, now } = round;
   const name = k.change.name;
-  const req = requestFor(round, k.accepted.spec, k.demand, () => k.instances);
+  // Both demands come from `job`, the version the rollout step works on: during
+  // a revert its target is the previous spec, not k.accepted's.
+  const targetDemand = instanceDemand(job.spec);
+  const current = placementDemand(job, p);
+  const req = requestFor(round, job.spec, targetDemand, () => k.instances);
   const target: InstancePlacement = { node: p.node, since: p.since, ...(p.daemon !== undefined ? { daemon: p.daemon } : {}) };
   const id = p.node === null ? undefined : state.idOf(p.node);
   if (id === undefined) return { ...target, node: null, since: now }; // pending: failover places it next round
-  state.remove(id, name, demandAt(k, p));
+  state.remove(id, name, current);
   if (fitsOn(state, id, req, round.policy)) {
-    state.add(id, name, k.demand);
+    state.add(id, name, targetDemand);
     return { ...target, since: now };
   }
   // A daemon instance, or one with persistent volumes, stays on its node: it waits for room there.
   const elsewhere =
-    p.daemon === undefined && volumeNode(k.accepted, ordinal) === undefined
-      ? placeAll(state, req, 1, round.policy, homesOf(zonesOf(k.accepted.spec, round.zones), [ordinal]))?.[0]
+    p.daemon === undefined && volumeNode(job, ordinal) === undefined
+      ? placeAll(state, req, 1, round.policy, homesOf(zonesOf(job.spec, round.zones), [ordinal]))?.[0]
       : undefined;
   if (elsewhere !== undefined) {
     return { ...target, node: state.names[elsewhere], since: now, from: p.node as string };
   }
-  state.add(id, name, demandAt(k, p));
-  const why = explain(round, req, 1, name, k.accepted.file, 'more');
+  state.add(id, name, current);
+  const why = explain(round, req, 1, name, job.file, 'more');
   return { blocked: `${placementName(name, p, ordinal)} cannot take the new spec: ${why.problem.detail}` };
 }
 

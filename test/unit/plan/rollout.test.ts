@@ -10,7 +10,7 @@ import { DEFAULT_UPDATE, type DesiredJob, type JobSpec, type UpdatePolicy } from
 import { decide, type ClusterView, type Decision } from '../../../src/plan';
 import { judge, rolloutProgress, type InstanceHealth } from '../../../src/plan/rollout';
 import { problemTypeOf } from '../../../src/problems';
-import { Gi, NOW, accepted, applyDecision, container, desired, input, node, view, type PodShape } from '../schedule/fixtures';
+import { Gi, NOW, accepted, applyDecision, checkCluster, container, desired, input, node, view, type PodShape } from '../schedule/fixtures';
 
 function job(n: number, shape: PodShape, update: Partial<UpdatePolicy> = {}): DesiredJob {
   const spec: JobSpec = { name: 'web', numInstances: n, containers: [container(shape)], update: { ...DEFAULT_UPDATE, minHealthyMs: 1000, ...update } };
@@ -185,6 +185,21 @@ describe('failed update', () => {
     assert.deepEqual(images(fixed.cluster), ['web:3', 'web:1', 'web:1']);
     assert.deepEqual(fixed.d.deleteRejections, ['web']);
     assert.equal(web(fixed.cluster).failedUpdate, undefined);
+  });
+
+  test('a revert to a bigger spec accounts the bigger spec: nothing is placed on the room it needs', () => {
+    // One node of 4 GiB: web (3 × 1 GiB) updated to 3 × 512 MiB fails on web-0 and reverts.
+    const nodes = [node('a', { memory: 4 * Gi })];
+    let c = round(view(nodes), job(3, { memory: 1 * Gi, image: 'web:1' }), {}, 'c0').cluster;
+    const v2 = job(3, { memory: 0.5 * Gi, image: 'web:2' });
+    ({ cluster: c } = round(c, v2));
+    const failing = { 'web-0': { waitedMs: 400_000, state: 'unhealthy' as const, restarts: 0 } };
+    // In the same round a 1 GiB job arrives: it fits only if the revert's room were forgotten.
+    const d = decide({ ...input([v2, desired('other', 1, { memory: 1.5 * Gi })], c), commit: 'c2', health: new Map(Object.entries(failing)) });
+    const after = applyDecision(c, d);
+    assert.equal(web(after).rollout?.kind, 'revert');
+    assert.deepEqual(checkCluster(nodes, after.jobs.values()).overCapacity, [], 'the node stays within its capacity');
+    assert.equal(d.outcomes.find((o) => o.job === 'other')?.bucket, 'rejected');
   });
 
   test('a crash-looping new instance fails the update at once', () => {
