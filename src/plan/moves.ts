@@ -153,18 +153,7 @@ export function rebalance(round: Round, k: Kept): void {
     moved.push(ordinal);
   }
   if (moved.length === 0) return;
-  k.accepted = {
-    ...k.accepted,
-    rollout: {
-      kind: 'move',
-      commit: k.accepted.commit,
-      from: k.accepted.specHash,
-      batch: moved.sort((a, b) => a - b),
-      startedAt: now,
-    },
-  };
-  k.dirty = true;
-  if (k.bucket === 'unchanged') k.bucket = 'reschedule';
+  startMoves(k, moved.sort((a, b) => a - b), now);
 }
 
 /**
@@ -189,16 +178,16 @@ export function bringHome(round: Round, k: Kept): void {
   );
   if (!moves) return;
   k.instances = moves.instances;
-  k.accepted = {
-    ...k.accepted,
-    rollout: {
-      kind: 'move',
-      commit: k.accepted.commit,
-      from: k.accepted.specHash,
-      batch: moves.moved,
-      startedAt: round.now,
-    },
-  };
+  startMoves(k, moves.moved, round.now);
+}
+
+/**
+ * The instances at `moved` were just placed on other nodes: a rollout of
+ * kind 'move' gates them on health like an update batch, so the next moves
+ * wait until these are healthy for minHealthy.
+ */
+function startMoves(k: Kept, moved: number[], now: string): void {
+  k.accepted = { ...k.accepted, rollout: { kind: 'move', commit: k.accepted.commit, from: k.accepted.specHash, batch: moved, startedAt: now } };
   k.dirty = true;
   if (k.bucket === 'unchanged') k.bucket = 'reschedule';
 }
