@@ -160,6 +160,27 @@ export async function startClusterWithAgents(names: readonly string[], opts: { m
   return c;
 }
 
+/**
+ * A one-container busybox job running `script` under `/bin/sh -c`: `top`
+ * lines are job fields (numInstances, update, placement…), `container` lines
+ * go inside the container, `after` lines at the end (ingress…).
+ */
+export function shellJob(o: { name: string; script: string; memory: string; cpu: string; image?: string; top?: string[]; container?: string[]; after?: string[] }): string {
+  return [
+    `name: ${o.name}`,
+    ...(o.top ?? []),
+    'containers:',
+    '  app:',
+    `    image: ${o.image ?? 'localhost/ozy-busybox:1'}`,
+    `    command: ["/bin/sh", "-c", ${JSON.stringify(o.script)}]`,
+    `    memory: ${o.memory}`,
+    `    cpu: ${o.cpu}`,
+    ...(o.container ?? []).map((l) => `    ${l}`),
+    ...(o.after ?? []),
+    '',
+  ].join('\n');
+}
+
 /** A minimal valid job file in the seed's format. */
 export function jobYaml(name: string, opts: { instances?: number; memory?: string; cpu?: string; image?: string; command?: string[]; port?: string } = {}): string {
   const lines = [

@@ -6,27 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readClusterStatus } from '../../../src/cli/commands/status';
-import { BUSYBOX_IMAGE, buildBusyboxImage, createEngine } from '../../../src/runtime';
-import { merge, readJsonIfExists, startCluster, type AgentProcess, type TestCluster } from '../../harness/cluster';
+import { buildBusyboxImage, createEngine } from '../../../src/runtime';
+import { merge, readJsonIfExists, startCluster, type AgentProcess, type TestCluster, shellJob } from '../../harness/cluster';
 import { waitFor } from '../../harness/wait';
 
 const SLEEP = ["trap 'exit 0' TERM", 'sleep 3600 & wait'].join('; ');
 
 function job(name: string, count: number, placement: string): string {
-  return [
-    `name: ${name}`,
-    `numInstances: ${count}`,
-    `placement: ${placement}`,
-    'update: {minHealthy: 1s}',
-    'stopGrace: 1s',
-    'containers:',
-    '  app:',
-    `    image: ${BUSYBOX_IMAGE}`,
-    `    command: ["/bin/sh", "-c", ${JSON.stringify(SLEEP)}]`,
-    '    memory: 8M',
-    '    cpu: 10m',
-    '',
-  ].join('\n');
+  const top = [`numInstances: ${count}`, `placement: ${placement}`, 'update: {minHealthy: 1s}', 'stopGrace: 1s'];
+  return shellJob({ name, script: SLEEP, memory: '8M', cpu: '10m', top });
 }
 
 /** Zone of each healthy instance of `name` by ordinal (undefined: not healthy where etcd places it), with status's away marks. */

@@ -5,26 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { placementName } from '../../../src/model/cluster';
-import { BUSYBOX_IMAGE } from '../../../src/runtime';
-import { merge, readJsonIfExists, startClusterWithAgents, type TestCluster } from '../../harness/cluster';
+import { merge, readJsonIfExists, startClusterWithAgents, type TestCluster, shellJob } from '../../harness/cluster';
 import { waitFor } from '../../harness/wait';
 
 const SLEEP = ["trap 'exit 0' TERM", 'sleep 3600 & wait'].join('; ');
 
 function job(name: string, lines: string[], memory: string): string {
-  return [
-    `name: ${name}`,
-    ...lines,
-    'update: {minHealthy: 1s}',
-    'stopGrace: 1s',
-    'containers:',
-    '  app:',
-    `    image: ${BUSYBOX_IMAGE}`,
-    `    command: ["/bin/sh", "-c", ${JSON.stringify(SLEEP)}]`,
-    `    memory: ${memory}`,
-    '    cpu: 10m',
-    '',
-  ].join('\n');
+  return shellJob({ name, script: SLEEP, memory, cpu: '10m', top: [...lines, 'update: {minHealthy: 1s}', 'stopGrace: 1s'] });
 }
 
 /** Instance name → node, for the healthy instances of `job` on the nodes etcd places them on. */

@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { BUSYBOX_IMAGE } from '../../../src/runtime';
-import { merge, startClusterWithAgents, type TestCluster } from '../../harness/cluster';
+import { merge, startClusterWithAgents, type TestCluster, shellJob } from '../../harness/cluster';
 import { startOzy, type OzyProcess } from '../../harness/ozy-process';
 import { waitFor } from '../../harness/wait';
 
@@ -14,25 +13,15 @@ const HOST = 'web.ozy.test';
 const SERVE = ["trap 'exit 0' TERM", 'mkdir -p /srv', 'echo ok > /srv/health.txt', '/bin/hostname > /srv/index.html', '/bin/httpd -f -p 8080 -h /srv & wait'].join('; ');
 
 function webJob(instances: number, version: string): string {
-  return [
-    'name: web',
-    `numInstances: ${instances}`,
-    'update: {maxParallel: 1, minHealthy: 1s, healthyDeadline: 30s}',
-    'stopGrace: 2s',
-    'containers:',
-    '  app:',
-    `    image: ${BUSYBOX_IMAGE}`,
-    `    command: ["/bin/sh", "-c", ${JSON.stringify(SERVE)}]`,
-    '    ports: ["8080"]',
-    '    memory: 16M',
-    '    cpu: 20m',
-    `    environment: {VERSION: "${version}"}`,
-    '    healthcheck: {type: http, port: 8080, path: /health.txt, interval: 300ms, timeout: 1s}',
-    'ingress:',
-    `  - host: ${HOST}`,
-    '    port: 8080',
-    '',
-  ].join('\n');
+  return shellJob({
+    name: 'web',
+    script: SERVE,
+    memory: '16M',
+    cpu: '20m',
+    top: [`numInstances: ${instances}`, 'update: {maxParallel: 1, minHealthy: 1s, healthyDeadline: 30s}', 'stopGrace: 2s'],
+    container: ['ports: ["8080"]', `environment: {VERSION: "${version}"}`, 'healthcheck: {type: http, port: 8080, path: /health.txt, interval: 300ms, timeout: 1s}'],
+    after: ['ingress:', `  - host: ${HOST}`, '    port: 8080'],
+  });
 }
 
 /** A steady load: `rate` requests per second through the ingress, keep-alive; counts what failed and why. */

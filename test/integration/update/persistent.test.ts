@@ -11,30 +11,26 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildClusterStatus } from '../../../src/agent/cluster-status';
 import type { AcceptedJob } from '../../../src/model/cluster';
-import { BUSYBOX_IMAGE } from '../../../src/runtime';
 import { persistentVolumePath } from '../../../src/runtime/volumes';
-import { merge, startClusterWithAgents, type AgentProcess, type TestCluster } from '../../harness/cluster';
+import { merge, startClusterWithAgents, type AgentProcess, type TestCluster, shellJob } from '../../harness/cluster';
 import { waitFor } from '../../harness/wait';
 
 const RUN = ["trap 'exit 0' TERM", 'date >> /data/starts', 'sleep 1000000 & wait'].join('; ');
 
 function dbJob(o: { instances: number; version: string; onNodeLoss?: 'wait' | 'recreate' }): string {
-  return [
-    'name: db',
-    `numInstances: ${o.instances}`,
-    ...(o.onNodeLoss ? [`onNodeLoss: ${o.onNodeLoss}`] : []),
-    'update: {strategy: rolling, minHealthy: 1s, healthyDeadline: 30s}',
-    'stopGrace: 1s',
-    'containers:',
-    '  app:',
-    `    image: ${BUSYBOX_IMAGE}`,
-    `    command: ["/bin/sh", "-c", ${JSON.stringify(RUN)}]`,
-    '    memory: 16M',
-    '    cpu: 20m',
-    `    environment: {VERSION: "${o.version}"}`,
-    '    volumes: [{type: persistent, path: /data, space: 100M}]',
-    '',
-  ].join('\n');
+  return shellJob({
+    name: 'db',
+    script: RUN,
+    memory: '16M',
+    cpu: '20m',
+    top: [
+      `numInstances: ${o.instances}`,
+      ...(o.onNodeLoss ? [`onNodeLoss: ${o.onNodeLoss}`] : []),
+      'update: {strategy: rolling, minHealthy: 1s, healthyDeadline: 30s}',
+      'stopGrace: 1s',
+    ],
+    container: [`environment: {VERSION: "${o.version}"}`, 'volumes: [{type: persistent, path: /data, space: 100M}]'],
+  });
 }
 
 async function dbNow(c: TestCluster): Promise<AcceptedJob | undefined> {

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { versionOf, type AcceptedJob } from '../../../src/model/cluster';
-import { BUSYBOX_IMAGE } from '../../../src/runtime';
-import { agentReports, merge, readJsonIfExists, startClusterWithAgents, type TestCluster } from '../../harness/cluster';
+import { agentReports, merge, readJsonIfExists, startClusterWithAgents, type TestCluster, shellJob } from '../../harness/cluster';
 import { waitFor } from '../../harness/wait';
 
 const SERVE = ["trap 'exit 0' TERM", 'mkdir -p /srv', 'echo ok > /srv/health.txt', '/bin/httpd -f -p 8080 -h /srv & wait'].join('; ');
@@ -24,26 +23,16 @@ interface WebOpts {
 }
 
 function webJob(o: WebOpts): string {
-  return [
-    'name: web',
-    `numInstances: ${o.instances}`,
-    'update:',
-    `  strategy: ${o.strategy ?? 'rolling'}`,
-    `  maxParallel: ${o.maxParallel ?? 1}`,
-    `  minHealthy: ${o.minHealthy ?? '1s'}`,
-    `  healthyDeadline: ${o.healthyDeadline ?? '30s'}`,
-    'stopGrace: 2s',
-    'containers:',
-    '  app:',
-    `    image: ${o.image ?? BUSYBOX_IMAGE}`,
-    `    command: ["/bin/sh", "-c", ${JSON.stringify(SERVE)}]`,
-    '    ports: ["8080"]',
-    '    memory: 16M',
-    '    cpu: 20m',
-    `    environment: {VERSION: "${o.version}"}`,
-    '    healthcheck: {type: http, port: 8080, path: /health.txt, interval: 300ms, timeout: 1s}',
-    '',
-  ].join('\n');
+  const update = [`strategy: ${o.strategy ?? 'rolling'}`, `maxParallel: ${o.maxParallel ?? 1}`, `minHealthy: ${o.minHealthy ?? '1s'}`, `healthyDeadline: ${o.healthyDeadline ?? '30s'}`];
+  return shellJob({
+    name: 'web',
+    script: SERVE,
+    memory: '16M',
+    cpu: '20m',
+    ...(o.image ? { image: o.image } : {}),
+    top: [`numInstances: ${o.instances}`, `update: {${update.join(', ')}}`, 'stopGrace: 2s'],
+    container: ['ports: ["8080"]', `environment: {VERSION: "${o.version}"}`, 'healthcheck: {type: http, port: 8080, path: /health.txt, interval: 300ms, timeout: 1s}'],
+  });
 }
 
 /** Healthy instances of `job` right now: a status in etcd, healthy, for the version its placement runs there. */
