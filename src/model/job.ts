@@ -123,9 +123,15 @@ export function spreadOf(spec: JobSpec): Spread {
 
 export interface JobSpec {
   name: string;
-  /** Absent for a service; a daemon runs one instance per eligible node (numInstances is then derived). */
-  type?: 'daemon';
+  /**
+   * Absent for a service; a daemon runs one instance per eligible node
+   * (numInstances is then derived); a cron job runs to completion on its
+   * schedule (`cron`), and its numInstances is 0: its pods belong to runs.
+   */
+  type?: 'daemon' | 'cron';
   numInstances: number;
+  /** Present exactly when type is 'cron'. */
+  cron?: CronPolicy;
   /** In start order: every container comes after its depends_on. */
   containers: ContainerSpec[];
   /** Routes into the job's instances; absent when the job has none. */
@@ -139,6 +145,37 @@ export interface JobSpec {
   /** Present only when the job file has `onNodeLoss`; absent means 'wait'. */
   onNodeLoss?: 'wait' | 'recreate';
 }
+
+/** A cron job's schedule and run policy (job fields of `type: cron`; defaults in DESIGN.md "Cron jobs"). */
+export interface CronPolicy {
+  /** 5 fields, or 6 with seconds first (node-cron syntax), as written. */
+  schedule: string;
+  /** IANA time zone the schedule is read in. Default 'UTC'. */
+  timeZone: string;
+  /** A scheduled time that comes while a run is active: overlap, skip it, or stop the active one. Default 'forbid'. */
+  concurrency: 'allow' | 'forbid' | 'replace';
+  /** A run not started this long after its scheduled time is missed. Default 60 s. */
+  startingDeadlineMs: number;
+  /** Times missed while every agent was down: 'one' runs once for all of them, 'none' skips them. Default 'one'. */
+  catchUp: 'none' | 'one';
+  /** A run still going after this is stopped and failed; absent: no limit. */
+  activeDeadlineMs?: number;
+  /** A failed run is started again this many times. Default 0. */
+  retries: number;
+  /** Run records kept: succeeded ones, and all others (failed, missed, skipped, replaced). Default 3 and 3. */
+  history: { succeeded: number; failed: number };
+  /** Pods per run (the file's `numInstances`, default 1). */
+  instances: number;
+}
+
+export const DEFAULT_CRON: Omit<CronPolicy, 'schedule' | 'instances'> = {
+  timeZone: 'UTC',
+  concurrency: 'forbid',
+  startingDeadlineMs: 60_000,
+  catchUp: 'one',
+  retries: 0,
+  history: { succeeded: 3, failed: 3 },
+};
 
 export function updatePolicyOf(spec: JobSpec): UpdatePolicy {
   return spec.update ?? DEFAULT_UPDATE;
