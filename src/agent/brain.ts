@@ -128,7 +128,9 @@ export class Brain {
       this.noteScheduleMark(snap);
       // A live node's zone its agent failed to remember: the poller does, so the zone keeps its place once its nodes are gone.
       for (const zone of unrememberedZones(snap)) await this.store.rememberZone?.(zone);
-      const inputs = snap.inputsRevision ?? snap.revision;
+      // Runs ending free room: that is news only to instances and jobs waiting for it.
+      const runsNews = snap.runsRevision !== undefined && waitingForRoom(snap) ? snap.runsRevision : 0;
+      const inputs = Math.max(snap.inputsRevision ?? snap.revision, runsNews);
       this.rollingNow = anyRolling(snap.jobs.values());
       if (attempt === 1 && !this.rollingNow && this.lastDecided?.head === judged.head && this.lastDecided.revision >= inputs) {
         await this.finishStaleReports(snap);
@@ -141,7 +143,7 @@ export class Brain {
       const decision = decide({
         desired: judged.render.jobs,
         invalid: judged.render.problems,
-        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections, ...(snap.zones ? { zones: snap.zones } : {}) },
+        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections, runs: snap.runs, ...(snap.zones ? { zones: snap.zones } : {}) },
         commit: judged.head,
         now: this.now(),
         deletionGuard: judged.render.settings.deletionGuard,
@@ -314,4 +316,11 @@ function unrememberedZones(snap: Snapshot): string[] {
   if (snap.zones === undefined) return [];
   const known = new Set(snap.zones);
   return [...new Set(snap.nodes.flatMap((n) => (n.zone !== undefined && !known.has(n.zone) ? [n.zone] : [])))].sort();
+}
+
+/** Some instance is pending, or some job was turned away: room freed elsewhere may change the decision. */
+function waitingForRoom(snap: Snapshot): boolean {
+  if (snap.rejections.size > 0) return true;
+  for (const job of snap.jobs.values()) for (const p of job.instances) if (p.node === null) return true;
+  return false;
 }

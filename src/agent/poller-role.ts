@@ -6,7 +6,7 @@
 // Knows nothing of containers: `ozy agent` wires it next to its node loop,
 // and the scale simulation (bench/scale.ts) runs it as is for N agents.
 import type { Logger } from 'pino';
-import type { ClusterStore, ScheduleCache } from '../store';
+import type { ClusterStore, ScheduleCache, ScheduleCacheChange } from '../store';
 import { Brain, type BrainOptions, type RoundResult } from './brain';
 import { CachedSchedule } from './cached-schedule';
 import type { GitPort, StorePort } from './ports';
@@ -32,6 +32,8 @@ export interface PollerRoleOptions {
   onRound?(result: RoundResult): void;
   /** Publish the agent's status record (agentStatus()): after each round and when polling stops. */
   publishStatus(): Promise<void>;
+  /** Every change of the watch-fed schedule while polling (the cron driver follows it). */
+  onScheduleChange?(what: ReadonlySet<ScheduleCacheChange>): void;
   /** Random source of the claim's take-over jitter. */
   random?: () => number;
 }
@@ -149,7 +151,11 @@ export class PollerRole {
     // commit) is a reason to decide again; our own commits come back as idle rounds.
     const cache = await retryForever(this.opts.log, 'list the schedule', () =>
       this.store.openScheduleCache({
-        onChange: () => this.brainLoop.kick(),
+        onChange: (what) => {
+          // A cron write (runs/ and the guard key) is the cron driver's business, not git's.
+          if (!isCronOnly(what)) this.brainLoop.kick();
+          this.opts.onScheduleChange?.(what);
+        },
         onError: (err) => this.opts.log.warn({ err: err.message }, 'schedule watch error'),
       }),
     );
@@ -210,4 +216,9 @@ export class PollerRole {
     await this.claim.publish({ ...(this.brain.head ? { head: this.brain.head } : {}), ...(this.brain.gitError ? { gitError: this.brain.gitError } : {}) });
     await this.opts.publishStatus();
   }
+}
+
+/** Only cron runs changed (and the guard key they bump). */
+export function isCronOnly(what: ReadonlySet<ScheduleCacheChange>): boolean {
+  return what.has('runs') && [...what].every((c) => c === 'runs' || c === 'schedule' || c === 'reports');
 }

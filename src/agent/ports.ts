@@ -1,6 +1,7 @@
 // The narrow interfaces the agent's loops need from the outside world.
 // The real implementations are src/source (git), src/store (etcd) and
 // src/runtime (containers); unit tests pass fakes.
+import type { CronState } from '../model/cron';
 import type { AcceptedJob, NodeInfo, Rejection } from '../model/cluster';
 
 export interface SourceFile {
@@ -53,6 +54,10 @@ export interface Snapshot {
   zones?: string[];
   jobs: Map<string, AcceptedJob>;
   rejections: Map<string, Rejection>;
+  /** Cron jobs' active runs (what they hold counts as used). */
+  runs?: ReadonlyMap<string, CronState>;
+  /** The last revision at which only cron runs changed. */
+  runsRevision?: number;
 }
 
 export interface ScheduleWrites {

@@ -39,6 +39,14 @@ export interface ActiveRun {
   claimedAt: string;
   /** When every instance had a node (ISO); absent while pending. */
   startedAt?: string;
+  /**
+   * Since when it waits for room (ISO): its scheduled time, or when a
+   * catch-up run was claimed or a failed run was retried. startingDeadline
+   * counts from here. Absent once placed.
+   */
+  pendingSince?: string;
+  /** Why it is not placed yet, from the last try (e.g. "no live node has 512MiB of memory free"). */
+  waiting?: string;
   /** 0 for the first try; a retry of a failed run increments it. */
   attempt: number;
   /** The accepted spec hash the run was claimed under (the node runs the job's current spec). */

@@ -28,12 +28,15 @@ import { BUCKETS, type DecideInput, type Decision, type InvalidEntry, type JobOu
 import { acceptedVersion, compareNames, demandAt, explain, markRescheduled, reject, release, requestFor, type Explained, type Kept, type Round } from './round';
 import { advanceRollout, bringHome, keepFailedUpdate, rebalance, strategyOf } from './moves';
 import { createDaemon, daemon, isDaemonJob } from './daemons';
+import { addRunLoad } from '../cron/run-load';
 
 export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POLICY): Decision {
+  // Every accepted instance on a live node is accounted in it already (schedule/placed-state.ts), and every running cron run.
+  const state = placedState(input.cluster.nodes, input.cluster.jobs);
+  if (input.cluster.runs) addRunLoad(state, input.cluster.jobs, input.cluster.runs.values());
   const round: Round = {
     input,
-    // Every accepted instance on a live node is accounted in it already (schedule/placed-state.ts).
-    state: placedState(input.cluster.nodes, input.cluster.jobs),
+    state,
     policy,
     now: input.now.toISOString(),
     wanted: new Map(),

@@ -2,6 +2,7 @@
 // caller (the agent's brain, or `ozy plan`) reads them from git and etcd
 // and turns the Decision into one guarded etcd transaction.
 import type { AcceptedJob, NodeInfo, Rejection } from '../model/cluster';
+import type { CronState } from '../model/cron';
 import type { DesiredJob } from '../model/job';
 import type { Problem } from '../model/problem';
 import type { InstanceHealth } from './rollout';
@@ -15,6 +16,8 @@ export interface ClusterView {
   jobs: Map<string, AcceptedJob>;
   /** Existing rejections by key. */
   rejections: Map<string, Rejection>;
+  /** Cron jobs' active runs by job: what their placed pods hold counts as used (cron/run-load.ts). */
+  runs?: ReadonlyMap<string, CronState>;
 }
 
 /** A file the renderer could not turn into a job. */

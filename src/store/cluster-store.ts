@@ -4,9 +4,11 @@
 // `/schedule` key's mod revision (invariant 3); per-node keys (status, agent
 // status, DNS records) hang on the node's lease so they vanish with it.
 import type { AcceptedJob, InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
+import type { CronState } from '../model/cron';
 import { MAX_TXN_PAYLOAD_BYTES } from './chunks';
 import {
   decodeAcceptedJob,
+  decodeCronState,
   decodeDnsRecord,
   decodeInstanceStatus,
   decodeNodeInfo,
@@ -33,6 +35,7 @@ import { decodeNamedNode, decodeNamedRejection, decodeNamedStatus, decodeKnownZo
 import { LeaseSession, systemClock, type Clock, type NodeSession } from './session';
 import { roundTransactions } from './round-txns';
 import { PrefixMirror, type Mirror, type MirrorHandlers } from './prefix-mirror';
+import { CronStore } from './cron-store';
 import { ScheduleCache, type ScheduleCacheHandlers } from './schedule-cache';
 import { PrefixWatch, type StopWatch, type WatchChange, type WatchHandlers } from './watch';
 
@@ -62,6 +65,8 @@ export interface ClusterSnapshot {
   revision: number;
   /** The last revision that changed nodes, jobs, rejections or the schedule mark (default: revision). */
   inputsRevision?: number;
+  /** The last revision at which only cron runs changed (a watch-fed cache tracks it; default: revision). */
+  runsRevision?: number;
   /** mod_revision of the `/schedule` guard key; 0 when no schedule was ever committed. */
   scheduleRevision: number;
   /** Who committed the last schedule, for which git commit. */
@@ -74,6 +79,8 @@ export interface ClusterSnapshot {
   zones?: string[];
   jobs: Map<string, AcceptedJob>;
   rejections: Map<string, Rejection>;
+  /** Cron jobs' claim cursors and active runs, by job. */
+  runs: Map<string, CronState>;
   /** Values that were skipped because they are corrupt. */
   corrupt: CorruptValueError[];
 }
@@ -144,6 +151,8 @@ export type NodeChange = WatchChange<NodeInfo>;
 
 export class ClusterStore {
   readonly keys: KeyLayout;
+  /** Cron runs: claims, exits, history (cron-store.ts). */
+  readonly cron: CronStore;
   private readonly clock: Clock;
   private readonly onCorrupt: (err: CorruptValueError) => void;
   private readonly sessions = new Set<LeaseSession>();
@@ -159,6 +168,7 @@ export class ClusterStore {
     this.keys = new KeyLayout(opts.prefix, opts.dnsPrefix);
     this.clock = opts.clock ?? systemClock;
     this.onCorrupt = opts.onCorrupt ?? (() => undefined);
+    this.cron = new CronStore(driver, this.keys, (err) => this.onCorrupt(err));
   }
 
   /** Creates the client; connecting is lazy, so this never fails on an unreachable etcd. */
@@ -300,9 +310,10 @@ export class ClusterStore {
         { op: 'range', key: k.schedule },
         { op: 'range', key: k.reports },
         { op: 'range', key: k.knownZones },
+        { op: 'range', key: k.runsPrefix, prefix: true },
       ],
     );
-    const [nodeKvs = [], jobKvs = [], rejectionKvs = [], scheduleKvs = [], reportKvs = [], zoneKvs = []] = res.results;
+    const [nodeKvs = [], jobKvs = [], rejectionKvs = [], scheduleKvs = [], reportKvs = [], zoneKvs = [], runKvs = []] = res.results;
     const corrupt: CorruptValueError[] = [];
     const report = (err: CorruptValueError): void => {
       corrupt.push(err);
@@ -313,6 +324,7 @@ export class ClusterStore {
     );
     const jobs = this.decodeAll(k.jobsPrefix, jobKvs, (name, kv) => decodeAcceptedJob(kv.value, name), report);
     const rejections = this.decodeAll(k.rejectionsPrefix, rejectionKvs, decodeNamedRejection, report);
+    const runs = this.decodeAll(k.runsPrefix, runKvs, (name, kv) => decodeCronState(kv.value, name), report);
     const scheduleKv = scheduleKvs[0];
     let schedule: ScheduleMark | undefined;
     if (scheduleKv) {
@@ -330,6 +342,7 @@ export class ClusterStore {
       zones: decodeKnownZones(zoneKvs[0]?.value),
       jobs,
       rejections,
+      runs,
       corrupt,
     };
   }

@@ -2,6 +2,7 @@
 // or foreign value is skipped and reported instead of crashing an agent, not
 // a full schema validation (the writers are our own agents).
 import type { AcceptedJob, InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
+import type { CronState, RunRecord } from '../model/cron';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -207,4 +208,27 @@ export function decodeInstanceStatus(raw: string | Buffer): Decoded<InstanceStat
     str('updatedAt'),
     endpoints,
   ]);
+}
+
+const runs: Check = (v) => {
+  const list = v['runs'];
+  if (!Array.isArray(list)) return 'runs is not a list';
+  for (const r of list) {
+    if (!isObj(r) || typeof r['run'] !== 'string' || typeof r['scheduledAt'] !== 'string' || typeof r['attempt'] !== 'number') return 'a run is malformed';
+    const insts = r['instances'];
+    if (!Array.isArray(insts) || insts.some((i) => !isObj(i) || (i['node'] !== null && typeof i['node'] !== 'string'))) return `run ${r['run']}: instances are malformed`;
+  }
+  return undefined;
+};
+
+/** `<prefix>/runs/<job>`: a cron job's claim cursor and active runs. */
+export function decodeCronState(raw: string | Buffer, name?: string): Decoded<CronState> {
+  const d = decodeWith<CronState>(raw, [str('job'), num('cursor'), runs]);
+  if (d.ok && name !== undefined && d.value.job !== name) return { ok: false, reason: `job "${d.value.job}" does not match the key` };
+  return d;
+}
+
+/** `<prefix>/history/<job>/<run>`: one ended run. */
+export function decodeRunRecord(raw: string | Buffer): Decoded<RunRecord> {
+  return decodeWith<RunRecord>(raw, [str('run'), str('scheduledAt'), str('result'), obj('exitCodes'), obj('output')]);
 }

@@ -70,6 +70,26 @@ export class KeyLayout {
     return this.rejectionsPrefix + checkPath('rejection key', key);
   }
 
+  /**
+   * A cron job's claim cursor and active runs (model/cron.ts). Inside
+   * scheduleRange: what running runs hold is a decision input, and every
+   * write of it bumps the guard key.
+   */
+  get runsPrefix(): string {
+    return `${this.prefix}/runs/`;
+  }
+  runs(job: string): string {
+    return this.runsPrefix + checkSegment('job name', job);
+  }
+
+  /** Ended runs with their output; outside scheduleRange, so decisions never read them. */
+  historyPrefix(job?: string): string {
+    return job === undefined ? `${this.prefix}/history/` : `${this.prefix}/history/${checkSegment('job name', job)}/`;
+  }
+  history(job: string, run: string): string {
+    return this.historyPrefix(job) + checkSegment('run name', run);
+  }
+
   /** The guard key every scheduling transaction compares and bumps. */
   get schedule(): string {
     return `${this.prefix}/schedule`;
@@ -105,7 +125,7 @@ export class KeyLayout {
   /**
    * The keys a scheduling decision reads, as one etcd range so one watch
    * sees each transaction's writes together: jobs/, known-zones, nodes/, poller,
-   * rejections/, reports, schedule (and polled/poller, which sort in
+   * rejections/, reports, runs/, schedule (and polled/poller, which sort in
    * between and are ignored). Per-node chatter (status/, agents/)
    * sorts outside it. A new key that decisions must not see belongs outside.
    */

@@ -10,14 +10,15 @@
 //   3. history compacted away (the watch is cancelled): list again
 // snapshot() hands out copies, so a decision's view never moves under it.
 import type { AcceptedJob, NodeInfo, Rejection } from '../model/cluster';
-import { decodeAcceptedJob, decodeScheduleMark, type Decoded, type ScheduleMark } from './codec';
+import type { CronState } from '../model/cron';
+import { decodeAcceptedJob, decodeCronState, decodeScheduleMark, type Decoded, type ScheduleMark } from './codec';
 import type { ClusterSnapshot } from './cluster-store';
 import type { EtcdDriver, StoredKv, WatchEvent, WatchHandle } from './driver';
 import { CorruptValueError } from './errors';
 import { keyName, type KeyLayout } from './keys';
 import { decodeKnownZones, decodeNamedNode, decodeNamedRejection, decodeReportsMark } from './named-decoders';
 
-export type ScheduleCacheChange = 'nodes' | 'jobs' | 'rejections' | 'schedule' | 'reports';
+export type ScheduleCacheChange = 'nodes' | 'jobs' | 'rejections' | 'schedule' | 'reports' | 'runs';
 
 export interface ScheduleCacheHandlers {
   /** The cache moved to a new revision; `what` says which parts changed. */
@@ -34,6 +35,8 @@ export class ScheduleCache {
   private revisionSeen = 0;
   /** The last revision that changed what a decision reads (the reports mark does not). */
   private inputsRev = 0;
+  /** The last revision that only cron runs changed. */
+  private runsRev = 0;
   private scheduleRev = 0;
   private mark: ScheduleMark | undefined;
   private reportsRev = 0;
@@ -41,6 +44,7 @@ export class ScheduleCache {
   private zones: string[] = [];
   private readonly jobs = new Map<string, AcceptedJob>();
   private readonly rejections = new Map<string, Rejection>();
+  private readonly runs = new Map<string, CronState>();
   private handle: WatchHandle | undefined;
   private closed = false;
   private relisting = false;
@@ -82,6 +86,7 @@ export class ScheduleCache {
     return {
       revision: this.revisionSeen,
       inputsRevision: this.inputsRev,
+      runsRevision: this.runsRev,
       scheduleRevision: this.scheduleRev,
       reportsRevision: this.reportsRev,
       ...(this.mark ? { schedule: this.mark } : {}),
@@ -89,6 +94,7 @@ export class ScheduleCache {
       zones: this.zones.slice(),
       jobs: new Map(this.jobs),
       rejections: new Map(this.rejections),
+      runs: new Map(this.runs),
       corrupt: [],
     };
   }
@@ -118,7 +124,7 @@ export class ScheduleCache {
     const snap = await this.list();
     if (snap.revision < this.revisionSeen) return; // the watch is already further
     this.replace(snap);
-    this.notify(new Set(['nodes', 'jobs', 'rejections', 'schedule', 'reports']));
+    this.notify(new Set(['nodes', 'jobs', 'rejections', 'schedule', 'reports', 'runs']));
   }
 
   private watchFrom(fromRevision: number): void {
@@ -143,7 +149,7 @@ export class ScheduleCache {
     while (!this.closed) {
       try {
         this.replace(await this.list());
-        this.notify(new Set(['nodes', 'jobs', 'rejections', 'schedule', 'reports']));
+        this.notify(new Set(['nodes', 'jobs', 'rejections', 'schedule', 'reports', 'runs']));
         this.watchFrom(this.revisionSeen + 1);
         break;
       } catch (err) {
@@ -158,6 +164,7 @@ export class ScheduleCache {
   private replace(s: ClusterSnapshot): void {
     this.revisionSeen = s.revision;
     this.inputsRev = s.revision;
+    this.runsRev = s.revision;
     this.scheduleRev = s.scheduleRevision;
     this.mark = s.schedule;
     this.reportsRev = s.reportsRevision;
@@ -168,6 +175,8 @@ export class ScheduleCache {
     for (const [k, v] of s.jobs) this.jobs.set(k, v);
     this.rejections.clear();
     for (const [k, v] of s.rejections) this.rejections.set(k, v);
+    this.runs.clear();
+    for (const [k, v] of s.runs) this.runs.set(k, v);
   }
 
   /** One watch response: every event of the revisions it covers, applied together. */
@@ -185,7 +194,11 @@ export class ScheduleCache {
     }
     if (revision === this.revisionSeen) return;
     this.revisionSeen = revision;
-    if ([...changed].some((c) => c !== 'reports')) this.inputsRev = revision;
+    // A cron write (runs/ and the guard key) changes only what running runs
+    // hold: the brain looks at it when something waits for room (runsRevision).
+    const cronOnly = changed.has('runs') && [...changed].every((c) => c === 'runs' || c === 'schedule' || c === 'reports');
+    if (cronOnly) this.runsRev = revision;
+    else if ([...changed].some((c) => c !== 'reports')) this.inputsRev = revision;
     this.notify(changed);
   }
 
@@ -202,6 +215,9 @@ export class ScheduleCache {
     }
     if ((name = keyName(k.rejectionsPrefix, key)) !== undefined) {
       return this.setOrDelete(this.rejections, name, put ? decodeNamedRejection(name, ev.kv) : undefined, ev.kv) ? 'rejections' : undefined;
+    }
+    if ((name = keyName(k.runsPrefix, key)) !== undefined) {
+      return this.setOrDelete(this.runs, name, put ? decodeCronState(ev.kv.value, name) : undefined, ev.kv) ? 'runs' : undefined;
     }
     if (key === k.schedule) {
       this.scheduleRev = put ? ev.kv.modRevision : 0;

@@ -57,7 +57,7 @@ export const command: Command = {
       const decision = decide({
         desired: render.jobs,
         invalid: render.problems,
-        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections, ...(snap.zones ? { zones: snap.zones } : {}) },
+        cluster: { nodes: snap.nodes, jobs: snap.jobs, rejections: snap.rejections, runs: snap.runs, ...(snap.zones ? { zones: snap.zones } : {}) },
         commit,
         now: new Date(),
         deletionGuard: render.settings.deletionGuard,
