@@ -5,7 +5,11 @@ import { placementName, versionOf } from '../model/cluster';
 import { rolloutProgress } from '../plan/rollout';
 import { homeZone, knownZones, zonesOf } from '../plan/placement-rules';
 import type { Resources } from '../model/job';
-import { allocatedByNode } from '../schedule';
+import { allocatedByNode, describeDemand, explainPlacement, instanceDemand, makeRequest, placedState, placementProblem } from '../schedule';
+import type { CronState } from '../model/cron';
+import type { CronPolicy } from '../model/job';
+import { addRunLoad, runLoadByNode } from '../cron/run-load';
+import { withRules } from '../plan/placement-rules';
 
 export interface AgentReport {
   /** The tip of git the cluster last judged (a follower shows its poller's). */
@@ -47,6 +51,10 @@ export interface JobRow {
   update?: { kind: 'update' | 'revert' | 'move'; commit: string; done: number; total: number; batch: string[]; blocked?: string; halted: boolean };
   /** The last failed update, while the job's file still asks for it. */
   failedUpdate?: { commit: string; instance: string; reason: string; reverted: boolean };
+  /** 'service' (default), 'daemon' or 'cron'. */
+  type: 'service' | 'daemon' | 'cron';
+  /** Cron jobs only. */
+  cron?: CronRow;
 }
 
 export interface InstanceRow {
@@ -60,12 +68,41 @@ export interface InstanceRow {
   restarts: number;
   /** Since when the instance has had this placement (pending: how long it has waited). */
   since: string;
+  /** Pending only: seconds it has waited (`message` says why). */
+  waitingSeconds?: number;
   /** The spec hash it runs (an older one while a rolling update has not reached it). */
   spec: string;
   /** Its node's zone, when the node is live and has one. */
   zone?: string;
   /** spread: zones: "away from zone c" while it runs outside its home zone. */
   away?: string;
+}
+
+/** A cron job's schedule and its last ended run (`ozy runs JOB` has them all). */
+export interface CronRow {
+  schedule: string;
+  timeZone: string;
+  /** The next scheduled time (ISO), null when the schedule never comes again. */
+  nextRunAt: string | null;
+  /** Runs claimed and not ended (pending or running). */
+  active: number;
+  lastRun: { run: string; result: string; finishedAt: string | null } | null;
+}
+
+/** An active cron run (pending: waiting for room; running: placed). */
+export interface RunRow {
+  job: string;
+  run: string;
+  state: 'pending' | 'running';
+  /** Nodes of its pods (empty while pending). */
+  nodes: string[];
+  scheduledAt: string;
+  /** Pending: since when it waits; running: when it was placed. */
+  since: string;
+  /** Pending: how long it has waited, in seconds, and why it is not placed. */
+  waitingSeconds?: number;
+  reason?: string;
+  attempt: number;
 }
 
 export interface RejectionRow {
@@ -83,6 +120,8 @@ export interface ClusterStatus {
   nodes: NodeRow[];
   jobs: JobRow[];
   instances: InstanceRow[];
+  /** Active cron runs, oldest first. */
+  runs: RunRow[];
   rejections: RejectionRow[];
   schedule?: { commit: string; at: string; by: string };
 }
@@ -115,11 +154,24 @@ export function buildClusterStatus(input: {
   schedule?: { commit: string; at: string; by: string };
   /** Every zone a node ever registered with (homes of spread: zones jobs). */
   zones?: string[];
+  /** Cron jobs' run states. */
+  runs?: ReadonlyMap<string, CronState>;
+  /** A cron job's next scheduled time after `nowMs` (ISO), null if none (cron/times.ts). */
+  nextRunAt?(policy: CronPolicy, nowMs: number): string | null;
+  /** Wall clock for "waited for" (default Date.now). */
+  now?: number;
 }): ClusterStatus {
+  const now = input.now ?? Date.now();
+  const runStates = input.runs ?? new Map<string, CronState>();
+  const waitReasons = pendingReasons(input.nodes, input.jobs, runStates);
   const poller = input.poller ?? undefined;
   const alive = new Map(input.nodes.map((n) => [n.name, n]));
   const known = knownZones(input.zones, input.nodes);
   const allocated = allocatedByNode(input.jobs.values());
+  for (const [node, r] of runLoadByNode(input.jobs, runStates.values())) {
+    const u = allocated.get(node) ?? { memory: 0, disk: 0, cpu: 0 };
+    allocated.set(node, { memory: u.memory + r.memory, disk: u.disk + r.disk, cpu: u.cpu + r.cpu });
+  }
   const statusBy = new Map(input.statuses.map((s) => [s.instance, s]));
   const perNode = new Map<string, number>();
 
@@ -155,9 +207,10 @@ export function buildClusterStatus(input: {
         state,
         health: state === 'healthy' ? 'healthy' : state === 'unhealthy' ? 'unhealthy' : 'unknown',
         ...(reported?.message ? { message: reported.message } : {}),
-        ...(p.node === null && volumeWait(job, ordinal) ? { message: volumeWait(job, ordinal) } : {}),
+        ...(p.node === null ? { message: volumeWait(job, ordinal) ?? waitReasons.get(job.spec.name) ?? 'waiting for room' } : {}),
         restarts: reported?.restarts ?? 0,
         since: p.since,
+        ...(p.node === null ? { waitingSeconds: Math.max(0, Math.round((now - Date.parse(p.since)) / 1000)) } : {}),
         spec: runs,
         ...(zone !== undefined ? { zone } : {}),
         ...away,
@@ -173,8 +226,11 @@ export function buildClusterStatus(input: {
       pending,
       healthy,
       ...rolloutOf(job),
+      type: job.spec.type ?? 'service',
+      ...(job.spec.type === 'cron' && job.spec.cron ? { rollout: 'scheduled', cron: cronRow(job.spec.cron, runStates.get(job.spec.name), input.nextRunAt, now) } : {}),
     });
   }
+  const runs = runRows(runStates.values(), now);
 
   const names = new Set([...alive.keys(), ...allocated.keys()]);
   const nodes: NodeRow[] = [...names].sort().map((name) => {
@@ -200,5 +256,56 @@ export function buildClusterStatus(input: {
     .map((r) => ({ key: r.key, commit: r.commit, type: r.problem.type, title: r.problem.title, detail: r.problem.detail, at: r.at }));
 
   const git = poller ? { git: { poller: poller.node, head: poller.head ?? null, gitError: poller.gitError ?? null } } : {};
-  return { ...git, nodes, jobs, instances, rejections, ...(input.schedule ? { schedule: input.schedule } : {}) };
+  return { ...git, nodes, jobs, instances, runs, rejections, ...(input.schedule ? { schedule: input.schedule } : {}) };
+}
+
+function cronRow(policy: CronPolicy, state: CronState | undefined, nextRunAt: ((p: CronPolicy, nowMs: number) => string | null) | undefined, now: number): CronRow {
+  return {
+    schedule: policy.schedule,
+    timeZone: policy.timeZone,
+    nextRunAt: nextRunAt ? nextRunAt(policy, now) : null,
+    active: state?.runs.length ?? 0,
+    lastRun: state?.last ?? null,
+  };
+}
+
+function runRows(states: Iterable<CronState>, now: number): RunRow[] {
+  const rows: RunRow[] = [];
+  for (const s of states) {
+    for (const r of s.runs) {
+      const pending = r.startedAt === undefined;
+      const since = pending ? (r.pendingSince ?? r.scheduledAt) : r.startedAt!;
+      rows.push({
+        job: s.job,
+        run: r.run,
+        state: pending ? 'pending' : 'running',
+        nodes: r.instances.flatMap((i) => (i.node !== null && i.exit === undefined ? [i.node] : [])),
+        scheduledAt: r.scheduledAt,
+        since,
+        ...(pending ? { waitingSeconds: Math.max(0, Math.round((now - Date.parse(since)) / 1000)), reason: r.waiting ?? 'not placed yet' } : {}),
+        attempt: r.attempt,
+      });
+    }
+  }
+  return rows.sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : a.run < b.run ? -1 : 1));
+}
+
+/**
+ * Why each job with pending instances has them, as the scheduler would say it
+ * now: what the accepted instances and running runs leave free, explained for
+ * the job's pending count (schedule/explain.ts).
+ */
+function pendingReasons(nodes: readonly NodeInfo[], jobs: ReadonlyMap<string, AcceptedJob>, runs: ReadonlyMap<string, CronState>): Map<string, string> {
+  const out = new Map<string, string>();
+  const waiting = [...jobs.values()].filter((j) => j.instances.some((p) => p.node === null));
+  if (waiting.length === 0) return out;
+  const state = placedState(nodes, jobs);
+  addRunLoad(state, jobs, runs.values());
+  for (const job of waiting) {
+    const pending = job.instances.filter((p) => p.node === null).length;
+    const req = withRules(makeRequest(state, job.spec.name, instanceDemand(job.spec)), job.spec);
+    const exp = explainPlacement(state, req, pending);
+    out.set(job.spec.name, exp.fit >= pending ? 'placed by the next round' : placementProblem(exp, { job: job.spec.name, scope: 'pending', perInstance: describeDemand(req) }).problem.detail ?? 'no room');
+  }
+  return out;
 }

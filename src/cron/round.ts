@@ -89,6 +89,14 @@ export function cronRound(input: CronRoundInput): CronRound {
     states.set(name, state);
   }
 
+  // The newest ended run of each job, for `ozy status`.
+  for (const { job, record } of out.history) {
+    const s = states.get(job);
+    if (s && (s.last === undefined || record.scheduledAt >= scheduledOf(s.last.run))) {
+      states.set(job, { ...s, last: { run: record.run, result: record.result, finishedAt: record.finishedAt } });
+      changed.add(job);
+    }
+  }
   placePending(input, states, changed, now, nowIso, out);
   for (const name of [...changed].sort()) out.putRuns.push(states.get(name)!);
   return out;
@@ -262,6 +270,12 @@ function placePending(input: CronRoundInput, states: Map<string, CronState>, cha
 function whyNotPlaced(state: ClusterState, req: ReturnType<typeof makeRequest>, count: number, job: string): string {
   const exp = explainPlacement(state, req, count);
   return placementProblem(exp, { job, scope: 'all', perInstance: describeDemand(req) }).problem.detail ?? 'no room';
+}
+
+/** A run's scheduled time as ISO, from its name (`<job>-<unix seconds>`). */
+function scheduledOf(run: string): string {
+  const sec = Number(run.slice(run.lastIndexOf('-') + 1));
+  return Number.isFinite(sec) ? new Date(sec * 1000).toISOString() : '';
 }
 
 function cmp(a: string, b: string): number {

@@ -30,3 +30,24 @@ export function addRunLoad(state: ClusterState, jobs: ReadonlyMap<string, Accept
     }
   }
 }
+
+/** node → what active runs hold there (for `ozy status`, next to the services' allocation). */
+export function runLoadByNode(jobs: ReadonlyMap<string, AcceptedJob>, runs: Iterable<CronState>): Map<string, { memory: number; disk: number; cpu: number }> {
+  const out = new Map<string, { memory: number; disk: number; cpu: number }>();
+  for (const s of runs) {
+    const job = jobs.get(s.job);
+    if (!job || !cronPolicyOf(job)) continue;
+    const [memory, disk, cpu] = instanceDemand(job.spec).amounts;
+    for (const run of s.runs) {
+      for (const inst of run.instances) {
+        if (inst.node === null || inst.exit !== undefined) continue;
+        const u = out.get(inst.node) ?? { memory: 0, disk: 0, cpu: 0 };
+        u.memory += memory;
+        u.disk += disk;
+        u.cpu += cpu;
+        out.set(inst.node, u);
+      }
+    }
+  }
+  return out;
+}

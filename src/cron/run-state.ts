@@ -87,7 +87,13 @@ export function applyExit(
   instances[ordinal] = { node, exit };
   const settled = settle({ ...run, instances }, policy, nowIso);
   const runs = state.runs.slice();
-  if (settled.kind === 'done') runs.splice(idx, 1);
-  else runs[idx] = settled.run;
-  return { kind: 'applied', state: { ...state, runs }, settled };
+  if (settled.kind !== 'done') {
+    runs[idx] = settled.run;
+    return { kind: 'applied', state: { ...state, runs }, settled };
+  }
+  runs.splice(idx, 1);
+  const { record } = settled;
+  const newer = state.last === undefined || state.last.run === record.run || (state.last.finishedAt ?? '') <= (record.finishedAt ?? '');
+  const last = newer ? { run: record.run, result: record.result, finishedAt: record.finishedAt } : state.last;
+  return { kind: 'applied', state: { ...state, runs, ...(last ? { last } : {}) }, settled };
 }

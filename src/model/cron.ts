@@ -65,6 +65,8 @@ export interface CronState {
   /** Unix seconds: every scheduled time up to and including it was handled (claimed, skipped or missed). */
   cursor: number;
   runs: ActiveRun[];
+  /** The last run that ended (for `ozy status`, which does not read the history). */
+  last?: { run: string; result: RunResult; finishedAt: string | null };
 }
 
 /** Value of `<prefix>/history/<job>/<run>`; also an entry of `ozy runs --json`. */

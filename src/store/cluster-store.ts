@@ -409,6 +409,11 @@ export class ClusterStore {
     return this.watchPrefix(this.keys.jobsPrefix, fromRevision, (name, kv) => decodeAcceptedJob(kv.value, name), handlers);
   }
 
+  /** Cron jobs' run states (claims, placements, exits): what each node runs to completion. */
+  watchRuns(fromRevision: number, handlers: WatchHandlers<CronState>): Promise<StopWatch> {
+    return this.watchPrefix(this.keys.runsPrefix, fromRevision, (name, kv) => decodeCronState(kv.value, name), handlers);
+  }
+
   /** Nodes joining, updating, and leaving (lease expiry shows as a delete): failover triggers. */
   watchNodes(fromRevision: number, handlers: WatchHandlers<NodeInfo>): Promise<StopWatch> {
     return this.watchPrefix(this.keys.nodesPrefix, fromRevision, decodeNamedNode, handlers);

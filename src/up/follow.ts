@@ -73,7 +73,7 @@ export class ClusterFollower {
       this.digest = digest;
       if (lines.length) this.opts.out.write(`${lines.join('\n')}\n`);
     } else {
-      const { lines, digest } = changeLines(this.digest, { nodes: [], jobs: [], instances: [], rejections: [] }, { now: this.now(), problems });
+      const { lines, digest } = changeLines(this.digest, { nodes: [], jobs: [], instances: [], runs: [], rejections: [] }, { now: this.now(), problems });
       // Keep what we knew about the cluster; only report new problems.
       this.digest = { ...this.digest, problems: digest.problems };
       const news = lines.filter((l) => l.includes(' ! '));

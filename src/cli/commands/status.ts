@@ -13,7 +13,10 @@ Show the cluster as etcd holds it:
   nodes       capacity, allocated, zone, lease alive, the agent's git head and last git error
   jobs        accepted commit, instances desired / placed / pending / healthy
   instances   node, state (pending, pulling, starting, healthy, unhealthy, exited, failed; lost
-              when its node died and it is not rescheduled yet), restarts, how long in this placement
+              when its node died and it is not rescheduled yet), restarts, how long in this placement;
+              a pending instance says how long it has waited and why
+  cron jobs   schedule, next run, active runs, the last run's result (ozy runs JOB: all kept runs)
+  runs        active cron runs: pending (how long, why) or running (where)
   rejections  the problem each rejected job or file got
 
 Options:
@@ -92,6 +95,32 @@ export function formatStatus(s: ClusterStatus, now = Date.now()): string {
       ]),
     ),
   );
+  const cron = s.jobs.filter((j) => j.cron);
+  if (cron.length > 0) {
+    out.push('CRON JOBS');
+    out.push(
+      table(
+        ['NAME', 'SCHEDULE', 'ZONE', 'NEXT RUN', 'ACTIVE', 'LAST RUN'],
+        cron.map((j) => [
+          j.name,
+          j.cron!.schedule,
+          j.cron!.timeZone,
+          j.cron!.nextRunAt ?? '-',
+          String(j.cron!.active),
+          j.cron!.lastRun ? `${j.cron!.lastRun.run} ${j.cron!.lastRun.result}` : '-',
+        ]),
+      ),
+    );
+  }
+  if (s.runs.length > 0) {
+    out.push('RUNS');
+    out.push(
+      table(
+        ['RUN', 'STATE', 'NODES', 'FOR', 'REASON'],
+        s.runs.map((r) => [r.run, r.attempt > 0 ? `${r.state} (attempt ${r.attempt + 1})` : r.state, r.nodes.join(',') || '-', formatAge(r.since, now), r.reason ?? '']),
+      ),
+    );
+  }
   out.push('REJECTIONS');
   out.push(
     s.rejections.length === 0

@@ -1,0 +1,47 @@
+// Which run pods a node must be running now (pure): every placed instance of
+// an active run on this node that has not exited. Anything else the node
+// still runs for a run (replaced, lost, job deleted) is stopped by the
+// executor without a report.
+import type { AcceptedJob } from '../model/cluster';
+import type { CronState } from '../model/cron';
+import { runInstanceName } from '../model/cron';
+import type { JobSpec } from '../model/job';
+
+export interface RunSlot {
+  job: string;
+  run: string;
+  /** `<run>-<ordinal>`. */
+  instance: string;
+  ordinal: number;
+  attempt: number;
+  spec: JobSpec;
+  /** When the run was placed (ISO): activeDeadline counts from here. */
+  startedAt: string;
+  activeDeadlineMs?: number;
+}
+
+export function runSlotsFor(node: string, states: Iterable<CronState>, jobOf: (name: string) => AcceptedJob | undefined): RunSlot[] {
+  const out: RunSlot[] = [];
+  for (const s of states) {
+    const job = jobOf(s.job);
+    const policy = job?.spec.type === 'cron' ? job.spec.cron : undefined;
+    if (!job || !policy) continue;
+    for (const run of s.runs) {
+      if (run.startedAt === undefined) continue;
+      run.instances.forEach((inst, ordinal) => {
+        if (inst.node !== node || inst.exit !== undefined) return;
+        out.push({
+          job: s.job,
+          run: run.run,
+          instance: runInstanceName(run.run, ordinal),
+          ordinal,
+          attempt: run.attempt,
+          spec: job.spec,
+          startedAt: run.startedAt!,
+          ...(policy.activeDeadlineMs !== undefined ? { activeDeadlineMs: policy.activeDeadlineMs } : {}),
+        });
+      });
+    }
+  }
+  return out;
+}
