@@ -409,6 +409,18 @@ export class ClusterStore {
     return this.watchPrefix(this.keys.jobsPrefix, fromRevision, (name, kv) => decodeAcceptedJob(kv.value, name), handlers);
   }
 
+  /** One accepted job, or undefined. */
+  async readJob(name: string): Promise<AcceptedJob | undefined> {
+    this.assertOpen();
+    const res = await this.driver.range(this.keys.job(name));
+    const kv = res.kvs[0];
+    if (!kv) return undefined;
+    const d = decodeAcceptedJob(kv.value, name);
+    if (d.ok) return d.value;
+    this.onCorrupt(new CorruptValueError(kv.key, d.reason));
+    return undefined;
+  }
+
   /** Cron jobs' run states (claims, placements, exits): what each node runs to completion. */
   watchRuns(fromRevision: number, handlers: WatchHandlers<CronState>): Promise<StopWatch> {
     return this.watchPrefix(this.keys.runsPrefix, fromRevision, (name, kv) => decodeCronState(kv.value, name), handlers);

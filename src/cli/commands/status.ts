@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { buildClusterStatus, type ClusterStatus } from '../../agent/cluster-status';
 import { formatBytes, formatCpu } from '../../schedule';
 import { ClusterStore } from '../../store';
+import { nextRunAt } from '../../cron/next-run';
 import type { Command, CommandIo } from '../command';
 import { formatAge, table } from '../table';
 import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
@@ -51,7 +52,7 @@ export const command: Command = {
 
 export async function readClusterStatus(store: ClusterStore): Promise<ClusterStatus> {
   const [snap, statuses, agents, poller] = await Promise.all([store.snapshot(), store.listInstanceStatus(), store.listAgentStatus(), store.getPoller()]);
-  return buildClusterStatus({ ...snap, statuses, agents, poller, ...(snap.schedule ? { schedule: snap.schedule } : {}) });
+  return buildClusterStatus({ ...snap, statuses, agents, poller, nextRunAt, ...(snap.schedule ? { schedule: snap.schedule } : {}) });
 }
 
 export function formatStatus(s: ClusterStatus, now = Date.now()): string {
