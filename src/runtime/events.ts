@@ -31,6 +31,8 @@ export interface EngineEvent {
 export interface EngineEventsOptions {
   /** Only containers labelled `ozy.node=<node>`. */
   node: string;
+  /** More label filters the engine applies (`key` or `key=value`), e.g. `ozy.run`: a cron run's containers only. */
+  labels?: string[];
   /** Replay events since this engine time (seconds since the epoch, may be fractional). */
   sinceSec?: number;
 }
