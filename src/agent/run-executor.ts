@@ -4,9 +4,11 @@
 // each gets a RunTask (run-task.ts) that starts or adopts its pod, waits
 // for it to finish, reports the exit and only then removes the containers.
 //
-// Engine cost is O(changes): the executor has its own event subscription,
-// filtered by the engine to containers labelled ozy.run on this node, and an
-// event looks at one pod (one listing by instance). The whole node's run
+// Engine cost is O(changes): the executor has its own event subscription
+// for this node's containers (it asks the engine for ozy.run ones only:
+// dockerd honours that, podman 4.3 ignores a key-only label filter on
+// events, so route() drops the services' events in memory), and an event of
+// a run container looks at that one pod (one listing by instance). The whole node's run
 // containers are listed only by start() and when the event stream
 // (re)connects (events may have been missed): that listing also removes run
 // pods that are no longer assigned here.
@@ -169,7 +171,7 @@ export class RunExecutor {
     this.leaving.set(instance, { task, gone });
   }
 
-  /** Events of one run's containers go to its task; the engine filtered by ozy.run, checked again here. */
+  /** Events of one run's containers go to its task; everything else (service containers, under podman) is dropped. */
   private route(ev: EngineEvent): void {
     const run = ev.labels[LABEL.run];
     const task = this.tasks.get(ev.labels[LABEL.instance] ?? '');
