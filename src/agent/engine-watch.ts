@@ -12,6 +12,8 @@ import type { ContainerEngine, EngineEvent, EngineEventStream } from '../runtime
 
 export interface EngineWatchOptions {
   node: string;
+  /** More label filters for the engine (e.g. `ozy.run`: a cron run's containers only). Default none. */
+  labels?: string[];
   engine: Pick<ContainerEngine, 'events'>;
   onEvent(ev: EngineEvent): void;
   /** Connected (again): look at the containers, events may have been missed. */
@@ -61,7 +63,7 @@ export class EngineWatch {
     let stream: EngineEventStream;
     try {
       stream = await this.opts.engine.events(
-        { node: this.opts.node },
+        { node: this.opts.node, ...(this.opts.labels ? { labels: this.opts.labels } : {}) },
         {
           onEvent: (ev) => {
             if (!this.stopped) this.opts.onEvent(ev);

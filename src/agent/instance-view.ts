@@ -124,7 +124,8 @@ export function containerStatuses(containers: readonly ContainerView[]): Instanc
 }
 
 /**
- * The instances the engine runs on this node, from container labels. An
+ * The service and daemon instances the engine runs on this node, from
+ * container labels (cron run pods, labelled ozy.run, are left out). An
  * instance whose containers carry different spec hashes (a replacement cut
  * short) gets MIXED_SPEC, so the node plan replaces it.
  */
@@ -133,6 +134,8 @@ export function runningInstances(containers: ReadonlyArray<{ labels: Record<stri
   for (const c of containers) {
     const instance = c.labels[LABEL.instance];
     if (instance === undefined || instance === '') continue;
+    // A cron run's pod is the RunExecutor's (run-executor.ts), never a service instance to stop or replace.
+    if (c.labels[LABEL.run] !== undefined) continue;
     const job = c.labels[LABEL.job] ?? '';
     const hash = c.labels[LABEL.spec] ?? '';
     const seen = by.get(instance);

@@ -26,7 +26,7 @@ import {
   RuntimeError,
 } from './errors';
 import { EventLineBuffer, parseEngineEvent, type EngineEventHandlers, type EngineEventStream, type EngineEventsOptions } from './events';
-import { demuxStream, engineTime, hostPortsOf, normalizeState, type ContainerFacts, type ContainerStats } from './facts';
+import { demuxStream, engineTime, interleavedOutput, hostPortsOf, normalizeState, type ContainerFacts, type ContainerStats } from './facts';
 import { hostCgroupOomProbe, judgeOom, type CgroupOomProbe, type OomSource, type OomVerdict } from './oom';
 import { formatImageRef, parseImageRef } from './image-ref';
 import { LineSplitter, parseProgressLine, type ProgressEvent } from './progress';
@@ -55,7 +55,7 @@ export interface ContainerEngine {
    * Containers labelled `ozy.node=<node>` (optionally narrowed by instance
    * or job), inspected. Never returns another node's containers.
    */
-  listManaged(node: string, filter?: { instance?: string; job?: string }): Promise<InspectedContainer[]>;
+  listManaged(node: string, filter?: ManagedFilter): Promise<InspectedContainer[]>;
   imageExists(image: string): Promise<boolean>;
   /** Pulls `image` if it is not present. Throws PullError with the registry's message. */
   ensureImage(image: string, opts?: EnsureImageOptions): Promise<'present' | 'pulled'>;
@@ -74,6 +74,12 @@ export interface ContainerEngine {
   exec(id: string, cmd: string[], timeoutMs: number): Promise<number>;
   /** The last `tail` lines of output (default 50). */
   logs(id: string, opts?: { tail?: number }): Promise<{ stdout: string; stderr: string }>;
+  /**
+   * The end of the container's output, stdout and stderr interleaved in the
+   * order they were written, at least the last `minBytes` bytes when there
+   * are that many (whole lines, so usually more: cut it yourself).
+   */
+  outputTail(id: string, minBytes: number): Promise<Buffer>;
   /** One resource sample; CPU needs two (see cpuMillicores). */
   stats(id: string): Promise<ContainerStats>;
   /**
@@ -83,6 +89,14 @@ export interface ContainerEngine {
    * reconnect by itself: onEnd says it broke.
    */
   events(opts: EngineEventsOptions, handlers: EngineEventHandlers): Promise<EngineEventStream>;
+}
+
+/** Narrows listManaged (every field must match). */
+export interface ManagedFilter {
+  instance?: string;
+  job?: string;
+  /** Only containers that carry this label key, whatever its value (e.g. ozy.run: a cron run's). */
+  hasLabel?: string;
 }
 
 export interface DockerEngineOptions {
@@ -145,10 +159,12 @@ class DockerEngine implements ContainerEngine {
     }
   }
 
-  async listManaged(node: string, filter: { instance?: string; job?: string } = {}): Promise<InspectedContainer[]> {
+  async listManaged(node: string, filter: ManagedFilter = {}): Promise<InspectedContainer[]> {
     const labels = [`${LABEL.node}=${node}`];
     if (filter.instance !== undefined) labels.push(`${LABEL.instance}=${filter.instance}`);
     if (filter.job !== undefined) labels.push(`${LABEL.job}=${filter.job}`);
+    // A bare key: the engine matches the label whatever its value.
+    if (filter.hasLabel !== undefined) labels.push(filter.hasLabel);
     let listed: Docker.ContainerInfo[];
     try {
       listed = await this.docker.listContainers({ all: true, filters: { label: labels } });
@@ -171,7 +187,8 @@ class DockerEngine implements ContainerEngine {
         c !== undefined &&
         c.labels[LABEL.node] === node &&
         (filter.instance === undefined || c.labels[LABEL.instance] === filter.instance) &&
-        (filter.job === undefined || c.labels[LABEL.job] === filter.job),
+        (filter.job === undefined || c.labels[LABEL.job] === filter.job) &&
+        (filter.hasLabel === undefined || c.labels[filter.hasLabel] !== undefined),
     );
   }
 
@@ -302,7 +319,7 @@ class DockerEngine implements ContainerEngine {
   }
 
   async events(opts: EngineEventsOptions, handlers: EngineEventHandlers): Promise<EngineEventStream> {
-    const filters = { type: ['container' as const], label: [`${LABEL.node}=${opts.node}`] };
+    const filters = { type: ['container' as const], label: [`${LABEL.node}=${opts.node}`, ...(opts.labels ?? [])] };
     let stream: NodeJS.ReadableStream & { destroy?: () => void };
     try {
       // The engine filters by label, so another node's events never reach us.
@@ -421,6 +438,18 @@ class DockerEngine implements ContainerEngine {
         .getContainer(id)
         .logs({ stdout: true, stderr: true, follow: false, tail: opts.tail ?? 50 })) as unknown as Buffer;
       return demuxStream(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+    } catch (err) {
+      throw translateEngineError(err, { what: `logs of container ${id}`, kind: 'container' });
+    }
+  }
+
+  async outputTail(id: string, minBytes: number): Promise<Buffer> {
+    try {
+      // The API counts lines, not bytes; every line holds at least its newline, so minBytes lines hold at least minBytes bytes.
+      const buf = (await this.docker
+        .getContainer(id)
+        .logs({ stdout: true, stderr: true, follow: false, tail: Math.max(1, minBytes) })) as unknown as Buffer;
+      return interleavedOutput(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
     } catch (err) {
       throw translateEngineError(err, { what: `logs of container ${id}`, kind: 'container' });
     }

@@ -31,6 +31,12 @@ export interface EngineEvent {
 export interface EngineEventsOptions {
   /** Only containers labelled `ozy.node=<node>`. */
   node: string;
+  /**
+   * More label filters for the engine (`key` or `key=value`), e.g. `ozy.run`.
+   * A hint only: podman 4.3 ignores a key-only label filter on events
+   * (listings honour it), so check the labels of what arrives.
+   */
+  labels?: string[];
   /** Replay events since this engine time (seconds since the epoch, may be fractional). */
   sinceSec?: number;
 }

@@ -129,3 +129,21 @@ export function demuxStream(buf: Buffer): { stdout: string; stderr: string } {
   }
   return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
+
+/**
+ * The payloads of a non-TTY log stream in the order the engine framed them:
+ * stdout and stderr interleaved as they were written (demuxStream splits
+ * them instead). A truncated trailing frame is dropped.
+ */
+export function interleavedOutput(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const len = buf.readUInt32BE(at + 4);
+    const payload = buf.subarray(at + 8, at + 8 + len);
+    if (payload.length < len) break;
+    parts.push(payload);
+    at += 8 + len;
+  }
+  return Buffer.concat(parts);
+}

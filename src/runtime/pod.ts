@@ -33,6 +33,8 @@ export interface PodSpec {
   reachablePorts?: number[];
   /** SIGTERM → SIGKILL for the whole pod when a restart stops it. Default: the runtime's stopTimeoutSec. */
   stopGraceMs?: number;
+  /** Labels added to every container (a cron run's ozy.run / ozy.attempt); the standard ones win on a clash. */
+  labels?: Record<string, string>;
 }
 
 export function podOf(spec: JobSpec, specHash: string, instance: string): PodSpec {
@@ -181,6 +183,15 @@ export class PodRuntime {
   }
 
   /**
+   * Stops every container of `instance` on this node like stopPod, but
+   * keeps them: a cron run stopped at its activeDeadline still has exit
+   * codes and output to report before it is removed.
+   */
+  async haltPod(instance: string, opts: PodStopOptions = {}): Promise<void> {
+    await this.stopInWaves(await this.engine.listManaged(this.opts.node, { instance }), opts);
+  }
+
+  /**
    * Restarts the existing containers of `pod` (same ids): all stop, then
    * start in order with the same readiness waits as startPod. Throws
    * ContainerNotFoundError when one is missing (recreate the pod instead).
@@ -257,7 +268,9 @@ export class PodRuntime {
   }
 
   private contextOf(pod: PodSpec): PodContext {
-    return { job: pod.job, instance: pod.instance, node: this.opts.node, specHash: pod.specHash };
+    const ctx: PodContext = { job: pod.job, instance: pod.instance, node: this.opts.node, specHash: pod.specHash };
+    if (pod.labels !== undefined) ctx.extraLabels = pod.labels;
+    return ctx;
   }
 
   /**

@@ -25,6 +25,10 @@ export const LABEL = {
   spec: 'ozy.spec',
   /** 'true' on the pod's network-namespace owner, 'false' on the others. */
   owner: 'ozy.owner',
+  /** On the containers of a cron run's pod: the run (`<job>-<unix seconds>`); DESIGN.md "Cron jobs". */
+  run: 'ozy.run',
+  /** With ozy.run: which try of the run (0 first; a retry on the same node is a new attempt). */
+  attempt: 'ozy.attempt',
 } as const;
 
 /** The instance a container belongs to. */
@@ -35,6 +39,12 @@ export interface PodContext {
   node: string;
   /** The accepted job's specHash (label `ozy.spec`). */
   specHash: string;
+  /**
+   * More labels for every container of the pod (a cron run's ozy.run and
+   * ozy.attempt). They never override the labels above: ozy.node in
+   * particular is what keeps agents off each other's containers.
+   */
+  extraLabels?: Readonly<Record<string, string>>;
 }
 
 export interface TranslateOptions {
@@ -114,6 +124,7 @@ export function podPorts(containers: readonly ContainerSpec[]): PortMapping[] {
 
 export function podLabels(ctx: PodContext, container: string, isOwner: boolean): Record<string, string> {
   return {
+    ...(ctx.extraLabels ?? {}),
     [LABEL.job]: ctx.job,
     [LABEL.instance]: ctx.instance,
     [LABEL.node]: ctx.node,

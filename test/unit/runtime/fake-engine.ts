@@ -114,6 +114,10 @@ export class FakeEngine implements ContainerEngine {
     return { stdout: '', stderr: '' };
   }
 
+  async outputTail(): Promise<Buffer> {
+    return Buffer.alloc(0);
+  }
+
   async events(): Promise<{ close(): void }> {
     return { close: () => undefined };
   }
