@@ -27,6 +27,10 @@ import { GitSource } from '../source';
 import { ClusterStore, type NodeSession } from '../store';
 import { NodeAgent, type NodeStatusSink } from './node-agent';
 import { NodeJobs } from './node-jobs';
+import { CronDriver } from './cron-driver';
+import { RunExecutor } from './run-executor';
+import { runSlotsFor } from '../cron/assignments';
+import { scheduleTimes } from '../cron/next-run';
 import { jobChangeConcernsNode } from './node-plan';
 import { PollerRole } from './poller-role';
 import { Loop } from './loop';
@@ -64,6 +68,10 @@ export class Agent {
   private readonly poller: PollerRole;
   /** The jobs with an instance on this node, from the job watch. */
   private readonly jobs: NodeJobs;
+  /** Cron: node-cron tasks and cron rounds (cron-driver.ts). */
+  private readonly cron: CronDriver;
+  /** The cron run pods placed on this node, run to completion (run-executor.ts). */
+  private readonly runs: RunExecutor;
   private readonly stops: Array<() => Promise<void> | void> = [];
   private stopped = false;
   private lastAgentStatus = '';
@@ -106,6 +114,20 @@ export class Agent {
       sink: this.leaseBoundSink(),
       elsewhere: async (node, instance) => (await this.store.readInstanceStatuses([{ node, instance }])).length > 0,
     });
+    this.cron = new CronDriver(this.store, { log: log.child({ loop: 'cron' }), compile: scheduleTimes });
+    this.runs = new RunExecutor({
+      node: cfg.node,
+      engine: this.engine,
+      pods,
+      log: log.child({ loop: 'runs' }),
+      reporter: {
+        reportExit: async (a, exit) => {
+          const ordinal = Number(a.instance.slice(a.instance.lastIndexOf('-') + 1));
+          const res = await this.store.cron.reportExit(a.job, a.run, ordinal, a.attempt, cfg.node, exit, () => new Date());
+          if (res.kind === 'recorded') log.info({ run: a.run, instance: a.instance, outcome: res.settled.kind, reason: exit.reason }, 'run pod ended');
+        },
+      },
+    });
     this.poller = new PollerRole(this.store, this.git, {
       node: cfg.node,
       agentId: this.agentId,
@@ -121,13 +143,15 @@ export class Agent {
         if (result.kind === 'committed') this.nodeLoop.kick();
       },
       publishStatus: () => this.publishAgentStatus(),
+      onDriving: (cache) => (cache ? this.cron.attach(cache) : this.cron.detach()),
+      onScheduleChange: (what) => this.cron.onScheduleChange(what),
     });
     // A node reacts only to changes of its own instances.
     this.jobs = new NodeJobs(this.store, cfg.node, log, (before, after) => {
       // Both undefined: a re-list replaced the whole view (compacted history): reconcile.
       const relisted = before === undefined && after === undefined;
       if (relisted || jobChangeConcernsNode(cfg.node, before, after)) this.nodeLoop.kick();
-    });
+    }, () => this.onCronChange());
     // The watch drives the node loop; the periodic resync catches anything a watch missed.
     this.nodeLoop = new Loop('node', NODE_LOOP_MS, () => this.nodeRound(), log);
   }
@@ -140,6 +164,9 @@ export class Agent {
     await this.register();
     await this.jobs.start();
     this.stops.push(() => this.jobs.stop());
+    await retryForever(log, 'list run pods', () => this.runs.start());
+    this.stops.push(() => this.runs.stop(), () => this.cron.stop());
+    this.onCronChange();
     this.nodeLoop.start();
     await retryForever(log, 'watch the poll claim', () => this.poller.start());
     await this.publishAgentStatus();
@@ -195,7 +222,7 @@ export class Agent {
       // Our previous lease expired (or we never had one): whatever still runs here
       // was rescheduled elsewhere, so it must go before we take new work (invariant 7).
       // If the engine is away, keep trying: starting work first could run an instance twice.
-      await retryForever(log, 'stop containers of the expired lease', () => this.nodeAgent.stopAll());
+      await retryForever(log, 'stop containers of the expired lease', () => this.stopEverything());
       writeState(cfg.dataDir, { node: cfg.node, leaseId: session.leaseId, clean: true });
     }
     this.stops.push(
@@ -209,7 +236,7 @@ export class Agent {
     if (this.stopped || this.session !== lost) return;
     this.log.error({ lease: lost.leaseId, alreadyFenced: this.fenced }, 'lease lost: stopping local instances and registering anew');
     this.fenced = 'lease-lost';
-    await retryForever(this.log, 'fence: stop local instances', () => this.nodeAgent.stopAll());
+    await retryForever(this.log, 'fence: stop local instances', () => this.stopEverything());
     if (this.stopped) return;
     await this.register();
     // The job watch may lag behind (it was cut off too): judge from a fresh listing.
@@ -218,6 +245,7 @@ export class Agent {
     this.log.info({ lease: this.session?.leaseId }, 'registered anew after losing the lease');
     this.nodeLoop.kick();
     this.poller.kick();
+    this.onCronChange();
   }
 
   /**
@@ -243,7 +271,7 @@ export class Agent {
       { lease: session.leaseId, lastRenewedAt: new Date(session.lastRenewedAt()).toISOString(), ttlSeconds: session.ttlSeconds },
       'no lease renewal for a whole TTL: fencing (stopping local instances) until the lease is renewed or replaced',
     );
-    await retryForever(this.log, 'fence: stop local instances', () => this.nodeAgent.stopAll());
+    await retryForever(this.log, 'fence: stop local instances', () => this.stopEverything());
     this.log.info('fenced: local instances stopped');
     // A renewal may have come while we were stopping: lift the fence now, then.
     if (this.session === session && !session.isLost() && !session.mayHaveExpired()) this.onRenewed(session);
@@ -254,7 +282,10 @@ export class Agent {
     if (this.stopped || this.fenced !== 'lease-may-have-expired' || this.session !== session || session.isLost()) return;
     this.fenced = false;
     this.log.warn({ lease: session.leaseId }, 'lease renewed after fencing: it survived; starting local instances again');
-    void retryForever(this.log, 're-list jobs', () => this.jobs.relist()).then(() => this.nodeLoop.kick());
+    void retryForever(this.log, 're-list jobs', () => this.jobs.relist()).then(() => {
+      this.nodeLoop.kick();
+      this.onCronChange();
+    });
   }
 
   /**
@@ -293,12 +324,26 @@ export class Agent {
     };
   }
 
+  /** Every service instance and every run pod of this node (fencing; an expired lease's leftovers). */
+  private async stopEverything(): Promise<void> {
+    await this.nodeAgent.stopAll();
+    await this.runs.removeAll();
+  }
+
   private requireSession(): NodeSession {
     if (!this.session) throw new Error('node not registered');
     return this.session;
   }
 
   // ── loops ─────────────────────────────────────────────────────────
+
+  /** A cron job or a run state changed: the node-cron tasks follow the jobs, the executor this node's run pods. */
+  private onCronChange(): void {
+    this.cron.setJobs(this.jobs.cronJobs());
+    // Fenced: what etcd says runs here may already have been judged lost; nothing starts.
+    if (this.fenced !== false || !this.session) return;
+    this.runs.assign(runSlotsFor(this.cfg.node, this.jobs.runs(), (name) => this.jobs.cronJob(name)));
+  }
 
   private async nodeRound(): Promise<void> {
     // Fenced: our view of the schedule may be stale and others may run our instances.

@@ -32,6 +32,8 @@ export interface PollerRoleOptions {
   onRound?(result: RoundResult): void;
   /** Publish the agent's status record (agentStatus()): after each round and when polling stops. */
   publishStatus(): Promise<void>;
+  /** This agent took up (cache) or gave up (undefined) the poller's work: the cron driver runs its rounds on the cache. */
+  onDriving?(cache: ScheduleCache | undefined): void | Promise<void>;
   /** Every change of the watch-fed schedule while polling (the cron driver follows it). */
   onScheduleChange?(what: ReadonlySet<ScheduleCacheChange>): void;
   /** Random source of the claim's take-over jitter. */
@@ -166,6 +168,7 @@ export class PollerRole {
     this.driving = { cache, port: new CachedSchedule(this.store, cache) };
     this.lastFetchAt = -Infinity;
     this.brainLoop.start();
+    await this.opts.onDriving?.(cache);
   }
 
   /** The next round of a rolling update, unless something kicks the loop first. */
@@ -183,6 +186,7 @@ export class PollerRole {
     this.rolloutTimer = undefined;
     const d = this.driving;
     if (!d) return;
+    await this.opts.onDriving?.(undefined);
     await this.brainLoop.stop();
     this.driving = undefined;
     await d.cache.close();

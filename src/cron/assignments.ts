@@ -36,7 +36,7 @@ export function runSlotsFor(node: string, states: Iterable<CronState>, jobOf: (n
           instance: runInstanceName(run.run, ordinal),
           ordinal,
           attempt: run.attempt,
-          spec: job.spec,
+          spec: withRunEnv(job.spec, run.run, run.scheduledAt, run.attempt, ordinal),
           startedAt: run.startedAt!,
           ...(policy.activeDeadlineMs !== undefined ? { activeDeadlineMs: policy.activeDeadlineMs } : {}),
         });
@@ -44,4 +44,26 @@ export function runSlotsFor(node: string, states: Iterable<CronState>, jobOf: (n
     }
   }
   return out;
+}
+
+/**
+ * The run's identity in every container's environment, as Nomad gives
+ * NOMAD_ALLOC_ID: OZY_RUN, OZY_RUN_SCHEDULED_AT (ISO), OZY_RUN_ATTEMPT
+ * (0 first), OZY_RUN_INSTANCE (the pod's ordinal). A variable the job sets
+ * itself wins.
+ */
+export function withRunEnv(spec: JobSpec, run: string, scheduledAt: string, attempt: number, ordinal: number): JobSpec {
+  const extra = [
+    { name: 'OZY_RUN', value: run },
+    { name: 'OZY_RUN_SCHEDULED_AT', value: scheduledAt },
+    { name: 'OZY_RUN_ATTEMPT', value: String(attempt) },
+    { name: 'OZY_RUN_INSTANCE', value: String(ordinal) },
+  ];
+  return {
+    ...spec,
+    containers: spec.containers.map((c) => {
+      const own = new Set(c.environment.map((e) => e.name));
+      return { ...c, environment: [...extra.filter((e) => !own.has(e.name)), ...c.environment] };
+    }),
+  };
 }
