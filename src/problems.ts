@@ -37,6 +37,7 @@ export const PROBLEM_TYPES = {
   'invalid-ingress': 'Invalid ingress route',
   'ingress-conflict': 'Another job already has this ingress route',
   'invalid-update': 'Invalid update policy',
+  'invalid-cron': 'Invalid cron job',
   'invalid-settings': 'Invalid repository settings (ozy.yaml)',
   // Templates
   'template-error': 'Chart template failed to render',

@@ -6,6 +6,8 @@ import { MiB } from './units';
 
 export const DEFAULT_NUM_INSTANCES = 1;
 export const DEFAULT_RESTART = 'always';
+/** Containers of `type: cron` jobs: a run ends when they have exited. */
+export const DEFAULT_CRON_RESTART = 'never';
 /** "128M" */
 export const DEFAULT_MEMORY_BYTES = 128 * MiB;
 /** "100m" */

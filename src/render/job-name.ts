@@ -2,6 +2,12 @@
 import * as path from 'node:path';
 
 export const MAX_JOB_NAME_LENGTH = 52;
+/**
+ * A cron run's pod is `<job>-<10-digit unix seconds>-<ordinal up to 999>`
+ * (model/cron.ts runInstanceName) and must stay a 63-character DNS label:
+ * 63 - 1 - 10 - 1 - 3 = 48.
+ */
+export const MAX_CRON_JOB_NAME_LENGTH = 48;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A DNS-1123 label of at most `max` characters. */

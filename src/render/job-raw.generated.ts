@@ -41,13 +41,54 @@ export interface Job {
    */
   name: string;
   /**
-   * `service` (default): `numInstances` long-running copies named `<name>-<ordinal>`. `daemon`: one instance on every live node whose labels match `placement.nodeLabels`, named `<name>-<node>`; `numInstances` is refused. Daemon instances are placed before service instances; a node that cannot fit one is named in the job's report while the daemon runs on the others.
+   * `service` (default): `numInstances` long-running copies named `<name>-<ordinal>`. `daemon`: one instance on every live node whose labels match `placement.nodeLabels`, named `<name>-<node>`; `numInstances` is refused. Daemon instances are placed before service instances; a node that cannot fit one is named in the job's report while the daemon runs on the others. `cron`: runs to completion at the times of `schedule`; each scheduled time starts at most one run in the whole cluster, named `<name>-<unix seconds of the scheduled time>`, with `numInstances` pods named `<run>-<ordinal>`. A cron job's name has at most 48 characters, its containers' `restart` is `never` (default) or `on-failure`, and `ingress`, `update`, `placement.spread`, `placement.zones`, `onNodeLoss`, health checks and `persistent` volumes are refused (runs get no DNS records or traffic, and each run is a new pod).
    */
-  type?: "service" | "daemon";
+  type?: "service" | "daemon" | "cron";
   /**
-   * How many copies of the pod to run, on any nodes that fit. Default 1. 0 keeps the job defined but runs nothing. Not allowed in a `daemon` job (it runs one instance per eligible node).
+   * How many copies of the pod to run, on any nodes that fit. Default 1. 0 keeps the job defined but runs nothing. Not allowed in a `daemon` job (it runs one instance per eligible node). In a `cron` job: the pods of each run, from 1 to 1000 (default 1); a run succeeds when every container of every pod exits 0.
    */
   numInstances?: number;
+  /**
+   * `type: cron` only, and required there: when runs start, in node-cron's syntax. 5 fields `minute hour day-of-month month day-of-week`, or 6 with `second` first. Each field: `*`, a value, a range `1-5` (or wrapping, `22-2`), a step `* /15` or `0-30/10`, or a list `1,15,30`; month and day-of-week take names (`jan`, `mon-fri`); 0 and 7 are Sunday. Day-of-month also takes `L` (last day), `L-2`, `15W` (the weekday nearest the 15th) and `LW`; day-of-week takes `5L` (last Friday) and `1#2` (second Monday). A time must match the day-of-month AND the day-of-week field (node-cron's rule, unlike classic cron's OR). Nicknames: `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly`. Example: `15 * /2 * * *` (minute 15 of every second hour).
+   */
+  schedule?: string;
+  /**
+   * `type: cron` only: the IANA time zone `schedule` is read in. Default `UTC`. On the day the clocks go forward, a time that does not exist there (02:30 in Europe/Berlin or America/New_York) has no run; on the day they go back, a time that happens twice runs once, the first time.
+   */
+  timeZone?: string;
+  /**
+   * `type: cron` only: what a scheduled time does while a run of the job is still active. `forbid` (default): it is recorded as `skipped`. `replace`: the active run is stopped (recorded as `replaced`) and the new one starts. `allow`: the runs overlap.
+   */
+  concurrency?: "allow" | "forbid" | "replace";
+  /**
+   * `type: cron` only: a run that could not start this long after its scheduled time (no room on any node, or no agent was up) is recorded as `missed`. Default 60s; from 1s to 24h.
+   */
+  startingDeadline?: string | number;
+  /**
+   * `type: cron` only: scheduled times that passed while every agent was down. `one` (default): one run for all of them, started when an agent is back; `none`: they are recorded as `missed`.
+   */
+  catchUp?: "none" | "one";
+  /**
+   * `type: cron` only: a run still going this long after it started is stopped and recorded as `failed` (reason `activeDeadline`). Default: no limit; from 1s to 168h (a week).
+   */
+  activeDeadline?: string | number;
+  /**
+   * `type: cron` only: a failed run is started again this many times before it is recorded as failed. Default 0.
+   */
+  retries?: number;
+  /**
+   * `type: cron` only: how many finished runs `ozy runs` keeps, with their exit codes and the last 4 KiB of output: `succeeded` runs, and `failed` ones (every other result: failed, missed, skipped, replaced). Default 3 of each.
+   */
+  history?: {
+    /**
+     * Succeeded runs kept. Default 3.
+     */
+    succeeded?: number;
+    /**
+     * Failed, missed, skipped and replaced runs kept. Default 3.
+     */
+    failed?: number;
+  };
   /**
    * The pod's containers by name. They share one network namespace (so they reach each other on localhost and cannot listen on the same port) and start in `depends_on` order.
    */
@@ -125,7 +166,7 @@ export interface Container {
    */
   image: string;
   /**
-   * When to restart the container after it exits: `always` (default), `on-failure` (non-zero exit), `never`.
+   * When to restart the container after it exits: `always` (default), `on-failure` (non-zero exit), `never`. In a `cron` job: `never` (default) or `on-failure` (restarted in place, within the same run); `always` is refused, since a run ends when its containers have exited.
    */
   restart?: "always" | "on-failure" | "never";
   /**

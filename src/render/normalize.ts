@@ -2,11 +2,12 @@
 // units parsed to numbers, defaults applied, commands split, environment and
 // ports in one form. Values the schema cannot judge (a port above 65535 in
 // "70000:80", a size beyond the sane range) become findings here.
-import { DEFAULT_UPDATE, type ContainerSpec, type EnvVar, type HealthCheck, type IngressRoute, type JobSpec, type Placement, type PortMapping, type UpdatePolicy, type VolumeSpec } from '../model/job';
+import { DEFAULT_UPDATE, type ContainerSpec, type RestartPolicy, type EnvVar, type HealthCheck, type IngressRoute, type JobSpec, type Placement, type PortMapping, type UpdatePolicy, type VolumeSpec } from '../model/job';
 import type { ProblemType } from '../problems';
 import * as D from './defaults';
 import { describeValue, finding, type Finding, type Segment } from './findings';
 import type { Container as ContainerRaw, Healthcheck as HealthcheckRaw, IngressRoute as IngressRouteRaw, Job as JobRaw } from './job-raw.generated';
+import { normalizeCron, refuseCronFields, refuseForCron } from './normalize-cron';
 import { splitShellWords } from './shell-words';
 import { describeSize, formatCpu, parseCpu, parseDurationMs, parseSize } from './units';
 
@@ -19,8 +20,10 @@ export interface Normalized {
 export function normalizeJob(raw: JobRaw): Normalized {
   const findings: Finding[] = [];
   const containers: ContainerSpec[] = [];
+  // A run ends when its containers have exited: cron containers do not restart by default.
+  const restart = raw.type === 'cron' ? D.DEFAULT_CRON_RESTART : D.DEFAULT_RESTART;
   for (const [name, c] of Object.entries(raw.containers)) {
-    if (c) containers.push(normalizeContainer(name, c, findings));
+    if (c) containers.push(normalizeContainer(name, c, restart, findings));
   }
   const spec: JobSpec = { name: raw.name, numInstances: raw.numInstances ?? D.DEFAULT_NUM_INSTANCES, containers };
   if (raw.type === 'daemon') {
@@ -30,6 +33,15 @@ export function normalizeJob(raw: JobRaw): Normalized {
     if (raw.numInstances !== undefined) {
       findings.push(finding('invalid-job', ['numInstances'], 'a daemon job runs one instance on every eligible node: remove `numInstances`'));
     }
+  }
+  if (raw.type === 'cron') {
+    spec.type = 'cron';
+    // Its pods belong to runs (cron.instances per run); the job itself has no standing instances.
+    spec.numInstances = 0;
+    spec.cron = normalizeCron(raw, findings);
+    findings.push(...refuseForCron(raw));
+  } else {
+    findings.push(...refuseCronFields(raw));
   }
   if (raw.ingress && raw.ingress.length > 0) spec.ingress = raw.ingress.flatMap((r, i) => normalizeRoute(r, ['ingress', i], findings));
   if (raw.placement) spec.placement = normalizePlacement(raw.placement, findings);
@@ -101,12 +113,12 @@ function normalizePath(p: string): string {
   return trimmed === '' ? '/' : trimmed;
 }
 
-function normalizeContainer(name: string, c: ContainerRaw, findings: Finding[]): ContainerSpec {
+function normalizeContainer(name: string, c: ContainerRaw, defaultRestart: RestartPolicy, findings: Finding[]): ContainerSpec {
   const at: Segment[] = ['containers', name];
   const spec: ContainerSpec = {
     name,
     image: c.image,
-    restart: c.restart ?? D.DEFAULT_RESTART,
+    restart: c.restart ?? defaultRestart,
     environment: normalizeEnvironment(c.environment, at, findings),
     ports: (c.ports ?? []).flatMap((p, i) => parsePortOrReport(p, [...at, 'ports', i], findings)),
     dependsOn: [...(c.depends_on ?? [])],

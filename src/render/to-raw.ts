@@ -1,14 +1,19 @@
 // JobSpec → the raw job format: what `ozy render` prints. The output is a
 // valid job file (normalizing it again gives the same spec), with every
 // default spelled out and units in their shortest exact form.
-import type { ContainerSpec, HealthCheck, JobSpec, PortMapping } from '../model/job';
+import type { ContainerSpec, CronPolicy, HealthCheck, JobSpec, PortMapping } from '../model/job';
 import type { Container, Healthcheck, Job } from './job-raw.generated';
 import { formatCpu, formatDuration, formatSize } from './units';
 
 export function toRawJob(spec: JobSpec): Job {
   const containers: Job['containers'] = {};
   for (const c of spec.containers) containers[c.name] = toRawContainer(c);
-  const out: Job = spec.type === 'daemon' ? { name: spec.name, type: 'daemon', containers } : { name: spec.name, numInstances: spec.numInstances, containers };
+  const out: Job =
+    spec.type === 'daemon'
+      ? { name: spec.name, type: 'daemon', containers }
+      : spec.type === 'cron' && spec.cron
+        ? { name: spec.name, type: 'cron', ...toRawCron(spec.cron), containers }
+        : { name: spec.name, numInstances: spec.numInstances, containers };
   if (spec.ingress) out.ingress = spec.ingress.map((r) => ('tcp' in r ? { tcp: r.tcp, port: r.port } : { host: r.host, path: r.path, port: r.port }));
   if (spec.placement) {
     const p = spec.placement;
@@ -31,6 +36,21 @@ export function toRawJob(spec: JobSpec): Job {
   if (spec.stopGraceMs !== undefined) out.stopGrace = formatDuration(spec.stopGraceMs);
   if (spec.onNodeLoss !== undefined) out.onNodeLoss = spec.onNodeLoss;
   return out;
+}
+
+/** The cron fields, every default spelled out; `numInstances` is the pods per run. */
+function toRawCron(c: CronPolicy): Partial<Job> {
+  return {
+    schedule: c.schedule,
+    timeZone: c.timeZone,
+    concurrency: c.concurrency,
+    startingDeadline: formatDuration(c.startingDeadlineMs),
+    catchUp: c.catchUp,
+    ...(c.activeDeadlineMs !== undefined ? { activeDeadline: formatDuration(c.activeDeadlineMs) } : {}),
+    retries: c.retries,
+    history: { succeeded: c.history.succeeded, failed: c.history.failed },
+    numInstances: c.instances,
+  };
 }
 
 function toRawContainer(c: ContainerSpec): Container {

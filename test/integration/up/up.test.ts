@@ -28,7 +28,9 @@ const tmp = tempDir('ozy-up-e2e-');
 const stateDir = path.join(tmp.dir, 'state');
 const prefix = `t-${randomBytes(3).toString('hex')}`;
 const node = `${prefix}-1`;
-const EXAMPLE_JOBS = ['greeter', 'hello', 'node-info', 'simple-webapp', 'web'];
+const EXAMPLE_JOBS = ['greeter', 'hello', 'hello-cron', 'node-info', 'simple-webapp', 'web'];
+/** Cron jobs have no standing instances (their pods belong to runs). */
+const CRON_EXAMPLES = new Set(['hello-cron']);
 
 interface UpProcess {
   proc: ChildProcess;
@@ -165,7 +167,7 @@ describe('ozy up', () => {
         if (u.proc.exitCode !== null) throw new Error(failed());
         const st = await readClusterStatus(s);
         const names = st.jobs.map((j) => j.name).sort();
-        return JSON.stringify(names) === JSON.stringify(EXAMPLE_JOBS) && st.jobs.every((j) => j.healthy === j.desired && j.desired > 0);
+        return JSON.stringify(names) === JSON.stringify(EXAMPLE_JOBS) && st.jobs.every((j) => j.healthy === j.desired && (j.desired > 0 || CRON_EXAMPLES.has(j.name)));
       },
       { timeoutMs: 180_000, intervalMs: 500 },
     ).catch(async (err: Error) => {

@@ -266,6 +266,26 @@ describe('toRawJob (what ozy render prints) is a valid job with the same spec', 
     ['daemon with node labels', JSON.stringify({ name: 'agent', type: 'daemon', placement: { nodeLabels: { disk: 'ssd' } }, containers: { app: { image: 'busybox' } } }), 'jobs/agent.yaml'],
     ['zone spread with zones and labels', JSON.stringify({ name: 'db', numInstances: 3, placement: { spread: 'zones', zones: ['b', 'a'], nodeLabels: { disk: 'ssd' } }, containers: { app: { image: 'busybox' } } }), 'jobs/db.yaml'],
     ['node spread', JSON.stringify({ name: 'db', numInstances: 3, placement: { spread: 'nodes' }, containers: { app: { image: 'busybox' } } }), 'jobs/db.yaml'],
+    ['cron job, defaults', JSON.stringify({ name: 'report', type: 'cron', schedule: '*/5 * * * *', containers: { app: { image: 'busybox' } } }), 'jobs/report.yaml'],
+    [
+      'cron job, every field',
+      JSON.stringify({
+        name: 'report',
+        type: 'cron',
+        schedule: '0 30 1 * * mon-fri',
+        timeZone: 'America/New_York',
+        concurrency: 'allow',
+        startingDeadline: 90,
+        catchUp: 'none',
+        activeDeadline: '90m',
+        retries: 3,
+        history: { succeeded: 0, failed: 20 },
+        numInstances: 4,
+        stopGrace: '1s',
+        containers: { app: { image: 'busybox', restart: 'on-failure', volumes: [{ type: 'shared', path: '/out', space: '1G' }] } },
+      }),
+      'jobs/report.yaml',
+    ],
   ] as const) {
     test(name, () => {
       const first = renderRepo([{ path, content: doc }]);
