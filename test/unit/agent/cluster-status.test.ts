@@ -25,7 +25,7 @@ test('instances: reported state and health, lost on a dead node, pending without
     s.instances.map((i) => [i.instance, i.node, i.state, i.health, i.restarts]),
     [['web-0', 'n1', 'healthy', 'healthy', 2], ['web-1', 'dead', 'lost', 'unknown', 0], ['web-2', null, 'pending', 'unknown', 0]],
   );
-  assert.deepEqual(s.jobs[0], { name: 'web', commit: 'c', file: 'jobs/web.yaml', acceptedAt: 't', desired: 3, placed: 2, pending: 1, healthy: 1, rollout: 'running' });
+  assert.deepEqual(s.jobs[0], { name: 'web', commit: 'c', file: 'jobs/web.yaml', acceptedAt: 't', desired: 3, placed: 2, pending: 1, healthy: 1, rollout: 'running', type: 'service' });
   assert.deepEqual(s.nodes.map((n) => [n.name, n.alive, n.used.memory]), [['dead', false, 100], ['n1', true, 100]]);
 });
 

@@ -24,9 +24,12 @@ describe('NodeJobs', () => {
         revision: 10,
         results: [[], [kv('/ozy/jobs/mine', job('mine', ['n1', 'n2']), 5), kv('/ozy/jobs/other', job('other', ['n2']), 6)], [], [], []],
       }),
-      watch: (_key, opts, cb) => {
-        watch = cb;
-        watchedFrom = opts.fromRevision;
+      watch: (key, opts, cb) => {
+        // The job watch (NodeJobs also watches run states).
+        if (key === '/ozy/jobs/') {
+          watch = cb;
+          watchedFrom = opts.fromRevision;
+        }
         queueMicrotask(() => cb.onConnected(10));
         return { cancel: async () => undefined };
       },
