@@ -72,6 +72,7 @@ export class Agent {
   private readonly cron: CronDriver;
   /** The cron run pods placed on this node, run to completion (run-executor.ts). */
   private readonly runs: RunExecutor;
+  private cronChangeQueued = false;
   private readonly stops: Array<() => Promise<void> | void> = [];
   private stopped = false;
   private lastAgentStatus = '';
@@ -337,8 +338,22 @@ export class Agent {
 
   // ── loops ─────────────────────────────────────────────────────────
 
-  /** A cron job or a run state changed: the node-cron tasks follow the jobs, the executor this node's run pods. */
+  /**
+   * A cron job or a run state changed: the node-cron tasks follow the jobs,
+   * the executor this node's run pods. Coalesced: a thousand claims in one
+   * burst arrive as a thousand watch events, and one look after them is enough.
+   */
   private onCronChange(): void {
+    if (this.cronChangeQueued) return;
+    this.cronChangeQueued = true;
+    setImmediate(() => {
+      this.cronChangeQueued = false;
+      this.applyCronChange();
+    });
+  }
+
+  private applyCronChange(): void {
+    if (this.stopped) return;
     this.cron.setJobs(this.jobs.cronJobs());
     // Fenced: what etcd says runs here may already have been judged lost; nothing starts.
     if (this.fenced !== false || !this.session) return;

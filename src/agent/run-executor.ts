@@ -25,6 +25,7 @@ import { LABEL, groupByInstance, type EngineEvent } from '../runtime';
 import { EngineWatch } from './engine-watch';
 import { RunTask, type RunEngine, type RunPhase, type RunPods } from './run-task';
 import type { RunAssignment, RunReporter } from './run-types';
+import { Limiter } from './limiter';
 
 export type { RunAssignment, RunReporter } from './run-types';
 export type { RunEngine, RunPhase, RunPods } from './run-task';
@@ -43,7 +44,12 @@ export interface RunExecutorOptions {
   retry?: { baseMs: number; maxMs: number };
   /** Event stream reconnect back-off (EngineWatch). Default 250 → 2000 ms. */
   eventRetry?: { baseMs: number; maxMs: number };
+  /** Pod starts and removals under way at once on this node. Default RUN_ENGINE_CONCURRENCY. */
+  engineConcurrency?: number;
 }
+
+/** Run pods started or removed at once per node: enough to keep the engine busy, few enough not to swamp it. */
+export const RUN_ENGINE_CONCURRENCY = 4;
 
 /** A listing that failed (resync, orphan removal) is tried again this soon. */
 const RESYNC_RETRY_MS = 5000;
@@ -63,9 +69,11 @@ export class RunExecutor {
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   private readonly retry: { baseMs: number; maxMs: number };
+  private readonly engineSlots: Limiter;
 
   constructor(private readonly opts: RunExecutorOptions) {
     this.now = opts.now ?? Date.now;
+    this.engineSlots = new Limiter(opts.engineConcurrency ?? RUN_ENGINE_CONCURRENCY);
     this.retry = opts.retry ?? { baseMs: 1000, maxMs: 30_000 };
   }
 
@@ -160,7 +168,7 @@ export class RunExecutor {
 
   private taskDeps(): ConstructorParameters<typeof RunTask>[1] {
     const { node, engine, pods, reporter, log } = this.opts;
-    return { node, engine, pods, reporter, log, now: this.now, retry: this.retry };
+    return { node, engine, pods, reporter, log, now: this.now, retry: this.retry, engineSlots: this.engineSlots };
   }
 
   private cancel(instance: string, task: RunTask): void {

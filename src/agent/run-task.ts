@@ -31,6 +31,7 @@ import {
 } from '../runtime';
 import { NEVER_RAN, deadlineBeforeStartExit, runExit, startFailureExit, utf8Tail, type ExitedContainer } from './run-exit';
 import type { RunAssignment, RunReporter } from './run-types';
+import type { Limiter } from './limiter';
 
 export type RunEngine = Pick<ContainerEngine, 'listManaged' | 'outputTail' | 'events'>;
 export type RunPods = Pick<PodRuntime, 'startPod' | 'stopPod' | 'haltPod' | 'cleanupVolumes'>;
@@ -46,6 +47,8 @@ export interface RunTaskDeps {
   now: () => number;
   /** Back-off of a failed step: base, doubling up to max. */
   retry: { baseMs: number; maxMs: number };
+  /** Pod starts and removals of the whole node go through it (a few at a time). */
+  engineSlots: Limiter;
 }
 
 /** setTimeout's limit (about 24.8 days); a longer deadline is re-armed in steps. */
@@ -188,7 +191,7 @@ export class RunTask {
     const pod = { ...podOf(this.a.spec, podTemplateHash(this.a.spec), this.a.instance), labels: { [LABEL.run]: this.a.run, [LABEL.attempt]: String(this.a.attempt) } };
     try {
       this.log.info('starting cron run pod');
-      await this.deps.pods.startPod(pod);
+      await this.deps.engineSlots.run(() => this.deps.pods.startPod(pod));
     } catch (err) {
       // An engine that cannot be reached says nothing about the run: try again. Anything else fails the run.
       if (!(err instanceof PodStartError) || err.cause instanceof EngineUnavailableError) throw err;
@@ -250,8 +253,10 @@ export class RunTask {
 
   // 4. containers and local volumes go only after the report (or on cancel)
   private async remove(): Promise<void> {
-    await this.deps.pods.stopPod(this.a.instance, stopOptionsOf(this.a.spec));
-    await this.deps.pods.cleanupVolumes(this.a.instance);
+    await this.deps.engineSlots.run(async () => {
+      await this.deps.pods.stopPod(this.a.instance, stopOptionsOf(this.a.spec));
+      await this.deps.pods.cleanupVolumes(this.a.instance);
+    });
   }
 
   private async removeUntilGone(): Promise<void> {
