@@ -23,6 +23,7 @@ import type { Section } from './lib/figures';
 import { describeMachine, machineLine } from './lib/machine';
 import { sectionMarkdown, sectionText, updateDoc } from './lib/markdown';
 import { runPollCostBench } from './poll-cost';
+import { cronSection, runCronBench } from './cron';
 import { runScaleBench, writeScaleJson } from './scale';
 import { runSchedulerBench } from './scheduler';
 
@@ -87,6 +88,14 @@ const BENCHES: Bench[] = [
     },
   },
   { id: 'poll', title: 'Poll cost at scale', run: () => runPollCostBench() },
+  {
+    id: 'cron',
+    title: 'Cron at scale: 1,000 jobs every minute',
+    async run() {
+      const t0 = Date.now();
+      return cronSection(await runCronBench(), Date.now() - t0);
+    },
+  },
   { id: 'footprint', title: 'etcd footprint', run: (shared) => runFootprintBench({ latency: shared.latency }) },
   { id: 'scale', title: 'Scale simulation', run: () => runScaleBench() },
   {

@@ -29,6 +29,7 @@ import { NodeAgent, type NodeStatusSink } from './node-agent';
 import { NodeJobs } from './node-jobs';
 import { CronDriver } from './cron-driver';
 import { RunExecutor } from './run-executor';
+import { ExitBatcher } from './exit-batcher';
 import { runSlotsFor } from '../cron/assignments';
 import { scheduleTimes } from '../cron/next-run';
 import { jobChangeConcernsNode } from './node-plan';
@@ -116,6 +117,7 @@ export class Agent {
       elsewhere: async (node, instance) => (await this.store.readInstanceStatuses([{ node, instance }])).length > 0,
     });
     this.cron = new CronDriver(this.store, { log: log.child({ loop: 'cron' }), compile: scheduleTimes });
+    const exits = new ExitBatcher(this.store);
     this.runs = new RunExecutor({
       node: cfg.node,
       engine: this.engine,
@@ -124,7 +126,7 @@ export class Agent {
       reporter: {
         reportExit: async (a, exit) => {
           const ordinal = Number(a.instance.slice(a.instance.lastIndexOf('-') + 1));
-          const res = await this.store.cron.reportExit(a.job, a.run, ordinal, a.attempt, cfg.node, exit, () => new Date());
+          const res = await exits.report({ job: a.job, run: a.run, ordinal, attempt: a.attempt, node: cfg.node, exit });
           if (res.kind === 'recorded') log.info({ run: a.run, instance: a.instance, outcome: res.settled.kind, reason: exit.reason }, 'run pod ended');
         },
       },

@@ -55,7 +55,7 @@ export class CronDriver {
     private readonly opts: CronDriverOptions,
   ) {
     this.now = opts.now ?? Date.now;
-    this.tasks = new CronTasks((job, at) => this.due(job, at));
+    this.tasks = new CronTasks((jobs, at) => this.due(jobs, at));
     this.loop = new Loop('cron', opts.safetyMs ?? 10_000, () => this.pollerRound(), opts.log);
   }
 
@@ -89,14 +89,14 @@ export class CronDriver {
     await this.detach();
   }
 
-  /** A node-cron task fired. */
-  private due(job: string, atMs: number): void {
+  /** A node-cron task fired for `jobs`. */
+  private due(jobs: ReadonlySet<string>, atMs: number): void {
     if (this.cache) {
       this.loop.kick();
       return;
     }
     const at = Math.floor(atMs / 1000);
-    this.backups.set(job, Math.max(at, this.backups.get(job) ?? 0));
+    for (const job of jobs) this.backups.set(job, Math.max(at, this.backups.get(job) ?? 0));
     if (this.backupTimer === undefined) {
       this.backupTimer = setTimeout(() => {
         this.backupTimer = undefined;
@@ -127,9 +127,11 @@ export class CronDriver {
   /** Decide on a snapshot, commit, and on a lost race decide again on a newer one. */
   private async decideAndCommit(read: (fresh: boolean) => Promise<ClusterSnapshot>, cache?: ScheduleCache): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const t0 = performance.now();
       const snap = await read(attempt > 0);
       // Nothing was ever scheduled: there are no cron jobs, and no mark to keep.
       if (!snap.schedule) return;
+      const t1 = performance.now();
       const round = cronRound({
         nowMs: this.now(),
         nodes: snap.nodes,
@@ -139,16 +141,18 @@ export class CronDriver {
       });
       this.armWake(round.wakeAt);
       if (!hasWrites(round)) return;
-      const res = await this.store.cron.commit(snap.scheduleRevision, encodeValue(snap.schedule), round);
-      if (cache) {
-        const caughtUp = res.ok ? () => cache.revision >= res.revision : () => cache.scheduleRevision !== snap.scheduleRevision;
-        if (!(await cache.waitUntil(caughtUp, CATCH_UP_MS))) await cache.relist();
-      }
-      if (res.ok) {
-        this.report(round.events);
-        await this.trim(round, snap.jobs);
-        return;
-      }
+      const t2 = performance.now();
+      const res = await this.store.cron.commit(snap.scheduleRevision, encodeValue(snap.schedule), round, snap.runRevisions ?? new Map());
+      // Won: our writes must be in the view before the next round; lost: what beat us must be.
+      if (cache && !(await cache.waitUntil(() => cache.revision >= res.revision, CATCH_UP_MS))) await cache.relist();
+      this.opts.log.debug(
+        { attempt, ok: res.ok, readMs: Math.round(t1 - t0), decideMs: Math.round(t2 - t1), commitMs: Math.round(performance.now() - t2), runs: round.putRuns.length, records: round.history.length },
+        'cron round',
+      );
+      // What landed is done (a round cut short is completed by the next one, on a fresh view).
+      this.report(round.events.filter((e) => res.appliedJobs.has(e.job)));
+      await this.trim(round, snap.jobs, res.appliedJobs);
+      if (res.ok) return;
     }
     this.opts.log.warn('cron round lost the race too often; the next tick tries again');
   }
@@ -163,8 +167,8 @@ export class CronDriver {
   }
 
   /** Records beyond each job's history bounds go once the round that added them is in. */
-  private async trim(round: CronRound, jobs: ReadonlyMap<string, AcceptedJob>): Promise<void> {
-    const touched = new Set(round.history.map((h) => h.job));
+  private async trim(round: CronRound, jobs: ReadonlyMap<string, AcceptedJob>, applied: ReadonlySet<string>): Promise<void> {
+    const touched = new Set(round.history.map((h) => h.job).filter((j) => applied.has(j)));
     for (const name of touched) {
       const job = jobs.get(name);
       const policy = job ? cronPolicyOf(job) : undefined;

@@ -81,6 +81,8 @@ export interface ClusterSnapshot {
   rejections: Map<string, Rejection>;
   /** Cron jobs' claim cursors and active runs, by job. */
   runs: Map<string, CronState>;
+  /** mod_revision of each job's run state: a cron commit compares them (store/cron-store.ts). */
+  runRevisions?: Map<string, number>;
   /** Values that were skipped because they are corrupt. */
   corrupt: CorruptValueError[];
 }
@@ -325,6 +327,11 @@ export class ClusterStore {
     const jobs = this.decodeAll(k.jobsPrefix, jobKvs, (name, kv) => decodeAcceptedJob(kv.value, name), report);
     const rejections = this.decodeAll(k.rejectionsPrefix, rejectionKvs, decodeNamedRejection, report);
     const runs = this.decodeAll(k.runsPrefix, runKvs, (name, kv) => decodeCronState(kv.value, name), report);
+    const runRevisions = new Map<string, number>();
+    for (const kv of runKvs) {
+      const name = keyName(k.runsPrefix, kv.key);
+      if (name !== undefined && runs.has(name)) runRevisions.set(name, kv.modRevision);
+    }
     const scheduleKv = scheduleKvs[0];
     let schedule: ScheduleMark | undefined;
     if (scheduleKv) {
@@ -343,6 +350,7 @@ export class ClusterStore {
       jobs,
       rejections,
       runs,
+      runRevisions,
       corrupt,
     };
   }

@@ -15,7 +15,9 @@ export interface StoredKv {
 /** Conditions of a transaction; a missing key has revisions/version 0 and lease '0'. */
 export type Compare =
   | { key: string; target: 'mod' | 'create' | 'version'; equals: number }
-  | { key: string; target: 'lease'; equals: string };
+  | { key: string; target: 'lease'; equals: string }
+  /** The key's value, byte for byte (a missing key never equals). */
+  | { key: string; target: 'value'; equals: string };
 
 export type TxnOp =
   | { op: 'put'; key: string; value: string; lease?: string }

@@ -134,6 +134,8 @@ function toCompare(c: Compare): ICompare {
       return { key, target: 'Version', result: 'Equal', version: c.equals };
     case 'lease':
       return { key, target: 'Lease', result: 'Equal', lease: c.equals };
+    case 'value':
+      return { key, target: 'Value', result: 'Equal', value: Buffer.from(c.equals) };
   }
 }
 

@@ -25,7 +25,7 @@ export {
   type ScheduleWrites,
   type StoreOptions,
 } from './cluster-store';
-export { CronStore, type CronCommit, type CronWrites, type ExitReport, type RunsView } from './cron-store';
+export { CronStore, type CronCommit, type CronWrites, type ExitInput, type ExitReport, type RunsView } from './cron-store';
 export { ScheduleCache, type ScheduleCacheChange, type ScheduleCacheHandlers } from './schedule-cache';
 export type { NodeSession, SessionEvents, Clock } from './session';
 export type { WatchChange, WatchHandlers, StopWatch } from './watch';

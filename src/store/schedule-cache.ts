@@ -45,6 +45,7 @@ export class ScheduleCache {
   private readonly jobs = new Map<string, AcceptedJob>();
   private readonly rejections = new Map<string, Rejection>();
   private readonly runs = new Map<string, CronState>();
+  private readonly runRevs = new Map<string, number>();
   private handle: WatchHandle | undefined;
   private closed = false;
   private relisting = false;
@@ -95,6 +96,7 @@ export class ScheduleCache {
       jobs: new Map(this.jobs),
       rejections: new Map(this.rejections),
       runs: new Map(this.runs),
+      runRevisions: new Map(this.runRevs),
       corrupt: [],
     };
   }
@@ -177,6 +179,8 @@ export class ScheduleCache {
     for (const [k, v] of s.rejections) this.rejections.set(k, v);
     this.runs.clear();
     for (const [k, v] of s.runs) this.runs.set(k, v);
+    this.runRevs.clear();
+    for (const [k, v] of s.runRevisions ?? []) this.runRevs.set(k, v);
   }
 
   /** One watch response: every event of the revisions it covers, applied together. */
@@ -217,7 +221,10 @@ export class ScheduleCache {
       return this.setOrDelete(this.rejections, name, put ? decodeNamedRejection(name, ev.kv) : undefined, ev.kv) ? 'rejections' : undefined;
     }
     if ((name = keyName(k.runsPrefix, key)) !== undefined) {
-      return this.setOrDelete(this.runs, name, put ? decodeCronState(ev.kv.value, name) : undefined, ev.kv) ? 'runs' : undefined;
+      const changed = this.setOrDelete(this.runs, name, put ? decodeCronState(ev.kv.value, name) : undefined, ev.kv);
+      if (this.runs.has(name)) this.runRevs.set(name, ev.kv.modRevision);
+      else this.runRevs.delete(name);
+      return changed ? 'runs' : undefined;
     }
     if (key === k.schedule) {
       this.scheduleRev = put ? ev.kv.modRevision : 0;
