@@ -14,6 +14,8 @@ export class ClusterState {
   /** Live node names, sorted: a node's id is its position here. */
   readonly names: readonly string[];
   readonly nodes: readonly NodeInfo[];
+  /** Each live node's zone, by id (the home-zone check reads it for every candidate). */
+  readonly zones: ReadonlyArray<string | undefined>;
   /** capacity[resource][id] */
   readonly capacity: readonly [Float64Array, Float64Array, Float64Array];
   /** free[resource][id]; negative when a node is committed beyond capacity. */
@@ -40,6 +42,7 @@ export class ClusterState {
     if (from) {
       this.names = from.names;
       this.nodes = from.nodes;
+      this.zones = from.zones;
       this.ids = from.ids;
       this.capacity = from.capacity;
       this.totalCapacity = from.totalCapacity;
@@ -58,6 +61,7 @@ export class ClusterState {
     for (const n of alive) if (!byName.has(n.name)) byName.set(n.name, n);
     this.names = [...byName.keys()].sort();
     this.nodes = this.names.map((name) => byName.get(name) as NodeInfo);
+    this.zones = this.nodes.map((node) => node.zone);
     this.names.forEach((name, id) => this.ids.set(name, id));
     const n = this.names.length;
     const cap = (pick: (node: NodeInfo) => number) => Float64Array.from(this.nodes, (node) => pick(node));

@@ -18,6 +18,7 @@ export {
 export {
   DEFAULT_CHECKERS,
   feasible,
+  fitsDefault,
   hostPortChecker,
   reasonsFor,
   resourceChecker,
