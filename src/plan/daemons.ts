@@ -3,7 +3,7 @@
 import type { AcceptedJob, InstancePlacement } from '../model/cluster';
 import type { DesiredJob, JobSpec } from '../model/job';
 import { makeProblem } from '../problems';
-import { describeDemand, fitsOn, instanceDemand, makeRequest, reasonsFor } from '../schedule';
+import { describeDemand, fitsOn, instanceDemand, makeRequest, nodeReasonLine, reasonsFor } from '../schedule';
 import { beginRollout } from './rollout';
 import { acceptedVersion, demandAt, release, type Kept, type Round } from './round';
 
@@ -147,7 +147,7 @@ export function daemonShortfall(
 ): void {
   const missing = Object.keys(reasons);
   if (missing.length === 0 || round.wanted.has(job)) return;
-  const list = missing.map((n) => `${n} (${reasons[n]})`).join('; ');
+  const list = missing.map((n) => nodeReasonLine(n, reasons[n]!)).join('; ');
   const problem = makeProblem('daemon-not-placed', {
     job,
     file,

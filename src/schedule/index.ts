@@ -44,6 +44,7 @@ export {
   MAX_NODES_IN_PROBLEM,
   describeDemand,
   explainPlacement,
+  nodeReasonLine,
   placementProblem,
   type PlacementExplanation,
   type ProblemContext,
