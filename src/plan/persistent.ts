@@ -13,7 +13,7 @@
 //     updates and rebalancing wait or leave it).
 import type { AcceptedJob, InstancePlacement } from '../model/cluster';
 import type { JobSpec } from '../model/job';
-import { DISK, fitsOn, makeRequest, reasonsFor, type ClusterState, type Demand, type SchedulerPolicy } from '../schedule';
+import { DISK, fitsOn, makeRequest, reasonsFor, retainedDemand, type ClusterState, type Demand, type SchedulerPolicy } from '../schedule';
 
 /** The working copy of one job decide() keeps (the fields these rules read and write). */
 export interface PinnedJob {
@@ -45,13 +45,6 @@ export function volumeWait(job: Pick<AcceptedJob, 'volumes'>, ordinal: number): 
  */
 function retainedKey(job: string): string {
   return `${job}#volumes`;
-}
-
-/** What the persistent volumes of one scaled-away instance keep taking: their space, nothing else. */
-export function retainedDemand(spec: JobSpec): Demand {
-  let disk = 0;
-  for (const c of spec.containers) for (const v of c.volumes) if (v.type === 'persistent') disk += v.space;
-  return { amounts: [0, disk, 0], hostPorts: [] };
 }
 
 /** Ordinals at or above `from` whose volumes exist on a live node: node id by ordinal. */

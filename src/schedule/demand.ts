@@ -61,6 +61,17 @@ function computeDemand(spec: JobSpec): Demand {
   return { amounts: [memory, disk, cpu], hostPorts: [...ports].sort() };
 }
 
+/**
+ * What the persistent volumes of one scaled-away instance keep taking on
+ * their node until the ordinal comes back or the job goes: their space,
+ * nothing else (plan/persistent.ts accounts it; `ozy status` shows it).
+ */
+export function retainedDemand(spec: JobSpec): Demand {
+  let disk = 0;
+  for (const c of spec.containers) for (const v of c.volumes) if (v.type === 'persistent') disk += v.space;
+  return { amounts: [0, disk, 0], hostPorts: [] };
+}
+
 /** What instance `p` of `job` takes: the demand of the version it runs (a rolling update may pin an older one). */
 export function placementDemand(job: AcceptedJob, p: InstancePlacement): Demand {
   return p.spec === undefined || p.spec === job.specHash ? instanceDemand(job.spec) : instanceDemand(versionOf(job, p).spec);

@@ -10,6 +10,7 @@ export {
   RESOURCE_NAMES,
   instanceDemand,
   placementDemand,
+  retainedDemand,
   portKey,
   type Demand,
   type ResourceIndex,
