@@ -3,7 +3,7 @@
 // instance runs, and the space of scaled-away persistent volumes). Used by safe-order.ts to check every intermediate state of
 // a round; only the jobs a round writes are ever added, so this stays small.
 import type { AcceptedJob } from '../model/cluster';
-import { instanceDemand, placementDemand, retainedDemand } from '../schedule';
+import { firstRetainedOrdinal, instanceDemand, placementDemand, retainedDemand } from '../schedule';
 
 /** One node's load: resource amounts (MEMORY, DISK, CPU order) and host port use counts. */
 interface Use {
@@ -34,7 +34,8 @@ export function footprintOf(job: AcceptedJob | undefined): Footprint {
   // Volumes of scaled-away ordinals keep their space (persistent.ts): a scale-down does not free it.
   const retained = job.volumes === undefined ? undefined : retainedDemand(job.spec).amounts;
   for (const [ordinal, node] of Object.entries(job.volumes ?? {})) {
-    if (retained === undefined || Number(ordinal) < job.instances.length) continue;
+    // A daemon instance's key (`<job>-<node>`) is NaN here: never retained.
+    if (retained === undefined || !(Number(ordinal) >= firstRetainedOrdinal(job))) continue;
     let u = perNode.get(node);
     if (!u) perNode.set(node, (u = { amounts: [0, 0, 0], ports: new Map() }));
     for (let i = 0; i < 3; i++) u.amounts[i] += retained[i]!;

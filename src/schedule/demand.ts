@@ -72,6 +72,18 @@ export function retainedDemand(spec: JobSpec): Demand {
   return { amounts: [0, disk, 0], hostPorts: [] };
 }
 
+/**
+ * The lowest ordinal whose persistent volumes are kept without an instance:
+ * the job's count (scale-down removes the highest ordinals), or 0 for a
+ * daemon, whose instances are named after their nodes, never by ordinal: a
+ * record left from the job's time as a service is all data without an
+ * instance (a daemon's own `<job>-<node>` volumes need no record: that
+ * instance only ever runs on its node).
+ */
+export function firstRetainedOrdinal(job: Pick<AcceptedJob, 'spec' | 'instances'>): number {
+  return job.spec.type === 'daemon' ? 0 : job.instances.length;
+}
+
 /** What instance `p` of `job` takes: the demand of the version it runs (a rolling update may pin an older one). */
 export function placementDemand(job: AcceptedJob, p: InstancePlacement): Demand {
   return p.spec === undefined || p.spec === job.specHash ? instanceDemand(job.spec) : instanceDemand(versionOf(job, p).spec);

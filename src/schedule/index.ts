@@ -11,6 +11,7 @@ export {
   instanceDemand,
   placementDemand,
   retainedDemand,
+  firstRetainedOrdinal,
   portKey,
   type Demand,
   type ResourceIndex,

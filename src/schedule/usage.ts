@@ -5,7 +5,7 @@
 // (plan/persistent.ts retainVolumes).
 import type { AcceptedJob } from '../model/cluster';
 import type { Resources } from '../model/job';
-import { CPU, DISK, MEMORY, instanceDemand, placementDemand, retainedDemand } from './demand';
+import { CPU, DISK, MEMORY, firstRetainedOrdinal, instanceDemand, placementDemand, retainedDemand } from './demand';
 
 /** node name → resources allocated there by accepted jobs (dead nodes included if referenced). */
 export function allocatedByNode(jobs: Iterable<AcceptedJob>): Map<string, Resources> {
@@ -25,7 +25,9 @@ export function allocatedByNode(jobs: Iterable<AcceptedJob>): Map<string, Resour
     }
     if (job.volumes === undefined) continue;
     const retained = retainedDemand(job.spec).amounts;
-    for (const [ordinal, node] of Object.entries(job.volumes)) if (Number(ordinal) >= job.instances.length) add(node, retained);
+    const from = firstRetainedOrdinal(job);
+    // A daemon instance's key (`<job>-<node>`) is NaN here: never retained.
+    for (const [ordinal, node] of Object.entries(job.volumes)) if (Number(ordinal) >= from) add(node, retained);
   }
   return out;
 }
