@@ -44,7 +44,7 @@ export function schedulerSection(result: { scenarios: SchedulerScenarioResult[] 
       vs: { kind: 'peer', label: 'kube-scheduler CI threshold (5,000 nodes)', value: KUBE_SCHEDULER_PODS_PER_S, unit: 'pods/s', measured: false },
       ...(is10k ? { goal: goalAtLeast(pps, goal, `≥ ${formatNumber(goal)} placements/s`) } : {}),
       detail:
-        `one decide() placing everything: ${s.totalMs} ms; ${(pps / NOMAD_C2M_PER_S).toFixed(0)}× Nomad C2M (~1,500/s); ` +
+        `one decide() placing everything: ${s.totalMs} ms (median of ${s.runsMs.join(', ')} ms); ${(pps / NOMAD_C2M_PER_S).toFixed(0)}× Nomad C2M (~1,500/s); ` +
         `placed ${s.placed}, rejected jobs ${s.rejectedJobs}, capacity respected: ${s.capacityRespected}` +
         (s.failover
           ? `; failover round (${s.failover.nodesKilled} nodes die, ${s.failover.instancesLost} instances re-placed): ${s.failover.totalMs} ms`
@@ -70,7 +70,7 @@ export function schedulerSection(result: { scenarios: SchedulerScenarioResult[] 
   }
   notes.push(
     'Pure and in-process (bench/scheduler.ts): seeded job sets with mixed memory/CPU/disk shapes loading the cluster to 70% memory, 60% CPU, 50% disk; a few jobs publish host ports; nodes in 3 zones, half labelled disk=ssd, in the variants with rules. ' +
-      'A warm process: every variant runs once at 10,000/1,000 before anything is measured (an agent calls decide() every round; a cold first call measures V8 tiering, about half the rate). ' +
+      'Each figure is the median of 3 decide() calls on fresh copies of the input. A warm process: every variant runs once at 10,000/1,000 before anything is measured (an agent calls decide() every round; a cold first call measures V8 tiering, about half the rate). ' +
       'Peers are published figures, not measured here: kube-scheduler CI thresholds 680–810 pods/s on 5,000 nodes (the ratio uses 810), Nomad C2M ~1,500 containers/s; both include work (API writes, binding) that this in-memory figure leaves out.',
   );
   return { id: 'scheduler', title: 'Scheduler throughput and packing (pure, in-process)', figures, notes, durationMs, raw: result };

@@ -66,7 +66,9 @@ function walk(state: ClusterState, req: PlacementRequest, zone: string | undefin
   const { checkers, tieBreakers } = policy;
   const fast = checkers === DEFAULT_CHECKERS;
   if (!fast && zone !== undefined && req.rules?.zone !== zone) req = inZone(req, zone);
-  const index = state.indexes[req.primary];
+  // A home-zone walk goes up its zone's order: only its nodes, in the same best-fit order.
+  const index = state.indexOf(req.primary, zone);
+  if (index === undefined) return -1; // no live node in that zone
   const free = state.free[req.primary];
   const order = index.order;
   let best = -1;
