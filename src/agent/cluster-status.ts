@@ -136,7 +136,8 @@ function rolloutOf(job: AcceptedJob): Pick<JobRow, 'rollout' | 'update' | 'faile
   const { done, total } = rolloutProgress(job);
   const batch = r.batch.map((i) => placementName(job.spec.name, job.instances[i]!, i));
   const update = { kind: r.kind, commit: r.commit, done, total, batch, halted: r.halted === true, ...(r.blocked ? { blocked: r.blocked } : {}) };
-  const moving = job.spec.placement?.spread === 'zones' ? 'going home' : 'rebalancing';
+  const spread = job.spec.placement?.spread;
+  const moving = spread === 'zones' ? 'going home' : spread === 'nodes' ? 'spreading' : 'rebalancing';
   const verb = r.kind === 'revert' ? 'reverting' : r.kind === 'move' ? moving : 'updating';
   // The full commit: `updating 2/5 to <commit>` matches whatever prefix a reader has.
   let rollout = r.halted ? `update halted at ${done}/${total} (${job.failedUpdate?.instance ?? '?'} failed)` : `${verb} ${done}/${total} to ${r.commit}`;

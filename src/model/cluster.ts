@@ -57,6 +57,9 @@ export interface AcceptedJob {
   /**
    * Where each instance's `persistent` volumes live, by ordinal (decimal
    * string) → node; also for ordinals scaled away (their data is kept).
+   * A daemon's are keyed by instance name (`<job>-<node>` → node): nothing
+   * to pin, but the node must know it keeps them (node-jobs.ts runsOn)
+   * while the instance is gone, or it would delete them as a deleted job's.
    * Written with the placements (invariant 3); see plan/persistent.ts.
    */
   volumes?: Record<string, string>;

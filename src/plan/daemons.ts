@@ -3,7 +3,8 @@
 import type { AcceptedJob, InstancePlacement } from '../model/cluster';
 import type { DesiredJob, JobSpec } from '../model/job';
 import { makeProblem } from '../problems';
-import { describeDemand, fitsOn, instanceDemand, makeRequest, reasonsFor } from '../schedule';
+import { describeDemand, fitsOn, instanceDemand, makeRequest, nodeReasonLine, reasonsFor } from '../schedule';
+import { retainVolumes, unrecordedVolumes } from './persistent';
 import { beginRollout } from './rollout';
 import { acceptedVersion, demandAt, release, type Kept, type Round } from './round';
 
@@ -47,6 +48,8 @@ export function daemon(round: Round, k: Kept): void {
   }
   const eligible = eligibleNodes(round, (desired ?? k.accepted).spec);
   const wanted = new Set(eligible);
+  // A service turning daemon: its ordinals' persistent volumes stay on their nodes without instances (persistent.ts).
+  if (!isDaemonJob(k.accepted.spec)) retainVolumes(state, k.accepted, 0, k.accepted.instances.length);
   // Drop instances whose node died or no longer matches (the batch follows the ordinals that remain).
   const keep: number[] = [];
   k.instances.forEach((p, i) => {
@@ -99,6 +102,8 @@ export function daemon(round: Round, k: Kept): void {
       reasons[node] = reasonsFor(round.policy.checkers, state, id, req);
     }
   }
+  // A daemon accepted before its volumes were recorded gets its record written once (decide: recordVolumes).
+  if (unrecordedVolumes(k.accepted, k.instances)) k.dirty = true;
   if (k.dirty)
     k.accepted = {
       ...k.accepted,
@@ -147,7 +152,7 @@ export function daemonShortfall(
 ): void {
   const missing = Object.keys(reasons);
   if (missing.length === 0 || round.wanted.has(job)) return;
-  const list = missing.map((n) => `${n} (${reasons[n]})`).join('; ');
+  const list = missing.map((n) => nodeReasonLine(n, reasons[n]!)).join('; ');
   const problem = makeProblem('daemon-not-placed', {
     job,
     file,

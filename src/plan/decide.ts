@@ -26,7 +26,7 @@ import { homesOf, knownZones, ordinalsFrom, zonesOf } from './placement-rules';
 import { awayReasons, zoneCounts } from './zone-moves';
 import { BUCKETS, type DecideInput, type Decision, type InvalidEntry, type JobOutcome } from './types';
 import { acceptedVersion, compareNames, demandAt, explain, markRescheduled, reject, release, requestFor, type Explained, type Kept, type Round } from './round';
-import { advanceRollout, bringHome, keepFailedUpdate, rebalance, strategyOf } from './moves';
+import { advanceRollout, bringHome, keepFailedUpdate, keepPlacementRules, placementChangeRejected, rebalance, strategyOf } from './moves';
 import { createDaemon, daemon, isDaemonJob } from './daemons';
 import { addRunLoad } from '../cron/run-load';
 
@@ -123,6 +123,7 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   for (const k of kept.values()) keepFailedUpdate(round, k);
   if (input.rebalance) for (const k of kept.values()) if (!isDaemon(k) && spreadOf(k.accepted.spec) !== 'zones') rebalance(round, k);
   for (const k of kept.values()) if (!isDaemon(k)) bringHome(round, k);
+  for (const k of kept.values()) if (!isDaemon(k)) keepPlacementRules(round, k);
 
   // 7. Scale-ups, then creates: each a batch, every job whole or rejected.
   scaleUps(
@@ -300,6 +301,11 @@ function update(round: Round, k: Kept, desired: DesiredJob): void {
   const { state, now } = round;
   const name = k.change.name;
   if (desired.specHash === k.accepted.specHash) {
+    const refused = placementChangeRejected(round, k, desired);
+    if (refused) {
+      reject(round, k, desired, refused);
+      return;
+    }
     k.accepted = acceptedVersion(round, desired, k.accepted);
     k.dirty = true;
     k.bucket = 'update';

@@ -3,14 +3,16 @@
 // homecomings (rollouts of kind 'move'), and the failed update's report.
 import type { AcceptedJob, InstancePlacement } from '../model/cluster';
 import { placementName } from '../model/cluster';
-import { spreadOf, updatePolicyOf } from '../model/job';
+import { canonicalJson } from '../model/hash';
+import { spreadOf, updatePolicyOf, type DesiredJob } from '../model/job';
 import { makeProblem } from '../problems';
 import { fitsOn, instanceDemand, placementDemand, placeAll } from '../schedule';
 import { hasPersistentVolumes, volumeNode } from './persistent';
 import { rolloutProgress, stepRollout, type RolloutContext } from './rollout';
-import { homesOf, zonesOf } from './placement-rules';
+import { homesOf, ordinalsFrom, zonesOf } from './placement-rules';
 import { goHome } from './zone-moves';
-import { compareNames, explain, requestFor, type Kept, type Round } from './round';
+import { keepRules } from './rule-moves';
+import { compareNames, demandAt, explain, release, requestFor, type Explained, type Kept, type Round } from './round';
 import { eligibleNodes } from './daemons';
 
 /**
@@ -182,6 +184,48 @@ export function bringHome(round: Round, k: Kept): void {
 }
 
 /**
+ * A placement-only change (same pod) is taken in place and its instances
+ * move afterwards (keepPlacementRules), so it is judged here like any
+ * update: can the whole job be placed under the new rules? Explained when
+ * not (the change is rejected and the old placement stays), else
+ * undefined. `state` is as it was on return.
+ */
+export function placementChangeRejected(round: Round, k: Kept, desired: DesiredJob): Explained | undefined {
+  if (canonicalJson(k.accepted.spec.placement ?? {}) === canonicalJson(desired.spec.placement ?? {})) return undefined;
+  const { state } = round;
+  const name = k.change.name;
+  const req = requestFor(round, desired.spec, k.demand, () => k.instances);
+  const count = k.instances.length;
+  release(round, k, k.instances);
+  const nodes = placeAll(state, req, count, round.policy, homesOf(zonesOf(desired.spec, round.zones), ordinalsFrom(0, count)));
+  for (const id of nodes ?? []) state.remove(id, name, k.demand);
+  const why = nodes ? undefined : explain(round, req, count, name, desired.file, 'all');
+  for (const p of k.instances) {
+    const id = p.node === null ? undefined : state.idOf(p.node);
+    if (id !== undefined) state.add(id, name, demandAt(k, p));
+  }
+  return why;
+}
+
+/**
+ * spread: nodes and nodeLabels hold for running instances too: those that
+ * break them (after a placement-only change) move, maxParallel at a time,
+ * as a 'move' rollout (plan/rule-moves.ts). Instances with persistent
+ * volumes stay with their data: the rule applies to where they are placed
+ * from then on.
+ */
+export function keepPlacementRules(round: Round, k: Kept): void {
+  if (k.accepted.rollout || k.bucket === 'rejected' || k.change.kind === 'delete' || k.instances.some((p) => p.node === null)) return;
+  if (hasPersistentVolumes(k.accepted.spec)) return;
+  const req = requestFor(round, k.accepted.spec, k.demand, () => k.instances);
+  if (req.rules === undefined) return; // most jobs: no rule to keep
+  const moves = keepRules(round.state, round.policy, { spec: k.accepted.spec, instances: k.instances, demand: k.demand, req, zones: zonesOf(k.accepted.spec, round.zones) }, round.now);
+  if (!moves) return;
+  k.instances = moves.instances;
+  startMoves(k, moves.moved, round.now);
+}
+
+/**
  * The instances at `moved` were just placed on other nodes: a rollout of
  * kind 'move' gates them on health like an update batch, so the next moves
  * wait until these are healthy for minHealthy.
@@ -195,7 +239,8 @@ function startMoves(k: Kept, moved: number[], now: string): void {
 /** What `ozy plan` says of how an update reaches the instances. */
 export function strategyOf(k: Kept): string | undefined {
   const r = k.accepted.rollout;
-  if (k.change.kind === 'update' && k.bucket === 'update' && k.change.desired) {
+  // A placement change taken in place may start moves the same round: those are what happens next.
+  if (k.change.kind === 'update' && k.bucket === 'update' && k.change.desired && r?.kind !== 'move') {
     return k.change.desired.specHash === k.change.accepted?.specHash ? 'in place' : updatePolicyOf(k.accepted.spec).strategy;
   }
   if (!r) return undefined;
@@ -203,7 +248,8 @@ export function strategyOf(k: Kept): string | undefined {
     ...k.accepted,
     instances: k.instances,
   });
-  const moving = spreadOf(k.accepted.spec) === 'zones' ? 'going home' : 'rebalancing';
+  const spread = spreadOf(k.accepted.spec);
+  const moving = spread === 'zones' ? 'going home' : spread === 'nodes' ? 'spreading' : 'rebalancing';
   const verb = r.kind === 'revert' ? 'reverting' : r.kind === 'move' ? moving : r.halted ? 'halted' : 'rolling';
   return `${verb} ${done}/${total}, ${updatePolicyOf(k.accepted.spec).maxParallel} at a time`;
 }

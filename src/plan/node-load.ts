@@ -1,9 +1,9 @@
 // Per-node load of a set of job versions: memory, disk, CPU and host ports,
 // with the scheduler's own accounting (the demand of the version each placed
-// instance runs). Used by safe-order.ts to check every intermediate state of
+// instance runs, and the space of scaled-away persistent volumes). Used by safe-order.ts to check every intermediate state of
 // a round; only the jobs a round writes are ever added, so this stays small.
 import type { AcceptedJob } from '../model/cluster';
-import { instanceDemand, placementDemand } from '../schedule';
+import { firstRetainedOrdinal, instanceDemand, placementDemand, retainedDemand } from '../schedule';
 
 /** One node's load: resource amounts (MEMORY, DISK, CPU order) and host port use counts. */
 interface Use {
@@ -30,6 +30,15 @@ export function footprintOf(job: AcceptedJob | undefined): Footprint {
     if (!u) perNode.set(p.node, (u = { amounts: [0, 0, 0], ports: new Map() }));
     for (let i = 0; i < 3; i++) u.amounts[i] += d.amounts[i];
     for (const port of d.hostPorts) u.ports.set(port, (u.ports.get(port) ?? 0) + 1);
+  }
+  // Volumes of scaled-away ordinals keep their space (persistent.ts): a scale-down does not free it.
+  const retained = job.volumes === undefined ? undefined : retainedDemand(job.spec).amounts;
+  for (const [ordinal, node] of Object.entries(job.volumes ?? {})) {
+    // A daemon instance's key (`<job>-<node>`) is NaN here: never retained.
+    if (retained === undefined || !(Number(ordinal) >= firstRetainedOrdinal(job))) continue;
+    let u = perNode.get(node);
+    if (!u) perNode.set(node, (u = { amounts: [0, 0, 0], ports: new Map() }));
+    for (let i = 0; i < 3; i++) u.amounts[i] += retained[i]!;
   }
   return { perNode };
 }

@@ -11,9 +11,9 @@
 //     demand, disk only) until that ordinal comes back or the job goes;
 //   - nothing moves an instance with a volume to another node (rolling
 //     updates and rebalancing wait or leave it).
-import type { AcceptedJob, InstancePlacement } from '../model/cluster';
+import { placementName, type AcceptedJob, type InstancePlacement } from '../model/cluster';
 import type { JobSpec } from '../model/job';
-import { DISK, fitsOn, makeRequest, reasonsFor, type ClusterState, type Demand, type SchedulerPolicy } from '../schedule';
+import { DISK, firstRetainedOrdinal, fitsOn, makeRequest, reasonsFor, retainedDemand, type ClusterState, type Demand, type SchedulerPolicy } from '../schedule';
 
 /** The working copy of one job decide() keeps (the fields these rules read and write). */
 export interface PinnedJob {
@@ -47,33 +47,26 @@ function retainedKey(job: string): string {
   return `${job}#volumes`;
 }
 
-/** What the persistent volumes of one scaled-away instance keep taking: their space, nothing else. */
-export function retainedDemand(spec: JobSpec): Demand {
-  let disk = 0;
-  for (const c of spec.containers) for (const v of c.volumes) if (v.type === 'persistent') disk += v.space;
-  return { amounts: [0, disk, 0], hostPorts: [] };
-}
-
 /** Ordinals at or above `from` whose volumes exist on a live node: node id by ordinal. */
 function retainedFrom(state: ClusterState, job: AcceptedJob, from: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const [key, node] of Object.entries(job.volumes ?? {})) {
-    const ordinal = Number(key);
+    const ordinal = Number(key); // NaN for a daemon instance's key: never scaled away
     const id = state.idOf(node);
     if (ordinal >= from && id !== undefined) out.push([ordinal, id]);
   }
   return out.sort((a, b) => a[0] - b[0]);
 }
 
-/** Account the space of every volume whose instance is scaled away (ordinals in [from, to); from defaults to the job's count). */
-export function retainVolumes(state: ClusterState, job: AcceptedJob, from = job.instances.length, to = Number.POSITIVE_INFINITY): void {
+/** Account the space of every volume whose instance is scaled away (ordinals in [from, to); from defaults to the job's count, 0 for a daemon). */
+export function retainVolumes(state: ClusterState, job: AcceptedJob, from = firstRetainedOrdinal(job), to = Number.POSITIVE_INFINITY): void {
   const d = retainedDemand(job.spec);
   if (d.amounts[DISK] === 0) return;
   for (const [ordinal, id] of retainedFrom(state, job, from)) if (ordinal < to) state.add(id, retainedKey(job.spec.name), d);
 }
 
 /** Undo retainVolumes (the job is deleted, or those ordinals come back). */
-export function releaseVolumes(state: ClusterState, job: AcceptedJob, from = job.instances.length, to = Number.POSITIVE_INFINITY): void {
+export function releaseVolumes(state: ClusterState, job: AcceptedJob, from = firstRetainedOrdinal(job), to = Number.POSITIVE_INFINITY): void {
   const d = retainedDemand(job.spec);
   if (d.amounts[DISK] === 0) return;
   for (const [ordinal, id] of retainedFrom(state, job, from)) if (ordinal < to) state.remove(id, retainedKey(job.spec.name), d);
@@ -180,9 +173,25 @@ export function recordVolumes(job: AcceptedJob): AcceptedJob {
   if (!hasPersistentVolumes(job.spec)) return job;
   let volumes: Record<string, string> | undefined;
   job.instances.forEach((p, ordinal) => {
-    if (p.node === null || p.daemon !== undefined || volumeNode(job, ordinal) === p.node) return;
+    const key = volumeKey(job.spec.name, p, ordinal);
+    if (p.node === null || job.volumes?.[key] === p.node) return;
     volumes ??= { ...job.volumes };
-    volumes[String(ordinal)] = p.node;
+    volumes[key] = p.node;
   });
   return volumes === undefined ? job : { ...job, volumes };
+}
+
+/**
+ * The record's key for an instance: its ordinal, or a daemon instance's
+ * name (`<job>-<node>`, never all digits, so ordinal lookups and the
+ * scaled-away accounting pass over it: a daemon instance is never pinned
+ * or retained, it only ever runs on its node).
+ */
+export function volumeKey(job: string, p: InstancePlacement, ordinal: number): string {
+  return p.daemon !== undefined ? placementName(job, p, ordinal) : String(ordinal);
+}
+
+/** A daemon instance whose volumes are not recorded yet (accepted before daemons had records): the job must be written. */
+export function unrecordedVolumes(job: AcceptedJob, instances: readonly InstancePlacement[]): boolean {
+  return hasPersistentVolumes(job.spec) && instances.some((p, i) => p.node !== null && job.volumes?.[volumeKey(job.spec.name, p, i)] !== p.node);
 }

@@ -6,7 +6,7 @@
 // ones wait until these are healthy for minHealthy. Pure.
 import type { InstancePlacement } from '../model/cluster';
 import { updatePolicyOf, type JobSpec } from '../model/job';
-import { inZone, reasonsFor, selectNode, type ClusterState, type Demand, type PlacementRequest, type SchedulerPolicy } from '../schedule';
+import { inZone, nodeReasonLine, reasonsFor, selectNode, type ClusterState, type Demand, type PlacementRequest, type SchedulerPolicy } from '../schedule';
 import { homeZone } from './placement-rules';
 
 export interface HomeMoves {
@@ -76,11 +76,11 @@ export function awayReasons(state: ClusterState, policy: SchedulerPolicy, req: P
   return out;
 }
 
-/** "zone b: no live node", or "zone b: b1: insufficient memory: …; b2: …" (at most 3 nodes named). */
+/** "zone b: no live node", or "zone b: node b1: insufficient memory: …; node b2: …" (at most 3 nodes named). */
 export function homeZoneReason(state: ClusterState, policy: SchedulerPolicy, req: PlacementRequest, home: string): string {
   const nodes: number[] = [];
   for (let id = 0; id < state.size; id++) if (state.nodes[id]!.zone === home) nodes.push(id);
   if (nodes.length === 0) return `zone ${home}: no live node`;
-  const said = nodes.slice(0, 3).map((id) => `${state.names[id]}: ${reasonsFor(policy.checkers, state, id, req) || 'room now (moving home)'}`);
+  const said = nodes.slice(0, 3).map((id) => nodeReasonLine(state.names[id]!, reasonsFor(policy.checkers, state, id, req) || 'room now (moving home)'));
   return `zone ${home}: ${said.join('; ')}${nodes.length > 3 ? `; ${nodes.length - 3} more` : ''}`;
 }

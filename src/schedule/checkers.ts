@@ -64,6 +64,34 @@ export const DEFAULT_CHECKERS: readonly FeasibilityChecker[] = [
   onePerNodeChecker,
 ];
 
+/**
+ * The DEFAULT_CHECKERS chain in one function, for the candidate walk: a
+ * walk visits about a hundred nodes per placement at 1,000 nodes (more at
+ * 5,000: nodes with room in the primary resource but not in another), and
+ * calling seven checkers through an array per node cost more than the rest
+ * of a placement. `zone` stands for `req.rules.zone` so that a home-zone
+ * walk needs no request copy. Must agree with the chain (checkers.test.ts
+ * compares them on random states).
+ */
+export function fitsDefault(state: ClusterState, node: number, req: PlacementRequest, zone: string | undefined): boolean {
+  if (zone !== undefined && state.zones[node] !== zone) return false;
+  const need = req.demand.amounts;
+  const free = state.free;
+  if (need[MEMORY] !== 0 && free[MEMORY][node] < need[MEMORY]) return false;
+  if (need[CPU] !== 0 && free[CPU][node] < need[CPU]) return false;
+  if (need[DISK] !== 0 && free[DISK][node] < need[DISK]) return false;
+  const ports = req.demand.hostPorts;
+  for (let i = 0; i < ports.length; i++) if (state.portTaken(node, ports[i]!)) return false;
+  const rules = req.rules;
+  if (rules === undefined) return true;
+  const labels = rules.labels;
+  if (labels !== undefined) {
+    const have = state.nodes[node]!.labels;
+    for (let i = 0; i < labels.length; i++) if (have[labels[i]![0]] !== labels[i]![1]) return false;
+  }
+  return rules.onePerNode !== true || state.jobInstancesOn(req.job, node) === 0;
+}
+
 export function feasible(checkers: readonly FeasibilityChecker[], state: ClusterState, node: number, req: PlacementRequest): boolean {
   for (let i = 0; i < checkers.length; i++) if (!checkers[i].fits(state, node, req)) return false;
   return true;

@@ -14,12 +14,22 @@ export class ClusterState {
   /** Live node names, sorted: a node's id is its position here. */
   readonly names: readonly string[];
   readonly nodes: readonly NodeInfo[];
+  /** Each live node's zone, by id (the home-zone check reads it for every candidate). */
+  readonly zones: ReadonlyArray<string | undefined>;
   /** capacity[resource][id] */
   readonly capacity: readonly [Float64Array, Float64Array, Float64Array];
   /** free[resource][id]; negative when a node is committed beyond capacity. */
   readonly free: readonly [Float64Array, Float64Array, Float64Array];
   /** One best-fit index per resource. */
   readonly indexes: readonly [FreeIndex, FreeIndex, FreeIndex];
+  /**
+   * The same per zone, over that zone's nodes only: an instance held to its
+   * home zone walks its zone's order instead of skipping the other zones'
+   * nodes one by one (two thirds of every walk with three zones).
+   */
+  private readonly zoneIndexes: Map<string, readonly [FreeIndex, FreeIndex, FreeIndex]>;
+  /** By node id: its zone's indexes (kept in step on every add and remove). */
+  private readonly nodeZoneIndexes: ReadonlyArray<readonly [FreeIndex, FreeIndex, FreeIndex] | undefined>;
   /** Sum of capacity over live nodes, per resource. */
   readonly totalCapacity: readonly [number, number, number];
   private readonly ids: Map<string, number>;
@@ -40,11 +50,15 @@ export class ClusterState {
     if (from) {
       this.names = from.names;
       this.nodes = from.nodes;
+      this.zones = from.zones;
       this.ids = from.ids;
       this.capacity = from.capacity;
       this.totalCapacity = from.totalCapacity;
       this.free = [Float64Array.from(from.free[MEMORY]), Float64Array.from(from.free[DISK]), Float64Array.from(from.free[CPU])];
       this.indexes = [from.indexes[MEMORY].copyOver(this.free[MEMORY]), from.indexes[DISK].copyOver(this.free[DISK]), from.indexes[CPU].copyOver(this.free[CPU])];
+      this.zoneIndexes = new Map();
+      for (const [zone, [m, d, c]] of from.zoneIndexes) this.zoneIndexes.set(zone, [m.copyOver(this.free[MEMORY]), d.copyOver(this.free[DISK]), c.copyOver(this.free[CPU])]);
+      this.nodeZoneIndexes = this.zones.map((z) => (z === undefined ? undefined : this.zoneIndexes.get(z)));
       this.ports = from.ports.map((m) => (m === undefined ? undefined : new Map(m)));
       this.sharedCounts = from.sharedCounts;
       this.jobCounts = new Map(from.jobCounts);
@@ -58,15 +72,30 @@ export class ClusterState {
     for (const n of alive) if (!byName.has(n.name)) byName.set(n.name, n);
     this.names = [...byName.keys()].sort();
     this.nodes = this.names.map((name) => byName.get(name) as NodeInfo);
+    this.zones = this.nodes.map((node) => node.zone);
     this.names.forEach((name, id) => this.ids.set(name, id));
     const n = this.names.length;
     const cap = (pick: (node: NodeInfo) => number) => Float64Array.from(this.nodes, (node) => pick(node));
     this.capacity = [cap((x) => x.capacity.memory), cap((x) => x.capacity.disk), cap((x) => x.capacity.cpu)];
     this.free = [Float64Array.from(this.capacity[MEMORY]), Float64Array.from(this.capacity[DISK]), Float64Array.from(this.capacity[CPU])];
     this.indexes = [new FreeIndex(this.free[MEMORY]), new FreeIndex(this.free[DISK]), new FreeIndex(this.free[CPU])];
+    const members = new Map<string, number[]>();
+    this.zones.forEach((zone, id) => {
+      if (zone !== undefined) members.set(zone, [...(members.get(zone) ?? []), id]);
+    });
+    this.zoneIndexes = new Map();
+    for (const [zone, ids] of members) {
+      this.zoneIndexes.set(zone, [FreeIndex.over(this.free[MEMORY], ids), FreeIndex.over(this.free[DISK], ids), FreeIndex.over(this.free[CPU], ids)]);
+    }
+    this.nodeZoneIndexes = this.zones.map((z) => (z === undefined ? undefined : this.zoneIndexes.get(z)));
     const sum = (a: Float64Array) => a.reduce((s, v) => s + v, 0);
     this.totalCapacity = [sum(this.capacity[MEMORY]), sum(this.capacity[DISK]), sum(this.capacity[CPU])];
     this.ports = new Array<Map<string, number> | undefined>(n);
+  }
+
+  /** The best-fit index of `resource` over the live nodes of `zone` (undefined: none there), or over every node. */
+  indexOf(resource: ResourceIndex, zone?: string): FreeIndex | undefined {
+    return zone === undefined ? this.indexes[resource] : this.zoneIndexes.get(zone)?.[resource];
   }
 
   get size(): number {
@@ -128,6 +157,7 @@ export class ClusterState {
       this.countJob(id, job, 1);
     });
     for (const index of this.indexes) index.rebuild();
+    for (const indexes of this.zoneIndexes.values()) for (const index of indexes) index.rebuild();
   }
 
   /** Undo add(): the instances no longer take anything on node `id`. */
@@ -188,6 +218,7 @@ export class ClusterState {
       const before = free[id];
       free[id] = before + times * amount;
       this.indexes[r].moved(id, before);
+      this.nodeZoneIndexes[id]?.[r].moved(id, before);
     }
   }
 }

@@ -61,6 +61,29 @@ function computeDemand(spec: JobSpec): Demand {
   return { amounts: [memory, disk, cpu], hostPorts: [...ports].sort() };
 }
 
+/**
+ * What the persistent volumes of one scaled-away instance keep taking on
+ * their node until the ordinal comes back or the job goes: their space,
+ * nothing else (plan/persistent.ts accounts it; `ozy status` shows it).
+ */
+export function retainedDemand(spec: JobSpec): Demand {
+  let disk = 0;
+  for (const c of spec.containers) for (const v of c.volumes) if (v.type === 'persistent') disk += v.space;
+  return { amounts: [0, disk, 0], hostPorts: [] };
+}
+
+/**
+ * The lowest ordinal whose persistent volumes are kept without an instance:
+ * the job's count (scale-down removes the highest ordinals), or 0 for a
+ * daemon, whose instances are named after their nodes, never by ordinal: a
+ * record left from the job's time as a service is all data without an
+ * instance (a daemon's own `<job>-<node>` volumes need no record: that
+ * instance only ever runs on its node).
+ */
+export function firstRetainedOrdinal(job: Pick<AcceptedJob, 'spec' | 'instances'>): number {
+  return job.spec.type === 'daemon' ? 0 : job.instances.length;
+}
+
 /** What instance `p` of `job` takes: the demand of the version it runs (a rolling update may pin an older one). */
 export function placementDemand(job: AcceptedJob, p: InstancePlacement): Demand {
   return p.spec === undefined || p.spec === job.specHash ? instanceDemand(job.spec) : instanceDemand(versionOf(job, p).spec);

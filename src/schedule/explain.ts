@@ -108,6 +108,14 @@ export interface ProblemContext {
   perInstance: string;
 }
 
+/**
+ * One node's reasons as people read them: "node n3: missing label disk=ssd"
+ * (DESIGN.md, placement: a bare "n3:" reads like a zone or a job).
+ */
+export function nodeReasonLine(node: string, reasons: string): string {
+  return `node ${node}: ${reasons}`;
+}
+
 /** Nodes listed in a problem; the full map stays in the plan outcome. */
 export const MAX_NODES_IN_PROBLEM = 20;
 

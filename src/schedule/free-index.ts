@@ -13,8 +13,15 @@ export class FreeIndex {
     private readonly free: Float64Array,
     order?: Int32Array,
   ) {
-    this.order = order ?? new Int32Array(free.length);
+    this.order = order ?? Int32Array.from({ length: free.length }, (_, i) => i);
     if (!order) this.rebuild();
+  }
+
+  /** An index of some nodes only (those of one zone): the same free amounts, a shorter order. */
+  static over(free: Float64Array, members: readonly number[]): FreeIndex {
+    const index = new FreeIndex(free, Int32Array.from(members));
+    index.rebuild();
+    return index;
   }
 
   /** The same order over `free`, a copy of this index's free amounts (no sort). */
@@ -22,10 +29,10 @@ export class FreeIndex {
     return new FreeIndex(free, Int32Array.from(this.order));
   }
 
-  /** Sort every node again (after many changes made without moved()). */
+  /** Sort every node of the index again (after many changes made without moved()). */
   rebuild(): void {
     const { free } = this;
-    const ids = Array.from({ length: free.length }, (_, i) => i);
+    const ids = Array.from(this.order);
     ids.sort((a, b) => free[a] - free[b] || a - b);
     this.order.set(ids);
   }

@@ -1,7 +1,7 @@
 // Placement: walk candidates in best-fit order, keep the first that passes
 // every checker (and the best of its ties), account it, repeat.
 import type { ClusterState } from './cluster-state';
-import { DEFAULT_CHECKERS, feasible, type FeasibilityChecker, type PlacementRequest } from './checkers';
+import { DEFAULT_CHECKERS, feasible, fitsDefault, type FeasibilityChecker, type PlacementRequest } from './checkers';
 import { CPU, DISK, MEMORY, RESOURCE_INDEXES, type Demand, type ResourceIndex } from './demand';
 import { DEFAULT_TIE_BREAKERS, atFloor, compareTies, type TieBreaker } from './rank';
 import { inZone } from './rules';
@@ -53,8 +53,22 @@ function clusterShare(state: ClusterState, demand: Demand, r: ResourceIndex): nu
 
 /** The node one more instance should go to, or -1 when no live node can take it. */
 export function selectNode(state: ClusterState, req: PlacementRequest, policy: SchedulerPolicy = DEFAULT_POLICY): number {
+  return walk(state, req, req.rules?.zone, policy);
+}
+
+/**
+ * Best fit: the first feasible node in the primary resource's free order,
+ * or the best of its ties. `zone` is the home zone the request is held to
+ * (with the default checkers it is checked here instead of through a copy
+ * of `req`; a custom chain gets `inZone(req, zone)`).
+ */
+function walk(state: ClusterState, req: PlacementRequest, zone: string | undefined, policy: SchedulerPolicy): number {
   const { checkers, tieBreakers } = policy;
-  const index = state.indexes[req.primary];
+  const fast = checkers === DEFAULT_CHECKERS;
+  if (!fast && zone !== undefined && req.rules?.zone !== zone) req = inZone(req, zone);
+  // A home-zone walk goes up its zone's order: only its nodes, in the same best-fit order.
+  const index = state.indexOf(req.primary, zone);
+  if (index === undefined) return -1; // no live node in that zone
   const free = state.free[req.primary];
   const order = index.order;
   let best = -1;
@@ -62,7 +76,7 @@ export function selectNode(state: ClusterState, req: PlacementRequest, policy: S
   for (let pos = index.firstWithAtLeast(req.demand.amounts[req.primary]); pos < order.length; pos++) {
     const node = order[pos];
     if (best >= 0 && free[node] !== bestKey) break; // past the ties of the best fit
-    if (!feasible(checkers, state, node, req)) continue;
+    if (fast ? !fitsDefault(state, node, req, zone) : !feasible(checkers, state, node, req)) continue;
     if (best < 0) {
       best = node;
       bestKey = free[node];
@@ -87,7 +101,7 @@ export type Homes = ReadonlyArray<string | undefined>;
  */
 export function selectHome(state: ClusterState, req: PlacementRequest, home: string | undefined, policy: SchedulerPolicy = DEFAULT_POLICY): number {
   if (home === undefined) return selectNode(state, req, policy);
-  const there = selectNode(state, inZone(req, home), policy);
+  const there = walk(state, req, home, policy);
   return there >= 0 ? there : selectNode(state, req, policy);
 }
 
@@ -128,5 +142,5 @@ export function placeAsManyAsFit(state: ClusterState, req: PlacementRequest, cou
 
 /** Can node `node` take one more instance? (Used to keep an updated instance where it is.) */
 export function fitsOn(state: ClusterState, node: number, req: PlacementRequest, policy: SchedulerPolicy = DEFAULT_POLICY): boolean {
-  return feasible(policy.checkers, state, node, req);
+  return policy.checkers === DEFAULT_CHECKERS ? fitsDefault(state, node, req, req.rules?.zone) : feasible(policy.checkers, state, node, req);
 }

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { decide, type Decision, type JobOutcome } from '../../plan';
 import { renderRepoDir } from '../../render';
+import { nodeReasonLine } from '../../schedule';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
 import { plural } from '../format';
@@ -102,7 +103,7 @@ function human(d: Decision, commit: string, nodes: number): string {
     if (o.problem) {
       lines.push(`              ${o.problem.title}: ${o.problem.detail}`);
       for (const e of o.problem.errors ?? []) lines.push(`                at ${e.pointer || '/'}: ${e.message}`);
-      for (const [node, why] of Object.entries(o.nodeReasons ?? {})) lines.push(`                ${node}: ${why}`);
+      for (const [node, why] of Object.entries(o.nodeReasons ?? {})) lines.push(`                ${nodeReasonLine(node, why)}`);
     }
   }
   lines.push(`Summary: ${summary(d) || 'nothing to do'}`);

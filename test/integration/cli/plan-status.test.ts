@@ -84,6 +84,7 @@ describe('ozy plan and ozy status against a live cluster', () => {
     assert.equal(human.code, 2);
     assert.match(human.out, /rejected\s+big/);
     assert.match(human.out, /Job requires/);
+    assert.match(human.out, /^ +node n1: insufficient memory: needs 900M/m, 'per-node reasons read "node n1: …"');
     const md = await run(['plan', repo.dir, '--etcd', etcd.endpoint, '--markdown']);
     assert.match(md.out, /\| `big` \| rejected \|/);
     writeJobs({ 'jobs/big.yaml': null });

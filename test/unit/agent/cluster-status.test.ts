@@ -73,3 +73,20 @@ test('spread: zones: each instance shows its node\'s zone, and "away from zone c
     [['web-0', 'a', undefined], ['web-1', 'b', undefined], ['web-2', 'a', 'away from zone c']],
   );
 });
+
+test('allocated counts the persistent volumes of scaled-away instances on their node, as the scheduler does', () => {
+  const G = 1024 ** 3;
+  const db = { ...spec, name: 'db', numInstances: 1, containers: [{ ...spec.containers[0]!, volumes: [{ type: 'persistent' as const, path: '/data', space: 10 * G }] }] };
+  const n2: NodeInfo = { ...n1, name: 'n2', capacity: { memory: 1000, disk: 100 * G, cpu: 1000 } };
+  const scaledDown: AcceptedJob = {
+    spec: db,
+    specHash: 'd',
+    commit: 'c',
+    file: 'jobs/db.yaml',
+    acceptedAt: 't',
+    instances: [{ node: 'n1', since: 't' }],
+    volumes: { '0': 'n1', '1': 'n2', '2': 'n2' }, // db-1 and db-2 scaled away: their data stays on n2
+  };
+  const s = buildClusterStatus({ nodes: [{ ...n1, capacity: { ...n1.capacity, disk: 100 * G } }, n2], jobs: new Map([['db', scaledDown]]), rejections: new Map(), statuses: [], agents: new Map() });
+  assert.deepEqual(s.nodes.map((n) => [n.name, n.allocated.disk / G, n.allocated.memory]), [['n1', 10, 100], ['n2', 20, 0]]);
+});

@@ -62,7 +62,7 @@ describe('daemon jobs', () => {
     const report = first.d.putRejections.find((r) => r.key === 'agent');
     assert.ok(report);
     assert.equal(problemTypeOf(report.problem), 'daemon-not-placed');
-    assert.match(report.problem.detail, /runs on 1 of 2 eligible nodes.*small/);
+    assert.match(report.problem.detail, /runs on 1 of 2 eligible nodes.*does not fit on: node small: insufficient memory/);
     const bigger = round({ ...first.c, nodes: [labelled('n1', 4 * Gi), labelled('small', 4 * Gi)] }, [daemonJob({ memory: 2 * Gi })]);
     assert.deepEqual(names(bigger.c), ['agent-n1@n1', 'agent-small@small']);
     assert.deepEqual(bigger.d.deleteRejections, ['agent']);

@@ -9,7 +9,9 @@ import { podTemplateHash } from '../../../src/model/hash';
 import type { DesiredJob, JobSpec } from '../../../src/model/job';
 import { decide, type ClusterView, type Decision } from '../../../src/plan';
 import type { InstanceHealth } from '../../../src/plan/rollout';
+import { footprintOf } from '../../../src/plan/node-load';
 import { problemTypeOf } from '../../../src/problems';
+import { DISK, allocatedByNode } from '../../../src/schedule';
 import { Gi, applyDecision, container, input, node, view, type PodShape } from '../schedule/fixtures';
 
 function db(n: number, space: number, extra: Partial<JobSpec> = {}, shape: PodShape = { memory: 1 * Gi }): DesiredJob {
@@ -89,6 +91,9 @@ describe('persistent volumes', () => {
     const up = round(c, [db(0, 15 * Gi), web(2, 4 * Gi)]);
     assert.equal(up.d.outcomes.find((o) => o.job === 'web')?.bucket, 'rejected', 'db-0\'s 15 GiB are still on n1');
     assert.deepEqual(nodesOf(up.c, 'web'), ['n1']);
+    // ozy status and the multi-transaction write order count them too.
+    assert.equal(allocatedByNode(up.c.jobs.values()).get('n1')?.disk, 19 * Gi);
+    assert.equal(footprintOf(up.c.jobs.get('db')).perNode.get('n1')?.amounts[DISK], 15 * Gi);
   });
 
   test('a scale-up of the ordinal itself is rejected when its node has no room for it', () => {

@@ -66,7 +66,7 @@ describe('spread: zones', () => {
     const small = six.map((n) => (n.zone === 'c' ? node(n.name, { memory: 512 * 1024 * 1024 }, 'c') : n));
     const { cluster, d } = round(view(small), job(3, { spread: 'zones' }));
     assert.notEqual(zonesOfInstances(cluster, small)[2], 'c');
-    assert.match(d.outcomes[0]?.away?.['web-2'] ?? '', /^away from zone c: zone c: c1: insufficient memory/);
+    assert.match(d.outcomes[0]?.away?.['web-2'] ?? '', /^away from zone c: zone c: node c1: insufficient memory/);
   });
   test('zone c dies: its instances fail over away; it returns: they go home maxParallel at a time, health-gated', () => {
     let c = round(view(six), job(6, { spread: 'zones' })).cluster;
