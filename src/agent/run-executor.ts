@@ -63,6 +63,9 @@ export class RunExecutor {
   private assigned: ReadonlySet<string> | undefined;
   private started = false;
   private closed = false;
+  /** A listing of this node's run containers succeeded since start(), and the instances it showed. */
+  private listedOnce = false;
+  private seenAtListing: ReadonlySet<string> = new Set();
   private watch: EngineWatch | undefined;
   private resyncRun: Promise<Error | undefined> | undefined;
   private resyncAgain = false;
@@ -97,7 +100,9 @@ export class RunExecutor {
     // 2. what is new: a task each, started after any pod of the same name is gone
     for (const a of wanted.values()) {
       if (this.tasks.has(a.instance)) continue;
-      const task = new RunTask(a, this.taskDeps(), this.leaving.get(a.instance)?.gone);
+      const leaving = this.leaving.get(a.instance)?.gone;
+      // Past start()'s listing, a new name with nothing leaving has no containers to adopt.
+      const task = new RunTask(a, this.taskDeps(), leaving, this.listedOnce && leaving === undefined && !this.seenAtListing.has(a.instance));
       this.tasks.set(a.instance, task);
       if (this.started) task.kick();
     }
@@ -225,6 +230,8 @@ export class RunExecutor {
    */
   private async listAndSweep(): Promise<void> {
     const found = await this.opts.engine.listManaged(this.opts.node, { hasLabel: LABEL.run });
+    this.seenAtListing = new Set(groupByInstance(found).keys());
+    this.listedOnce = true;
     for (const task of this.tasks.values()) if (task.phase === 'running') task.kick();
     if (this.assigned === undefined) return;
     for (const instance of groupByInstance(found).keys()) {

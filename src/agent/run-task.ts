@@ -24,6 +24,7 @@ import {
   PullError,
   podOf,
   stopOptionsOf,
+  stopOrder,
   type ContainerEngine,
   type EngineEvent,
   type InspectedContainer,
@@ -33,7 +34,7 @@ import { NEVER_RAN, deadlineBeforeStartExit, runExit, startFailureExit, utf8Tail
 import type { RunAssignment, RunReporter } from './run-types';
 import type { Limiter } from './limiter';
 
-export type RunEngine = Pick<ContainerEngine, 'listManaged' | 'outputTail' | 'events'>;
+export type RunEngine = Pick<ContainerEngine, 'listManaged' | 'outputTail' | 'events' | 'remove'>;
 export type RunPods = Pick<PodRuntime, 'startPod' | 'stopPod' | 'haltPod' | 'cleanupVolumes'>;
 
 export type RunPhase = 'start' | 'running' | 'report' | 'cleanup' | 'done';
@@ -65,6 +66,8 @@ export class RunTask {
   private chain: Promise<void>;
   private queued = false;
   private failures = 0;
+  /** The pod's containers as the check that found it finished saw them: removed by id, no second listing. */
+  private finished: InspectedContainer[] | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
@@ -73,6 +76,12 @@ export class RunTask {
     readonly a: RunAssignment,
     private readonly deps: RunTaskDeps,
     after: Promise<void> = Promise.resolve(),
+    /**
+     * Nothing of this instance can exist yet: the executor's listing since
+     * start() showed none and no earlier task of the name is left. Then the
+     * start skips looking for containers to adopt (one listing less per run).
+     */
+    private readonly fresh = false,
   ) {
     this.chain = after;
     this.log = deps.log.child({ run: a.run, instance: a.instance, attempt: a.attempt });
@@ -164,7 +173,7 @@ export class RunTask {
         this.phase = 'cleanup';
         return;
       case 'cleanup':
-        await this.remove();
+        await this.removeFinished();
         this.phase = 'done';
         return;
       case 'done':
@@ -174,7 +183,7 @@ export class RunTask {
 
   // 1. start, or adopt what an earlier agent started
   private async startOrAdopt(): Promise<void> {
-    const found = await this.deps.engine.listManaged(this.deps.node, { instance: this.a.instance, hasLabel: LABEL.run });
+    const found = this.fresh ? [] : await this.deps.engine.listManaged(this.deps.node, { instance: this.a.instance, hasLabel: LABEL.run });
     if (found.some((c) => this.isMine(c))) {
       this.log.info({ containers: found.length }, 'adopting cron run pod');
       this.running();
@@ -228,6 +237,7 @@ export class RunTask {
     const byName = new Map(mine.map((c) => [c.labels[LABEL.container] ?? '', c]));
     const containers: ExitedContainer[] = [];
     for (const spec of this.a.spec.containers) containers.push(await this.exited(spec.name, byName.get(spec.name)));
+    this.finished = mine;
     this.finish(runExit(containers, { deadline: this.halted, finishedAt: lastFinish(mine) ?? this.isoNow() }));
   }
 
@@ -255,6 +265,22 @@ export class RunTask {
   private async remove(): Promise<void> {
     await this.deps.engineSlots.run(async () => {
       await this.deps.pods.stopPod(this.a.instance, stopOptionsOf(this.a.spec));
+      await this.deps.pods.cleanupVolumes(this.a.instance);
+    });
+  }
+
+  /** After the report: the containers the last check saw, by id (exited: nothing to stop); else as any removal. */
+  private async removeFinished(): Promise<void> {
+    const seen = this.finished;
+    if (!seen) return this.remove();
+    await this.deps.engineSlots.run(async () => {
+      for (const c of stopOrder(seen)) {
+        try {
+          await this.deps.engine.remove(c.id, { force: true });
+        } catch (err) {
+          if (!(err instanceof ContainerNotFoundError)) throw err;
+        }
+      }
       await this.deps.pods.cleanupVolumes(this.a.instance);
     });
   }

@@ -68,6 +68,13 @@ class FakeEngineAndPods {
     this.ops.push(`remove ${instance}`);
     for (const [id, c] of this.containers) if (c.labels[LABEL.instance] === instance) this.containers.delete(id);
   }
+  /** A finished pod is removed container by container, the owner (first) last: logged once per pod, as stopPod is. */
+  async remove(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c) return;
+    if (c.labels[LABEL.owner] === 'true') this.ops.push(`remove ${c.labels[LABEL.instance]}`);
+    this.containers.delete(id);
+  }
   async haltPod(instance: string): Promise<void> {
     this.ops.push(`halt ${instance}`);
     for (const c of this.containers.values()) if (c.labels[LABEL.instance] === instance) this.exit(c.id, 137);
