@@ -18,7 +18,9 @@
 //
 //   node dist/bench/run.js cron
 //   OZY_BENCH_CRON_JOBS=1000 OZY_BENCH_CRON_MINUTES=3 OZY_BENCH_CRON_PARTS=a,b node dist/bench/cron.js
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
 import Docker from 'dockerode';
@@ -290,6 +292,7 @@ export async function runEndToEnd(): Promise<EndToEndResult> {
     }
     const results: Record<string, number> = {};
     for (const r of records) if (Date.parse(r.scheduledAt) >= first && Date.parse(r.scheduledAt) < end) results[r.result] = (results[r.result] ?? 0) + 1;
+    if (process.env.OZY_BENCH_CRON_LOGS) for (const a of c.agents) fs.writeFileSync(path.join(process.env.OZY_BENCH_CRON_LOGS, `${a.node}.log`), a.logs());
     // Stop the agents, then the floor on the same engine at the same concurrency.
     await merge(c.user, Object.fromEntries(Object.keys(files).map((f) => [f, null])), 'no more cron jobs');
     await Promise.all(c.agents.map((a) => a.kill()));

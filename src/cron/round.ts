@@ -8,7 +8,8 @@
 //      the others go through the concurrency policy (forbid → skipped,
 //      replace → the active runs are replaced, allow → overlap)
 //   5. pending runs are placed whole, oldest first, on what the services
-//      and the other active runs leave free (same scheduler, same accounting)
+//      and the other active runs leave free (same feasibility checks, same
+//      accounting; spread over the nodes rather than packed: spreadRun)
 // The caller commits the writes guarded by the schedule revision the
 // snapshot had (ClusterStore.commitCron): whichever agents race, each
 // scheduled time moves a job's cursor once, so it starts at most one run.
@@ -16,7 +17,8 @@ import type { AcceptedJob, NodeInfo } from '../model/cluster';
 import type { ActiveRun, CronState, RunRecord } from '../model/cron';
 import { runName } from '../model/cron';
 import type { CronPolicy } from '../model/job';
-import { describeDemand, explainPlacement, instanceDemand, makeRequest, placeAll, placedState, placementProblem, type ClusterState } from '../schedule';
+import { MEMORY, describeDemand, explainPlacement, instanceDemand, makeRequest, placedState, placementProblem, type ClusterState, type PlacementRequest } from '../schedule';
+import { fitsDefault } from '../schedule/checkers';
 import { withRules } from '../plan/placement-rules';
 import { recordOf, settle } from './run-state';
 import { addRunLoad, cronPolicyOf } from './run-load';
@@ -242,11 +244,12 @@ function placePending(input: CronRoundInput, states: Map<string, CronState>, cha
   if (pending.length === 0) return;
   const state = placedState(input.nodes, input.jobs);
   addRunLoad(state, input.jobs, states.values());
+  const runPods = runPodsByNode(state, states.values());
   pending.sort((a, b) => cmp(a.run.pendingSince ?? a.run.scheduledAt, b.run.pendingSince ?? b.run.scheduledAt) || cmp(a.run.run, b.run.run));
   for (const { job, run, policy } of pending) {
     const name = job.spec.name;
     const req = withRules(makeRequest(state, name, instanceDemand(job.spec)), job.spec);
-    const ids = placeAll(state, req, run.instances.length);
+    const ids = spreadRun(state, req, run.instances.length, runPods);
     let next: ActiveRun;
     if (ids) {
       const nodes = ids.map((id) => state.names[id]!);
@@ -265,6 +268,49 @@ function placePending(input: CronRoundInput, states: Map<string, CronState>, cha
     states.set(name, { ...s, runs: s.runs.map((r) => (r.run === run.run ? next : r)) });
     changed.add(name);
   }
+}
+
+/**
+ * Run pods go where the fewest run pods already are (then the most free
+ * memory), not best fit: a run is short, and what bounds a thousand runs
+ * due together is how fast each node's engine creates containers, so they
+ * are spread over every node's engine. Whole or nothing, like placeAll.
+ */
+function spreadRun(state: ClusterState, req: PlacementRequest, count: number, runPods: Int32Array): number[] | null {
+  const placed: number[] = [];
+  for (let i = 0; i < count; i++) {
+    let best = -1;
+    for (let node = 0; node < state.size; node++) {
+      if (!fitsDefault(state, node, req, undefined)) continue;
+      if (best < 0 || runPods[node]! < runPods[best]! || (runPods[node] === runPods[best] && state.free[MEMORY][node]! > state.free[MEMORY][best]!)) best = node;
+    }
+    if (best < 0) {
+      for (const p of placed) {
+        state.remove(p, req.job, req.demand);
+        runPods[p]!--;
+      }
+      return null;
+    }
+    state.add(best, req.job, req.demand);
+    runPods[best]!++;
+    placed.push(best);
+  }
+  return placed;
+}
+
+/** Placed, unfinished run pods per node id. */
+function runPodsByNode(state: ClusterState, states: Iterable<CronState>): Int32Array {
+  const out = new Int32Array(state.size);
+  for (const s of states) {
+    for (const run of s.runs) {
+      for (const inst of run.instances) {
+        if (inst.node === null || inst.exit !== undefined) continue;
+        const id = state.idOf(inst.node);
+        if (id !== undefined) out[id]!++;
+      }
+    }
+  }
+  return out;
 }
 
 function whyNotPlaced(state: ClusterState, req: ReturnType<typeof makeRequest>, count: number, job: string): string {

@@ -245,4 +245,13 @@ describe('cron round', () => {
     step(two, T0 + 100);
     assert.deepEqual(two.runs.get('pair')!.runs[0]!.instances.map((i) => i.node).sort(), ['n1', 'n2']);
   });
+
+  test('run pods spread over the nodes (each engine starts its share), not packed onto one', () => {
+    const nodes = [node('n1', { memory: 8 * Gi }), node('n2', { memory: 8 * Gi }), node('n3', { memory: 8 * Gi })];
+    const w = world(Array.from({ length: 6 }, (_, i) => cronJob(`j${i}`, {}, 64 * 1024 * 1024)), nodes);
+    step(w, T0 + 100);
+    const perNode = new Map<string, number>();
+    for (const s of w.runs.values()) for (const r of s.runs) for (const i of r.instances) perNode.set(i.node!, (perNode.get(i.node!) ?? 0) + 1);
+    assert.deepEqual([...perNode.values()], [2, 2, 2]);
+  });
 });
