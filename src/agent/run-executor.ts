@@ -49,7 +49,7 @@ export interface RunExecutorOptions {
 }
 
 /** Run pods started or removed at once per node: enough to keep the engine busy, few enough not to swamp it. */
-export const RUN_ENGINE_CONCURRENCY = 4;
+export const RUN_ENGINE_CONCURRENCY = 8;
 
 /** A listing that failed (resync, orphan removal) is tried again this soon. */
 const RESYNC_RETRY_MS = 5000;

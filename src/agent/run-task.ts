@@ -34,7 +34,7 @@ import { NEVER_RAN, deadlineBeforeStartExit, runExit, startFailureExit, utf8Tail
 import type { RunAssignment, RunReporter } from './run-types';
 import type { Limiter } from './limiter';
 
-export type RunEngine = Pick<ContainerEngine, 'listManaged' | 'outputTail' | 'events' | 'remove'>;
+export type RunEngine = Pick<ContainerEngine, 'listManaged' | 'outputTail' | 'events' | 'remove' | 'inspect'>;
 export type RunPods = Pick<PodRuntime, 'startPod' | 'stopPod' | 'haltPod' | 'cleanupVolumes'>;
 
 export type RunPhase = 'start' | 'running' | 'report' | 'cleanup' | 'done';
@@ -66,6 +66,8 @@ export class RunTask {
   private chain: Promise<void>;
   private queued = false;
   private failures = 0;
+  /** This attempt's container ids once started or adopted: a check inspects them, no listing. */
+  private ids: string[] | undefined;
   /** The pod's containers as the check that found it finished saw them: removed by id, no second listing. */
   private finished: InspectedContainer[] | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -186,6 +188,7 @@ export class RunTask {
     const found = this.fresh ? [] : await this.deps.engine.listManaged(this.deps.node, { instance: this.a.instance, hasLabel: LABEL.run });
     if (found.some((c) => this.isMine(c))) {
       this.log.info({ containers: found.length }, 'adopting cron run pod');
+      this.ids = found.filter((c) => this.isMine(c)).map((c) => c.id);
       this.running();
       return;
     }
@@ -200,7 +203,14 @@ export class RunTask {
     const pod = { ...podOf(this.a.spec, podTemplateHash(this.a.spec), this.a.instance), labels: { [LABEL.run]: this.a.run, [LABEL.attempt]: String(this.a.attempt) } };
     try {
       this.log.info('starting cron run pod');
-      await this.deps.engineSlots.run(() => this.deps.pods.startPod(pod));
+      const queuedAt = Date.now();
+      const started = await this.deps.engineSlots.run(async () => {
+        const t = Date.now();
+        const r = await this.deps.pods.startPod(pod);
+        this.log.debug({ waitedMs: t - queuedAt, startMs: Date.now() - t }, 'cron run pod started');
+        return r;
+      });
+      this.ids = started.containers.map((c) => c.id);
     } catch (err) {
       // An engine that cannot be reached says nothing about the run: try again. Anything else fails the run.
       if (!(err instanceof PodStartError) || err.cause instanceof EngineUnavailableError) throw err;
@@ -232,13 +242,30 @@ export class RunTask {
       await this.deps.pods.haltPod(this.a.instance, stopOptionsOf(this.a.spec));
       this.halted = true;
     }
-    const mine = (await this.deps.engine.listManaged(this.deps.node, { instance: this.a.instance, hasLabel: LABEL.run })).filter((c) => this.isMine(c));
+    const mine = await this.look();
     if (mine.some(isRunning)) return;
     const byName = new Map(mine.map((c) => [c.labels[LABEL.container] ?? '', c]));
     const containers: ExitedContainer[] = [];
     for (const spec of this.a.spec.containers) containers.push(await this.exited(spec.name, byName.get(spec.name)));
     this.finished = mine;
     this.finish(runExit(containers, { deadline: this.halted, finishedAt: lastFinish(mine) ?? this.isoNow() }));
+  }
+
+  /** This attempt's containers now: by id when known (one inspect each), else one listing. */
+  private async look(): Promise<InspectedContainer[]> {
+    if (this.ids === undefined) {
+      return (await this.deps.engine.listManaged(this.deps.node, { instance: this.a.instance, hasLabel: LABEL.run })).filter((c) => this.isMine(c));
+    }
+    const out: InspectedContainer[] = [];
+    for (const id of this.ids) {
+      try {
+        out.push(await this.deps.engine.inspect(id));
+      } catch (err) {
+        // Gone (removed by hand, or the engine lost it): exited() says "missing".
+        if (!(err instanceof ContainerNotFoundError)) throw err;
+      }
+    }
+    return out;
   }
 
   private async exited(name: string, c: InspectedContainer | undefined): Promise<ExitedContainer> {

@@ -120,6 +120,9 @@ interface PullInFlight {
   joiners: EnsureImageOptions[];
 }
 
+/** How long an image ensureImage found stays "present" without asking the engine again. */
+export const IMAGE_PRESENT_TTL_MS = 10_000;
+
 export function createEngine(opts: DockerEngineOptions): ContainerEngine {
   return new DockerEngine(opts);
 }
@@ -140,6 +143,8 @@ class DockerEngine implements ContainerEngine {
   private readonly cgroupOom: CgroupOomProbe;
   /** One pull per image at a time: instances of one job share it. */
   private readonly pulls = new Map<string, PullInFlight>();
+  /** image → when ensureImage last found or pulled it (Date.now()). */
+  private readonly presentAt = new Map<string, number>();
 
   constructor(opts: DockerEngineOptions) {
     this.docker = new Docker({ socketPath: opts.socketPath });
@@ -204,6 +209,10 @@ class DockerEngine implements ContainerEngine {
   }
 
   ensureImage(image: string, opts: EnsureImageOptions = {}): Promise<'present' | 'pulled'> {
+    // Seen present a moment ago: a burst of pod starts (a thousand cron runs due together) asks once, not per pod.
+    // An image removed meanwhile fails the create instead, as a pull failure would have.
+    const seen = this.presentAt.get(image);
+    if (seen !== undefined && Date.now() - seen < IMAGE_PRESENT_TTL_MS) return Promise.resolve('present');
     const running = this.pulls.get(image);
     if (running) {
       // Join the pull under way; the caller still learns that it is pulling.
@@ -215,7 +224,12 @@ class DockerEngine implements ContainerEngine {
     entry.promise = this.ensureImageOnce(image, opts, () => {
       entry.pulling = true;
       for (const j of entry.joiners) j.onPullStart?.();
-    }).finally(() => this.pulls.delete(image));
+    })
+      .then((r) => {
+        this.presentAt.set(image, Date.now());
+        return r;
+      })
+      .finally(() => this.pulls.delete(image));
     this.pulls.set(image, entry);
     return entry.promise;
   }

@@ -8,6 +8,7 @@ import { RunExecutor, type RunAssignment, type RunReporter } from '../../../src/
 import type { InstanceExit } from '../../../src/model/cron';
 import { DEFAULT_CRON, type JobSpec } from '../../../src/model/job';
 import {
+  ContainerNotFoundError,
   EngineUnavailableError,
   LABEL,
   PodStartError,
@@ -41,6 +42,11 @@ class FakeEngineAndPods {
         (f.instance === undefined || c.labels[LABEL.instance] === f.instance) &&
         (f.hasLabel === undefined || c.labels[f.hasLabel] !== undefined),
     );
+  }
+  async inspect(id: string): Promise<InspectedContainer> {
+    const c = this.containers.get(id);
+    if (!c) throw new ContainerNotFoundError(`no container ${id}`);
+    return { ...c };
   }
   async outputTail(id: string): Promise<Buffer> {
     return Buffer.from(this.output.get(id) ?? '');
