@@ -182,6 +182,21 @@ describe('cron jobs end to end (3 agents on podman)', () => {
     await merge(c.user, { 'jobs/slow.yaml': null, 'jobs/fails.yaml': null, 'jobs/often.yaml': null }, 'done');
   });
 
+  test('a run on a node that dies fails with "node lost"', async () => {
+    const doomed = await c.startAgent({ name: 'doomed', memory: '256M', extraArgs: ['--label', 'role=doomed'] });
+    await merge(
+      c.user,
+      { 'jobs/lost.yaml': cronJob('lost', "trap 'exit 0' TERM; sleep 120 & wait", ['schedule: "*/2 * * * * *"', 'placement: {nodeLabels: {role: doomed}}', 'startingDeadline: 1s']) },
+      'a run on the doomed node',
+    );
+    const running = await waitFor('a run of lost running on the doomed node', async () => (await runs(c, 'lost')).runs.find((r) => r.result === 'running' && r.node === doomed.node), { timeoutMs: 60_000 });
+    await doomed.kill();
+    const lost = await waitFor('its record: failed, node lost', async () => (await runs(c, 'lost')).runs.find((r) => r.run === running.run && r.result === 'failed'), { timeoutMs: 30_000 });
+    assert.equal(lost.reason, 'node lost');
+    assert.equal(lost.node, doomed.node);
+    await merge(c.user, { 'jobs/lost.yaml': null }, 'lost done');
+  });
+
   test('a timeZone other than UTC shifts the run times', async () => {
     // Asia/Kolkata is UTC+5:30: its minute differs from UTC's by 30.
     const at = new Date(Date.now() + 25_000);
