@@ -65,8 +65,12 @@ export class Brain {
   private gitErrorText?: string;
   private readonly now: () => Date;
   private readonly monotonic: () => number;
-  /** The head and cluster revision the last decision was taken on (an idle round repeats neither). */
-  private lastDecided?: { head: string; revision: number };
+  /**
+   * The head and cluster revision the last decision was taken on (an idle
+   * round repeats neither), and the revision of the view it read: after a
+   * commit `revision` is the commit's, which is newer than what was read.
+   */
+  private lastDecided?: { head: string; revision: number; read: number };
   /** The reports this process last made the repository hold, and the reports mark it wrote then. */
   private lastReports?: { digest: string; markedRevision: number };
   /** The schedule mark's revision as first seen, on our monotonic clock. */
@@ -132,7 +136,18 @@ export class Brain {
       const runsNews = snap.runsRevision !== undefined && waitingForRoom(snap) ? snap.runsRevision : 0;
       const inputs = Math.max(snap.inputsRevision ?? snap.revision, runsNews);
       this.rollingNow = anyRolling(snap.jobs.values());
-      if (attempt === 1 && !this.rollingNow && this.lastDecided?.head === judged.head && this.lastDecided.revision >= inputs) {
+      // The guard only refuses a commit when the schedule key moved; a node that
+      // died (or joined), or a cron run that ended, between the view this
+      // decision read and its commit lands below the commit's revision
+      // unjudged. Such a change is news although `inputs` is not newer.
+      const unguarded = Math.max(snap.nodesRevision ?? snap.revision, runsNews);
+      if (
+        attempt === 1 &&
+        !this.rollingNow &&
+        this.lastDecided?.head === judged.head &&
+        this.lastDecided.revision >= inputs &&
+        this.lastDecided.read >= unguarded
+      ) {
         await this.finishStaleReports(snap);
         return { kind: 'idle', head: judged.head };
       }
@@ -151,7 +166,7 @@ export class Brain {
         ...(health ? { health } : {}),
       });
       if (isEmptyDecision(decision)) {
-        this.lastDecided = { head: judged.head, revision: inputs };
+        this.lastDecided = { head: judged.head, revision: inputs, read: snap.revision };
         await this.finishStaleReports(snap);
         return { kind: 'unchanged', head: judged.head, decision };
       }
@@ -159,7 +174,7 @@ export class Brain {
       const res = await this.store.commitSchedule(snap.scheduleRevision, { ...decision, readJobs: snap.jobs }, { commit: judged.head, by: this.opts.node });
       if (res.ok) {
         // Rebalancing moves what this very round placed (creates land first): decide once more on it.
-        if (!judged.render.settings.rebalance) this.lastDecided = { head: judged.head, revision: res.revision };
+        if (!judged.render.settings.rebalance) this.lastDecided = { head: judged.head, revision: res.revision, read: snap.revision };
         log.info({ commit: judged.head, counts: decision.counts, attempt }, 'schedule committed');
         // 6. The winner writes the reports: exactly one report commit per judged change.
         const reportCommit = await this.pushReports(applyRejections(snap.rejections, decision), judged.head, res.revision, snap.reportsRevision);

@@ -58,6 +58,12 @@ export interface Snapshot {
   runs?: ReadonlyMap<string, CronState>;
   /** The last revision at which only cron runs changed. */
   runsRevision?: number;
+  /**
+   * The last revision that changed the nodes or the known zones: writes the
+   * schedule guard does not cover (a lease expires at any moment). A
+   * watch-fed view knows it; default: revision.
+   */
+  nodesRevision?: number;
 }
 
 export interface ScheduleWrites {

@@ -67,6 +67,8 @@ export interface ClusterSnapshot {
   inputsRevision?: number;
   /** The last revision at which only cron runs changed (a watch-fed cache tracks it; default: revision). */
   runsRevision?: number;
+  /** The last revision that changed the nodes or the known zones (a watch-fed cache tracks it; default: revision). */
+  nodesRevision?: number;
   /** mod_revision of the `/schedule` guard key; 0 when no schedule was ever committed. */
   scheduleRevision: number;
   /** Who committed the last schedule, for which git commit. */

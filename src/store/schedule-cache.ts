@@ -37,6 +37,8 @@ export class ScheduleCache {
   private inputsRev = 0;
   /** The last revision that only cron runs changed. */
   private runsRev = 0;
+  /** The last revision that changed the nodes or the known zones (no guard covers them: see Brain.tick). */
+  private nodesRev = 0;
   private scheduleRev = 0;
   private mark: ScheduleMark | undefined;
   private reportsRev = 0;
@@ -88,6 +90,7 @@ export class ScheduleCache {
       revision: this.revisionSeen,
       inputsRevision: this.inputsRev,
       runsRevision: this.runsRev,
+      nodesRevision: this.nodesRev,
       scheduleRevision: this.scheduleRev,
       reportsRevision: this.reportsRev,
       ...(this.mark ? { schedule: this.mark } : {}),
@@ -167,6 +170,8 @@ export class ScheduleCache {
     this.revisionSeen = s.revision;
     this.inputsRev = s.revision;
     this.runsRev = s.revision;
+    // A listing does not say when the nodes last changed: assume at its revision.
+    this.nodesRev = s.revision;
     this.scheduleRev = s.scheduleRevision;
     this.mark = s.schedule;
     this.reportsRev = s.reportsRevision;
@@ -203,6 +208,7 @@ export class ScheduleCache {
     const cronOnly = changed.has('runs') && [...changed].every((c) => c === 'runs' || c === 'schedule' || c === 'reports');
     if (cronOnly) this.runsRev = revision;
     else if ([...changed].some((c) => c !== 'reports')) this.inputsRev = revision;
+    if (changed.has('nodes')) this.nodesRev = revision;
     this.notify(changed);
   }
 
