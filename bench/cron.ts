@@ -141,7 +141,7 @@ export async function runControlPlane(): Promise<ControlPlaneResult> {
       };
       const look = (): void => {
         driver.setJobs(view.cronJobs());
-        for (const slot of runSlotsFor(node, view.runs(), (n) => view.cronJob(n))) {
+        for (const slot of runSlotsFor(node, sessions[i]!.leaseId, view.runs(), (n) => view.cronJob(n))) {
           const key = `${slot.instance}/${slot.attempt}`;
           if (started.has(key)) continue;
           started.add(key);

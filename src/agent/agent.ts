@@ -359,7 +359,7 @@ export class Agent {
     this.cron.setJobs(this.jobs.cronJobs());
     // Fenced: what etcd says runs here may already have been judged lost; nothing starts.
     if (this.fenced !== false || !this.session) return;
-    this.runs.assign(runSlotsFor(this.cfg.node, this.jobs.runs(), (name) => this.jobs.cronJob(name)));
+    this.runs.assign(runSlotsFor(this.cfg.node, this.session.leaseId, this.jobs.runs(), (name) => this.jobs.cronJob(name)));
   }
 
   private async nodeRound(): Promise<void> {

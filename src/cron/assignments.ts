@@ -20,7 +20,12 @@ export interface RunSlot {
   activeDeadlineMs?: number;
 }
 
-export function runSlotsFor(node: string, states: Iterable<CronState>, jobOf: (name: string) => AcceptedJob | undefined): RunSlot[] {
+/**
+ * `lease`: this node's current lease. A pod placed here under an earlier
+ * lease is not run again: the node stopped it when it registered anew, and
+ * the rounds record it as lost (re-running it would run its time twice).
+ */
+export function runSlotsFor(node: string, lease: string, states: Iterable<CronState>, jobOf: (name: string) => AcceptedJob | undefined): RunSlot[] {
   const out: RunSlot[] = [];
   for (const s of states) {
     const job = jobOf(s.job);
@@ -29,7 +34,7 @@ export function runSlotsFor(node: string, states: Iterable<CronState>, jobOf: (n
     for (const run of s.runs) {
       if (run.startedAt === undefined) continue;
       run.instances.forEach((inst, ordinal) => {
-        if (inst.node !== node || inst.exit !== undefined) return;
+        if (inst.node !== node || inst.exit !== undefined || (inst.lease !== undefined && inst.lease !== lease)) return;
         out.push({
           job: s.job,
           run: run.run,

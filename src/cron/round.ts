@@ -14,7 +14,7 @@
 // snapshot had (ClusterStore.commitCron): whichever agents race, each
 // scheduled time moves a job's cursor once, so it starts at most one run.
 import type { AcceptedJob, NodeInfo } from '../model/cluster';
-import type { ActiveRun, CronState, RunRecord } from '../model/cron';
+import type { ActiveRun, CronState, RunInstance, RunRecord } from '../model/cron';
 import { runName } from '../model/cron';
 import type { CronPolicy } from '../model/job';
 import { MEMORY, describeDemand, explainPlacement, instanceDemand, makeRequest, placedState, placementProblem, type ClusterState, type PlacementRequest } from '../schedule';
@@ -66,7 +66,7 @@ export function cronRound(input: CronRoundInput): CronRound {
   const now = input.nowMs;
   const nowIso = new Date(now).toISOString();
   const nowSec = Math.floor(now / 1000);
-  const live = new Set(input.nodes.map((n) => n.name));
+  const live = new Map(input.nodes.map((n) => [n.name, n.leaseId]));
   const out: CronRound = { putRuns: [], deleteRuns: [], history: [], events: [] };
   const states = new Map<string, CronState>();
   const changed = new Set<string>();
@@ -105,18 +105,17 @@ export function cronRound(input: CronRoundInput): CronRound {
 }
 
 /** Steps 2 and 3: instances on dead nodes, and pending runs past their deadline. */
-function retire(state: CronState, policy: CronPolicy, live: ReadonlySet<string>, now: number, nowIso: string, out: CronRound): CronState {
+function retire(state: CronState, policy: CronPolicy, live: ReadonlyMap<string, string>, now: number, nowIso: string, out: CronRound): CronState {
   const runs: ActiveRun[] = [];
   let touched = false;
+  // Its node is gone, or is back under another lease (it stopped the pod before registering anew).
+  const isLost = (i: RunInstance): boolean => i.node !== null && i.exit === undefined && (!live.has(i.node) || (i.lease !== undefined && live.get(i.node) !== i.lease));
   for (let run of state.runs) {
-    const lost = run.instances.some((i) => i.node !== null && i.exit === undefined && !live.has(i.node));
-    if (lost) {
+    if (run.instances.some(isLost)) {
       touched = true;
       run = {
         ...run,
-        instances: run.instances.map((i) =>
-          i.node !== null && i.exit === undefined && !live.has(i.node) ? { node: i.node, exit: { exitCodes: {}, reason: 'node lost', output: {}, finishedAt: nowIso } } : i,
-        ),
+        instances: run.instances.map((i) => (isLost(i) ? { ...i, exit: { exitCodes: {}, reason: 'node lost', output: {}, finishedAt: nowIso } } : i)),
       };
       const s = settle(run, policy, nowIso);
       if (s.kind === 'done') {
@@ -245,6 +244,7 @@ function placePending(input: CronRoundInput, states: Map<string, CronState>, cha
   const state = placedState(input.nodes, input.jobs);
   addRunLoad(state, input.jobs, states.values());
   const runPods = runPodsByNode(state, states.values());
+  const leases = new Map(input.nodes.map((n) => [n.name, n.leaseId]));
   pending.sort((a, b) => cmp(a.run.pendingSince ?? a.run.scheduledAt, b.run.pendingSince ?? b.run.scheduledAt) || cmp(a.run.run, b.run.run));
   for (const { job, run, policy } of pending) {
     const name = job.spec.name;
@@ -254,7 +254,7 @@ function placePending(input: CronRoundInput, states: Map<string, CronState>, cha
     if (ids) {
       const nodes = ids.map((id) => state.names[id]!);
       const { pendingSince: _p, waiting: _w, ...rest } = run;
-      next = { ...rest, startedAt: nowIso, instances: nodes.map((node) => ({ node })) };
+      next = { ...rest, startedAt: nowIso, instances: nodes.map((node) => ({ node, lease: leases.get(node)! })) };
       out.events.push({ what: 'placed', job: name, run: run.run, nodes, delayMs: now - Date.parse(run.pendingSince ?? run.scheduledAt) });
     } else {
       // Still pending: a round must come back when its deadline passes, even if nothing else changes.

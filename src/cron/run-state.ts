@@ -54,6 +54,7 @@ export function recordOf(run: ActiveRun, result: RunResult, reason: string | nul
     exitCodes,
     reason,
     output,
+    ...(run.catchUp ? { catchUp: true as const } : {}),
   };
 }
 

@@ -15,6 +15,12 @@ export type RunResult = 'pending' | 'running' | 'succeeded' | 'failed' | 'missed
 export interface RunInstance {
   /** Where it runs; null while the run waits for room. */
   node: string | null;
+  /**
+   * The node's lease when the pod was placed there. A node that comes back
+   * under a new lease stopped everything of the old one (invariant 7), so a
+   * pod placed under another lease is lost, even if no round saw the node go.
+   */
+  lease?: string;
   /** Set by its node once every container has exited (or it was stopped). */
   exit?: InstanceExit;
 }
@@ -83,6 +89,8 @@ export interface RunRecord {
   reason: string | null;
   /** Same keys as exitCodes: the last 4 KiB of output. */
   output: Record<string, string>;
+  /** Present on the one run that stood for every time missed while no agent was up (catchUp: one). */
+  catchUp?: true;
 }
 
 /** How much output is kept per container. */

@@ -9,6 +9,7 @@ import { DEFAULT_CRON, type CronPolicy, type JobSpec } from '../../../src/model/
 import { podTemplateHash } from '../../../src/model/hash';
 import { cronRound, type CronRound, type ScheduleTimes } from '../../../src/cron/round';
 import { applyExit } from '../../../src/cron/run-state';
+import { runSlotsFor } from '../../../src/cron/assignments';
 import { Gi, accepted, container, desired, node } from '../schedule/fixtures';
 
 /** Every `period` seconds (aligned to the epoch): the arithmetic cron/times.ts does, for a simple schedule. */
@@ -72,7 +73,7 @@ describe('cron round', () => {
     assert.equal(s.cursor, sec(T0));
     assert.equal(s.runs.length, 1);
     assert.equal(s.runs[0]!.run, `tick-${sec(T0)}`);
-    assert.deepEqual(s.runs[0]!.instances, [{ node: 'n1' }]);
+    assert.deepEqual(s.runs[0]!.instances, [{ node: 'n1', lease: '1' }]);
     assert.ok(s.runs[0]!.startedAt);
     const again = step(w, T0 + 300);
     assert.equal(again.putRuns.length + again.history.length, 0, 'a fixed point: racing agents find nothing left to claim');
@@ -253,5 +254,20 @@ describe('cron round', () => {
     const perNode = new Map<string, number>();
     for (const s of w.runs.values()) for (const r of s.runs) for (const i of r.instances) perNode.set(i.node!, (perNode.get(i.node!) ?? 0) + 1);
     assert.deepEqual([...perNode.values()], [2, 2, 2]);
+  });
+
+  test('a node back under a new lease lost its run pods: "node lost", never run again under the new lease', () => {
+    const w = world([cronJob('once')], [node('n1', { memory: 4 * Gi })]);
+    step(w, T0 + 100);
+    const placed = w.runs.get('once')!.runs[0]!;
+    assert.equal(placed.instances[0]!.lease, w.nodes[0]!.leaseId, 'the pod remembers the lease it was placed under');
+    assert.equal(runSlotsFor('n1', w.nodes[0]!.leaseId, w.runs.values(), (n) => w.jobs.get(n)).length, 1);
+    assert.equal(runSlotsFor('n1', 'another-lease', w.runs.values(), (n) => w.jobs.get(n)).length, 0, 'the node under its new lease does not start it again');
+    w.nodes = [{ ...w.nodes[0]!, leaseId: 'another-lease' }];
+    const r = step(w, T0 + 2_000);
+    assert.deepEqual(
+      r.history.map((h) => [h.record.result, h.record.reason]),
+      [['failed', 'node lost']],
+    );
   });
 });
