@@ -25,7 +25,7 @@
 // writes awaited, a short delay for `ozy ingress`, then SIGTERM and SIGKILL
 // within the pod's stopGrace, in reverse depends_on order (runtime/pod-stop.ts).
 import type { Logger } from 'pino';
-import type { AcceptedJob, InstanceStatus } from '../model/cluster';
+import { placementName, type AcceptedJob, type InstanceStatus } from '../model/cluster';
 import { stopGraceOf } from '../model/job';
 import { dnsKey } from '../network/dns';
 import { LABEL, groupByInstance, stopOptionsOf, type ContainerEngine, type EngineEvent, type InspectedContainer, type PodStopOptions } from '../runtime';
@@ -131,7 +131,7 @@ export class NodeAgent {
     this.lastJobs = list;
     this.startWatching();
     // A deleted job may have had no instance here (scaled to 0) yet left persistent volumes: a new job set is not "nothing".
-    const settled = this.settledKey !== undefined && this.settledKey === assignmentKey(assignmentsFor(this.opts.node, list)) && this.prunedKey === jobSetKey(this.opts.node, list);
+    const settled = this.settledKey !== undefined && this.settledKey === assignmentKey(assignmentsFor(this.opts.node, list)) && this.prunedKey === keptKey(volumesKeptOn(this.opts.node, list));
     if (!this.queued && settled) {
       // Same spec hashes, maybe newer job data (e.g. numInstances): hand it over, nothing to ask the engine.
       for (const a of assignmentsFor(this.opts.node, list)) this.supervisors.get(a.instance)?.update(a);
@@ -303,11 +303,12 @@ export class NodeAgent {
   }
 
   private async prunePersistent(jobs: readonly AcceptedJob[]): Promise<boolean> {
-    const key = jobSetKey(this.opts.node, jobs);
+    const keep = volumesKeptOn(this.opts.node, jobs);
+    const key = keptKey(keep);
     if (key === this.prunedKey) return true;
     try {
-      const gone = await this.opts.pods.prunePersistentVolumes(new Set(key.split('\n')));
-      if (gone.length > 0) this.log.info({ jobs: gone }, 'persistent volumes of deleted jobs removed');
+      const gone = await this.opts.pods.prunePersistentVolumes(keep);
+      if (gone.length > 0) this.log.info({ volumes: gone }, 'persistent volumes of deleted jobs, or of instances recreated elsewhere, removed');
       this.prunedKey = key;
       return true;
     } catch (err) {
@@ -476,14 +477,29 @@ function errText(err: unknown): string {
 }
 
 /**
- * Names of the accepted jobs that run or keep volumes on `node`, in one
- * string: what persistent volumes are pruned against (jobs elsewhere do not
- * change it, so they cost this node no reconcile).
+ * The persistent volumes `node` keeps, by job (sorted): the accepted jobs
+ * that run or keep volumes here, each with its instances placed here and
+ * those whose volume record names this node. Anything else under the node's
+ * persistent root belongs to a deleted job, or to an instance recreated on
+ * another node (onNodeLoss: recreate) while this one was lost. Jobs elsewhere
+ * do not change it, so they cost this node no pruning.
  */
-function jobSetKey(node: string, jobs: readonly AcceptedJob[]): string {
-  return jobs
-    .filter((j) => runsOn(j, node))
-    .map((j) => j.spec.name)
-    .sort()
-    .join('\n');
+/** volumesKeptOn's answer as one string: what the last pruning was done against. */
+function keptKey(keep: ReadonlyMap<string, ReadonlySet<string>>): string {
+  return [...keep].map(([job, instances]) => `${job}:${[...instances].join(',')}`).join('\n');
+}
+
+export function volumesKeptOn(node: string, jobs: readonly AcceptedJob[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const j of [...jobs].filter((x) => runsOn(x, node)).sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1))) {
+    const name = j.spec.name;
+    const instances = new Set<string>();
+    j.instances.forEach((p, i) => {
+      if (p.node === node) instances.add(placementName(name, p, i));
+    });
+    // Keys are ordinals for services, instance names for daemons (plan/persistent.ts volumeKey).
+    for (const [key, at] of Object.entries(j.volumes ?? {})) if (at === node) instances.add(/^\d+$/.test(key) ? `${name}-${key}` : key);
+    out.set(name, new Set([...instances].sort()));
+  }
+  return out;
 }

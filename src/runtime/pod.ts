@@ -9,6 +9,7 @@
 // the others in a dead namespace, so restarting the owner restarts the
 // whole pod.
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { stopGraceOf, type ContainerSpec, type JobSpec } from '../model/job';
 import type { ContainerEngine, InspectedContainer } from './engine';
 import { compareEngineTimes } from './facts';
@@ -247,23 +248,37 @@ export class PodRuntime {
   }
 
   /**
-   * Deletes the persistent volumes of every job not in `jobs` (the accepted
-   * jobs): a job that is gone is the only thing that ends them; a stopped
-   * or scaled-away instance keeps its directory. Only names that are
-   * directories directly under `<dataDir>/persistent` are touched.
-   * Returns the jobs whose volumes were deleted.
+   * Deletes the persistent volumes this node must no longer keep: every job
+   * directory not in `keep`, and inside a kept job every instance directory
+   * not in its set (an instance recreated elsewhere after this node was lost,
+   * `onNodeLoss: recreate`: its old copy here is abandoned). Returns what
+   * went, as `job` or `job/instance`.
    */
-  async prunePersistentVolumes(jobs: ReadonlySet<string>): Promise<string[]> {
+  async prunePersistentVolumes(keep: ReadonlyMap<string, ReadonlySet<string>>): Promise<string[]> {
     const root = persistentRoot(this.opts.volumes.dataDir);
-    let names: string[];
-    try {
-      names = (await fs.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
+    const dirs = async (dir: string): Promise<string[]> => {
+      try {
+        return (await fs.readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+    };
+    const gone: string[] = [];
+    for (const job of (await dirs(root)).sort()) {
+      const instances = keep.get(job);
+      const jobDir = persistentJobDir(this.opts.volumes.dataDir, job);
+      if (!instances) {
+        await fs.rm(jobDir, { recursive: true, force: true });
+        gone.push(job);
+        continue;
+      }
+      for (const instance of (await dirs(jobDir)).sort()) {
+        if (instances.has(instance)) continue;
+        await fs.rm(path.join(jobDir, instance), { recursive: true, force: true });
+        gone.push(`${job}/${instance}`);
+      }
     }
-    const gone = names.filter((job) => !jobs.has(job)).sort();
-    for (const job of gone) await fs.rm(persistentJobDir(this.opts.volumes.dataDir, job), { recursive: true, force: true });
     return gone;
   }
 

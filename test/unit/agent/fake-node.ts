@@ -164,8 +164,8 @@ export class FakeRuntime implements NodeEngine, SupervisorPods {
   }
   /** Jobs with persistent volumes on this fake node (tests seed it); kept out of `ops` so op sequences stay as they were. */
   readonly persistentJobs = new Set<string>();
-  async prunePersistentVolumes(jobs: ReadonlySet<string>): Promise<string[]> {
-    const gone = [...this.persistentJobs].filter((j) => !jobs.has(j)).sort();
+  async prunePersistentVolumes(keep: ReadonlyMap<string, ReadonlySet<string>>): Promise<string[]> {
+    const gone = [...this.persistentJobs].filter((j) => !keep.has(j)).sort();
     for (const j of gone) this.persistentJobs.delete(j);
     return gone;
   }

@@ -270,9 +270,15 @@ describe('stopPod', () => {
     await runtime.stopPod('db-0');
     await runtime.cleanupVolumes('db-0');
     assert.equal(fs.readFileSync(path.join(dir, 'data'), 'utf8'), 'x', 'a stopped instance keeps its persistent volume');
-    assert.deepEqual(await runtime.prunePersistentVolumes(new Set(['db'])), []);
+    assert.deepEqual(await runtime.prunePersistentVolumes(new Map([['db', new Set(['db-0'])]])), []);
     assert.ok(fs.existsSync(dir), 'the job is still accepted');
-    assert.deepEqual(await runtime.prunePersistentVolumes(new Set(['web'])), ['db']);
+    // db-1 was recreated on another node while this one was lost: its copy here is abandoned, db-0's stays.
+    const stale = path.join(dataDir, 'persistent', 'db', 'db-1', 'pg');
+    fs.mkdirSync(stale, { recursive: true });
+    assert.deepEqual(await runtime.prunePersistentVolumes(new Map([['db', new Set(['db-0'])]])), ['db/db-1']);
+    assert.equal(fs.existsSync(path.join(dataDir, 'persistent', 'db', 'db-1')), false);
+    assert.ok(fs.existsSync(dir));
+    assert.deepEqual(await runtime.prunePersistentVolumes(new Map([['web', new Set(['web-0'])]])), ['db']);
     assert.equal(fs.existsSync(path.join(dataDir, 'persistent', 'db')), false);
   });
 });
