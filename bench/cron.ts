@@ -5,7 +5,7 @@
 //     process (CronDriver with its node-cron tasks; agent 0 is the poller on
 //     a watch-fed ScheduleCache, the others follow), each with its own etcd
 //     client, and a stand-in node per agent that "runs" each placed pod for
-//     50 ms and reports its exit through the real ClusterStore.cron.reportExit.
+//     50 ms and reports its exit through the agent's ExitBatcher (ClusterStore.cron.reportExits).
 //     Figures: runs claimed and placed per minute, start delay (scheduled →
 //     placed in etcd) p50 / p99.
 // (b) End to end with podman: three `ozy agent` processes, the 1,000 job
@@ -387,7 +387,7 @@ export function cronSection(r: CronBenchResult, durationMs: number): Section {
     );
   }
   notes.push(
-    'bench/cron.ts. (a) three agents\' CronDriver (node-cron tasks, agent 0 the poller on a watch-fed cache) in one process with one etcd client each, real etcd; a stand-in node per agent reports each pod\'s exit 50 ms after placement through ClusterStore.cron.reportExit. (b) three `ozy agent` processes on one podman service; starts from the engine\'s event stream, results from the run records; the floor runs on the same engine right after, with the agents stopped.',
+    'bench/cron.ts. (a) three agents\' CronDriver (node-cron tasks, agent 0 the poller on a watch-fed cache) in one process with one etcd client each, real etcd; a stand-in node per agent reports each pod\'s exit 50 ms after placement through the agent\'s ExitBatcher (ClusterStore.cron.reportExits). (b) three `ozy agent` processes on one podman service; starts from the engine\'s event stream, results from the run records; the floor runs on the same engine right after, with the agents stopped.',
   );
   return { id: 'cron', title: 'Cron at scale: 1,000 jobs every minute', figures, notes, durationMs, raw: r };
 }

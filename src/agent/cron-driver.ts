@@ -22,7 +22,7 @@ import { Loop } from './loop';
 
 export interface CronDriverOptions {
   log: Logger;
-  /** Compiles a job's schedule (cron/times.ts); undefined when it cannot. */
+  /** A job's compiled schedule (cron/next-run.ts scheduleTimes, which caches per expression and zone); undefined when it cannot. */
   compile(policy: CronPolicy): ScheduleTimes | undefined;
   /** Wall clock (ms). */
   now?: () => number;
@@ -42,7 +42,6 @@ export class CronDriver {
   private readonly tasks: CronTasks;
   private readonly loop: Loop;
   private readonly now: () => number;
-  private readonly compiled = new Map<string, { key: string; times: ScheduleTimes | undefined }>();
   private cache: ScheduleCache | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private backupTimer: NodeJS.Timeout | undefined;
@@ -186,13 +185,7 @@ export class CronDriver {
 
   private timesOf(job: AcceptedJob): ScheduleTimes | undefined {
     const policy = cronPolicyOf(job);
-    if (!policy) return undefined;
-    const key = `${policy.schedule}\n${policy.timeZone}`;
-    const hit = this.compiled.get(job.spec.name);
-    if (hit?.key === key) return hit.times;
-    const times = this.opts.compile(policy);
-    this.compiled.set(job.spec.name, { key, times });
-    return times;
+    return policy ? this.opts.compile(policy) : undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import type { AcceptedJob } from '../model/cluster';
 import type { CronState } from '../model/cron';
 import { runInstanceName } from '../model/cron';
 import type { JobSpec } from '../model/job';
+import { cronPolicyOf } from './run-load';
 
 export interface RunSlot {
   job: string;
@@ -29,7 +30,7 @@ export function runSlotsFor(node: string, lease: string, states: Iterable<CronSt
   const out: RunSlot[] = [];
   for (const s of states) {
     const job = jobOf(s.job);
-    const policy = job?.spec.type === 'cron' ? job.spec.cron : undefined;
+    const policy = cronPolicyOf(job);
     if (!job || !policy) continue;
     for (const run of s.runs) {
       if (run.startedAt === undefined) continue;

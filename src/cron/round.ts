@@ -21,7 +21,7 @@ import { MEMORY, describeDemand, explainPlacement, instanceDemand, makeRequest, 
 import { fitsDefault } from '../schedule/checkers';
 import { withRules } from '../plan/placement-rules';
 import { recordOf, settle } from './run-state';
-import { addRunLoad, cronPolicyOf } from './run-load';
+import { addRunLoad, cronPolicyOf, forEachRunPod } from './run-load';
 
 /** A compiled schedule (cron/times.ts): unix seconds. */
 export interface ScheduleTimes {
@@ -243,7 +243,7 @@ function placePending(input: CronRoundInput, states: Map<string, CronState>, cha
   if (pending.length === 0) return;
   const state = placedState(input.nodes, input.jobs);
   addRunLoad(state, input.jobs, states.values());
-  const runPods = runPodsByNode(state, states.values());
+  const runPods = runPodsByNode(state, input.jobs, states.values());
   const leases = new Map(input.nodes.map((n) => [n.name, n.leaseId]));
   pending.sort((a, b) => cmp(a.run.pendingSince ?? a.run.scheduledAt, b.run.pendingSince ?? b.run.scheduledAt) || cmp(a.run.run, b.run.run));
   for (const { job, run, policy } of pending) {
@@ -299,17 +299,12 @@ function spreadRun(state: ClusterState, req: PlacementRequest, count: number, ru
 }
 
 /** Placed, unfinished run pods per node id. */
-function runPodsByNode(state: ClusterState, states: Iterable<CronState>): Int32Array {
+function runPodsByNode(state: ClusterState, jobs: ReadonlyMap<string, AcceptedJob>, states: Iterable<CronState>): Int32Array {
   const out = new Int32Array(state.size);
-  for (const s of states) {
-    for (const run of s.runs) {
-      for (const inst of run.instances) {
-        if (inst.node === null || inst.exit !== undefined) continue;
-        const id = state.idOf(inst.node);
-        if (id !== undefined) out[id]!++;
-      }
-    }
-  }
+  forEachRunPod(jobs, states, (_job, node) => {
+    const id = state.idOf(node);
+    if (id !== undefined) out[id]!++;
+  });
   return out;
 }
 

@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CronState, InstanceExit, RunRecord } from '../model/cron';
 import { applyExit, type Settled } from '../cron/run-state';
+import { cronPolicyOf } from '../cron/run-load';
 import type { CronPolicy } from '../model/job';
 import { decodeAcceptedJob, decodeCronState, decodeRunRecord, encodeValue } from './codec';
 import type { Compare, EtcdDriver, StoredKv, TxnOp, TxnResult } from './driver';
@@ -122,12 +123,6 @@ export class CronStore {
     return { ok: true, revision, transactions: chunks.length, appliedJobs };
   }
 
-  /** One node's exit report (reportExits batches them). */
-  async reportExit(job: string, run: string, ordinal: number, attempt: number, node: string, exit: InstanceExit, now: () => Date): Promise<ExitReport> {
-    const [res] = await this.reportExits([{ job, run, ordinal, attempt, node, exit }], now);
-    return res!;
-  }
-
   /**
    * A node records that instances exited. Read every job's run state once,
    * apply each exit (cron/run-state.ts), compare-and-put the run states
@@ -158,7 +153,7 @@ export class CronStore {
         if (!stateKv || !jobKv) return;
         let state = this.decode(stateKv, (kv) => decodeCronState(kv.value, job));
         const accepted = this.decode(jobKv, (kv) => decodeAcceptedJob(kv.value, job));
-        const policy = accepted?.spec.type === 'cron' ? accepted.spec.cron : undefined;
+        const policy = cronPolicyOf(accepted);
         if (!state || !policy) return;
         const at = now().toISOString();
         let changed = false;

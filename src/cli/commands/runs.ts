@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { ActiveRun, RunRecord } from '../../model/cron';
 import { recordOf } from '../../cron/run-state';
 import { nextRunAt } from '../../cron/next-run';
+import { cronPolicyOf } from '../../cron/run-load';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
 import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
@@ -59,7 +60,7 @@ export const command: Command = {
 /** undefined when `job` is not an accepted cron job and has no records. */
 export async function readRuns(store: ClusterStore, job: string, nowMs: number): Promise<RunsOutput | undefined> {
   const [accepted, view] = await Promise.all([store.readJob(job), store.cron.view(job)]);
-  const policy = accepted?.spec.type === 'cron' ? accepted.spec.cron : undefined;
+  const policy = cronPolicyOf(accepted);
   if (!policy && view.history.length === 0 && !view.state) return undefined;
   const active = (view.state?.runs ?? []).map(activeRecord);
   const runs = [...active, ...view.history].sort((a, b) => (a.scheduledAt < b.scheduledAt ? 1 : a.scheduledAt > b.scheduledAt ? -1 : 0));
