@@ -38,6 +38,7 @@ export const PROBLEM_TYPES = {
   'ingress-conflict': 'Another job already has this ingress route',
   'invalid-update': 'Invalid update policy',
   'invalid-cron': 'Invalid cron job',
+  'invalid-autoscale': 'Invalid autoscale policy',
   'invalid-settings': 'Invalid repository settings (ozy.yaml)',
   // Templates
   'template-error': 'Chart template failed to render',

@@ -26,7 +26,7 @@ export function specHash(value: unknown): string {
 /**
  * The hash of a job's pod template: everything but `numInstances` and the
  * fields that say how and where the pod runs rather than what it is
- * (`update`, `stopGraceMs`, `placement`). It is the `ozy.spec` container
+ * (`update`, `stopGraceMs`, `placement`, `autoscale`). It is the `ozy.spec` container
  * label and `DesiredJob.specHash`, so scaling a job or retuning its update
  * policy never looks like a spec change to the nodes (no restarts).
  */
@@ -36,6 +36,6 @@ export function podTemplateHash(spec: { numInstances: number }): string {
 
 /** The part of a spec that podTemplateHash covers. */
 export function podTemplate<T extends { numInstances: number }>(spec: T): T {
-  const { update: _u, stopGraceMs: _s, placement: _p, ...rest } = spec as T & { update?: unknown; stopGraceMs?: unknown; placement?: unknown };
+  const { update: _u, stopGraceMs: _s, placement: _p, autoscale: _a, ...rest } = spec as T & { update?: unknown; stopGraceMs?: unknown; placement?: unknown; autoscale?: unknown };
   return { ...rest, numInstances: 0 } as T;
 }

@@ -42,12 +42,12 @@ export function sameTemplate(a: JobSpec, b: JobSpec): boolean {
   return e.sameTemplate;
 }
 
-/** The fields outside the pod template (see podTemplate in model/hash.ts): update, stopGrace, placement. */
+/** The fields outside the pod template (see podTemplate in model/hash.ts): update, stopGrace, placement, autoscale. */
 export function samePolicy(a: JobSpec, b: JobSpec): boolean {
   const e = entry(a, b);
   if (e.samePolicy === undefined) {
     specCompareStats.computed++;
-    e.samePolicy = canonicalJson([a.update, a.stopGraceMs, a.placement]) === canonicalJson([b.update, b.stopGraceMs, b.placement]);
+    e.samePolicy = canonicalJson([a.update, a.stopGraceMs, a.placement, a.autoscale]) === canonicalJson([b.update, b.stopGraceMs, b.placement, b.autoscale]);
   }
   return e.samePolicy;
 }

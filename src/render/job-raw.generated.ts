@@ -149,6 +149,27 @@ export interface Job {
     autoRevert?: boolean;
   };
   /**
+   * Scale the instance count on measured CPU use (a service job only). Nodes sample their instances' CPU every 2 s; any agent computes `ceil(healthy instances × average use ÷ cpu)`, ignores a difference within 10 % of the target, and keeps the result within `[min, max]`. Scaling up is immediate (new instances are bin-packed; when not all fit, as many as fit run and `ozy status` says `capped by capacity`); a lower count must be wanted continuously for `scaleDownAfter` before the highest ordinals are drained and stopped. Instances not yet healthy, or being updated, do not count, so a rolling update does not scale up. The count lives in etcd: `numInstances` is only where it starts; changing `min` or `max` re-clamps it; any other change rolls out as usual and keeps the count. Every container must state its `cpu`: the percentage is of the pod's CPU limit (the sum of its containers' `cpu`).
+   */
+  autoscale?: {
+    /**
+     * Fewest instances, at least 1.
+     */
+    min: number;
+    /**
+     * Most instances, at least `min`.
+     */
+    max: number;
+    /**
+     * Target average CPU use as a percentage of the pod's CPU limit, like `50%` (from 1% to 100%).
+     */
+    cpu: string | number;
+    /**
+     * How long a lower count must be wanted before scaling down (stabilization window). Default 5m; from 0s to 24h.
+     */
+    scaleDownAfter?: string | number;
+  };
+  /**
    * What happens to an instance whose `persistent` volume is on a dead node. `wait` (default): it stays pending (reason `volume on node N`) until that node is back, and runs there with its data. `recreate`: it is placed on another node with a new, empty volume.
    */
   onNodeLoss?: "wait" | "recreate";

@@ -7,6 +7,7 @@ import type { ProblemType } from '../problems';
 import * as D from './defaults';
 import { describeValue, finding, type Finding, type Segment } from './findings';
 import type { Container as ContainerRaw, Healthcheck as HealthcheckRaw, IngressRoute as IngressRouteRaw, Job as JobRaw } from './job-raw.generated';
+import { normalizeAutoscale } from './normalize-autoscale';
 import { normalizeCron, refuseCronFields, refuseForCron } from './normalize-cron';
 import { splitShellWords } from './shell-words';
 import { describeSize, formatCpu, parseCpu, parseDurationMs, parseSize } from './units';
@@ -48,6 +49,7 @@ export function normalizeJob(raw: JobRaw): Normalized {
   if (raw.update) spec.update = normalizeUpdate(raw.update, findings);
   if (raw.stopGrace !== undefined) spec.stopGraceMs = updateDuration(raw.stopGrace, 0, ['stopGrace'], findings);
   if (raw.onNodeLoss !== undefined) spec.onNodeLoss = raw.onNodeLoss;
+  if (raw.autoscale) spec.autoscale = normalizeAutoscale(raw, raw.autoscale, findings);
   return { spec, findings };
 }
 

@@ -35,6 +35,10 @@ export function toRawJob(spec: JobSpec): Job {
   }
   if (spec.stopGraceMs !== undefined) out.stopGrace = formatDuration(spec.stopGraceMs);
   if (spec.onNodeLoss !== undefined) out.onNodeLoss = spec.onNodeLoss;
+  if (spec.autoscale) {
+    const a = spec.autoscale;
+    out.autoscale = { min: a.min, max: a.max, cpu: `${a.cpuPercent}%`, scaleDownAfter: formatDuration(a.scaleDownAfterMs) };
+  }
   return out;
 }
 
