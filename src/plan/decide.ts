@@ -29,6 +29,7 @@ import { acceptedVersion, compareNames, demandAt, explain, markRescheduled, reje
 import { advanceRollout, bringHome, keepFailedUpdate, keepPlacementRules, placementChangeRejected, rebalance, strategyOf } from './moves';
 import { createDaemon, daemon, isDaemonJob } from './daemons';
 import { addRunLoad } from '../cron/run-load';
+import { withAutoscaledCounts } from './autoscale';
 
 export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POLICY): Decision {
   // Every accepted instance on a live node is accounted in it already (schedule/placed-state.ts), and every running cron run.
@@ -43,7 +44,8 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
     nodeReasons: new Map(),
     zones: knownZones(input.cluster.zones, input.cluster.nodes),
   };
-  const changes = classifyJobs(input.desired, input.cluster.jobs, input.invalid);
+  // Autoscaled jobs keep the count in etcd (or the autoscaler's), clamped by the file's bounds.
+  const changes = classifyJobs(withAutoscaledCounts(input.desired, input.cluster.jobs, input.autoscale), input.cluster.jobs, input.invalid);
 
   // 1. Each accepted job's working copy (its instances are accounted in round.state: placedState).
   const kept = new Map<string, Kept>();
@@ -398,8 +400,9 @@ function update(round: Round, k: Kept, desired: DesiredJob): void {
   k.pending = undefined;
 }
 
-/** `ozy plan` of a spread: zones job: instances per zone, and why each one away from home is away. */
+/** `ozy plan` of an autoscaled job: its count and bounds; of a spread: zones job: instances per zone, and why each one away from home is away. */
 function withZones(round: Round, spec: JobSpec, instances: readonly InstancePlacement[], out: JobOutcome): JobOutcome {
+  if (spec.autoscale) out.autoscale = { count: instances.length, min: spec.autoscale.min, max: spec.autoscale.max };
   const zones = zonesOf(spec, round.zones);
   if (zones.length === 0) return out;
   out.zones = zoneCounts(round.state, instances);
@@ -408,7 +411,12 @@ function withZones(round: Round, spec: JobSpec, instances: readonly InstancePlac
   return out;
 }
 
-/** New ordinals of every scaled-up job, in one batch; each job whole or rejected. */
+/**
+ * New ordinals of every scaled-up job, in one batch; each job whole or
+ * rejected — but an autoscaled job gets as many as fit, the others pending
+ * (`capped by capacity`): nothing in git was refused, and they are placed
+ * as soon as room frees (failover places pending instances every round).
+ */
 function scaleUps(round: Round, jobs: readonly Kept[]): void {
   // Ordinals coming back to their persistent volumes first, on those volumes' nodes.
   const starts = jobs.map((k) => k.instances.length);
@@ -419,7 +427,7 @@ function scaleUps(round: Round, jobs: readonly Kept[]): void {
     return {
       req: requestFor(round, spec, k.demand, () => k.instances),
       count,
-      mode: 'whole' as const,
+      mode: spec.autoscale ? ('as-many-as-fit' as const) : ('whole' as const),
       homes: homesOf(zonesOf(spec, round.zones), ordinalsFrom(k.instances.length, count)),
     };
   });
@@ -438,6 +446,11 @@ function scaleUps(round: Round, jobs: readonly Kept[]): void {
       return;
     }
     for (const id of nodes) k.instances.push({ node: round.state.names[id], since: round.now });
+    const capped = requests[i].count - nodes.length;
+    if (capped > 0) {
+      for (let j = 0; j < capped; j++) k.instances.push({ node: null, since: round.now });
+      k.pending = explain(round, requests[i].req, capped, desired.spec.name, desired.file, 'pending');
+    }
     k.accepted = acceptedVersion(round, desired, k.accepted);
     k.dirty = true;
     k.bucket = 'scale-up';

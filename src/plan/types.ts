@@ -52,6 +52,8 @@ export interface DecideInput {
   health?: ReadonlyMap<string, InstanceHealth>;
   /** ozy.yaml `rebalance`: even out each job over the nodes (moves, maxParallel at a time). */
   rebalance?: boolean;
+  /** The autoscaler's wanted count per autoscaled job (clamped to the file's bounds); absent: each keeps its count (plan/autoscale.ts). */
+  autoscale?: ReadonlyMap<string, number>;
 }
 
 export const BUCKETS = [
@@ -86,6 +88,8 @@ export interface JobOutcome {
   zones?: Record<string, number>;
   /** spread: zones: instance name → why it runs outside its home zone ("away from zone b: zone b: no live node"). */
   away?: Record<string, string>;
+  /** An autoscaled job: the count this decision keeps (placed or pending) and the file's bounds. */
+  autoscale?: { count: number; min: number; max: number };
 }
 
 /** The exact writes of one decision, plus what to tell humans about it. */
