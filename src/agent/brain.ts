@@ -24,6 +24,7 @@ import type { Chart } from '../render/template';
 import type { RenderResult } from '../render';
 import { IncrementalRender, isRelevantPath, RenderCache, renderRepo } from '../render';
 import type { GitPort, Snapshot, SourceFile, StorePort } from './ports';
+import type { WantedCounts } from './autoscaler';
 
 export interface BrainOptions {
   node: string;
@@ -40,6 +41,8 @@ export interface BrainOptions {
   maxAttempts?: number;
   /** What the instances in rolling updates' batches look like (agent/rollout-observer.ts); without it no batch advances. */
   observeRollouts?(jobs: Iterable<AcceptedJob>): Promise<ReadonlyMap<string, InstanceHealth>>;
+  /** The autoscaler's wanted counts (agent/autoscaler.ts); a new revision is news even when git and etcd are quiet. */
+  autoscale?(): WantedCounts;
 }
 
 export type RoundResult =
@@ -70,7 +73,7 @@ export class Brain {
    * round repeats neither), and the revision of the view it read: after a
    * commit `revision` is the commit's, which is newer than what was read.
    */
-  private lastDecided?: { head: string; revision: number; read: number };
+  private lastDecided?: { head: string; revision: number; read: number; wanted: number };
   /** The reports this process last made the repository hold, and the reports mark it wrote then. */
   private lastReports?: { digest: string; markedRevision: number };
   /** The schedule mark's revision as first seen, on our monotonic clock. */
@@ -128,6 +131,8 @@ export class Brain {
     // 3–5. Decide against a fresh snapshot and commit; the first agent to commit wins.
     const maxAttempts = this.opts.maxAttempts ?? 8;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const wanted = this.opts.autoscale?.();
+      const wantedRev = wanted?.revision ?? 0;
       const snap = await this.store.snapshot();
       this.noteScheduleMark(snap);
       // A live node's zone its agent failed to remember: the poller does, so the zone keeps its place once its nodes are gone.
@@ -146,7 +151,8 @@ export class Brain {
         !this.rollingNow &&
         this.lastDecided?.head === judged.head &&
         this.lastDecided.revision >= inputs &&
-        this.lastDecided.read >= unguarded
+        this.lastDecided.read >= unguarded &&
+        this.lastDecided.wanted === wantedRev
       ) {
         await this.finishStaleReports(snap);
         return { kind: 'idle', head: judged.head };
@@ -164,9 +170,10 @@ export class Brain {
         deletionGuard: judged.render.settings.deletionGuard,
         rebalance: judged.render.settings.rebalance,
         ...(health ? { health } : {}),
+        ...(wanted && wanted.counts.size > 0 ? { autoscale: wanted.counts } : {}),
       });
       if (isEmptyDecision(decision)) {
-        this.lastDecided = { head: judged.head, revision: inputs, read: snap.revision };
+        this.lastDecided = { head: judged.head, revision: inputs, read: snap.revision, wanted: wantedRev };
         await this.finishStaleReports(snap);
         return { kind: 'unchanged', head: judged.head, decision };
       }
@@ -174,7 +181,7 @@ export class Brain {
       const res = await this.store.commitSchedule(snap.scheduleRevision, { ...decision, readJobs: snap.jobs }, { commit: judged.head, by: this.opts.node });
       if (res.ok) {
         // Rebalancing moves what this very round placed (creates land first): decide once more on it.
-        if (!judged.render.settings.rebalance) this.lastDecided = { head: judged.head, revision: res.revision, read: snap.revision };
+        if (!judged.render.settings.rebalance) this.lastDecided = { head: judged.head, revision: res.revision, read: snap.revision, wanted: wantedRev };
         log.info({ commit: judged.head, counts: decision.counts, attempt }, 'schedule committed');
         // 6. The winner writes the reports: exactly one report commit per judged change.
         const reportCommit = await this.pushReports(applyRejections(snap.rejections, decision), judged.head, res.revision, snap.reportsRevision);

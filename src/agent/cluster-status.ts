@@ -10,6 +10,8 @@ import type { CronState } from '../model/cron';
 import type { CronPolicy } from '../model/job';
 import { addRunLoad, runLoadByNode } from '../cron/run-load';
 import { withRules } from '../plan/placement-rules';
+import type { AutoscalePolicy, NodeCpu } from '../model/autoscale';
+import { recommend } from '../autoscale/recommend';
 
 export interface AgentReport {
   /** The tip of git the cluster last judged (a follower shows its poller's). */
@@ -55,6 +57,28 @@ export interface JobRow {
   type: 'service' | 'daemon' | 'cron';
   /** Cron jobs only. */
   cron?: CronRow;
+  /** Autoscaled jobs only. */
+  autoscale?: AutoscaleRow;
+}
+
+/** An autoscaled job: bounds, target, what its instances measure and what that asks for. */
+export interface AutoscaleRow {
+  min: number;
+  max: number;
+  /** The count kept in etcd (placed and pending). */
+  count: number;
+  /** Target average CPU, percent of the pod's CPU limit. */
+  targetPercent: number;
+  /** Average measured use of the counted instances (healthy, measured, not updating), percent; null when none. */
+  measuredPercent: number | null;
+  /** Instances whose measurement counted. */
+  counted: number;
+  /** The count the measurement asks for now, within the bounds (a lower one waits out scaleDownAfter first). */
+  wants: number;
+  /** More wanted than fit: some instances pending. */
+  capped: boolean;
+  /** `steady`, `scaling up to N`, `scale-down to N wanted (after 5m of it)`, `capped by capacity (k of n placed)`. */
+  state: string;
 }
 
 export interface InstanceRow {
@@ -159,6 +183,8 @@ export function buildClusterStatus(input: {
   runs?: ReadonlyMap<string, CronState>;
   /** A cron job's next scheduled time after `nowMs` (ISO), null if none (cron/times.ts). */
   nextRunAt?(policy: CronPolicy, nowMs: number): string | null;
+  /** Every node's CPU record (autoscaled jobs' instances). */
+  cpu?: ReadonlyMap<string, NodeCpu>;
   /** Wall clock for "waited for" (default Date.now). */
   now?: number;
 }): ClusterStatus {
@@ -229,6 +255,7 @@ export function buildClusterStatus(input: {
       ...rolloutOf(job),
       type: job.spec.type ?? 'service',
       ...(job.spec.type === 'cron' && job.spec.cron ? { rollout: 'scheduled', cron: cronRow(job.spec.cron, runStates.get(job.spec.name), input.nextRunAt, now) } : {}),
+      ...(job.spec.autoscale ? { autoscale: autoscaleRow(job, job.spec.autoscale, input.cpu, pending) } : {}),
     });
   }
   const runs = runRows(runStates.values(), now);
@@ -258,6 +285,31 @@ export function buildClusterStatus(input: {
 
   const git = poller ? { git: { poller: poller.node, head: poller.head ?? null, gitError: poller.gitError ?? null } } : {};
   return { ...git, nodes, jobs, instances, runs, rejections, ...(input.schedule ? { schedule: input.schedule } : {}) };
+}
+
+function autoscaleRow(job: AcceptedJob, policy: AutoscalePolicy, cpu: ReadonlyMap<string, NodeCpu> | undefined, pending: number): AutoscaleRow {
+  const rec = recommend(job, policy, (instance, node) => cpu?.get(node)?.instances[instance]);
+  const count = job.instances.length;
+  let state = 'steady';
+  if (pending > 0) state = `capped by capacity (${count - pending} of ${count} placed)`;
+  else if (rec.wanted > count) state = `scaling up to ${rec.wanted}`;
+  else if (rec.wanted < count) state = `scale-down to ${rec.wanted} wanted (after ${formatMs(policy.scaleDownAfterMs)} of it)`;
+  return {
+    min: policy.min,
+    max: policy.max,
+    count,
+    targetPercent: policy.cpuPercent,
+    measuredPercent: rec.averagePercent === undefined ? null : Math.round(rec.averagePercent * 10) / 10,
+    counted: rec.counted,
+    wants: rec.wanted,
+    capped: pending > 0,
+    state,
+  };
+}
+
+function formatMs(ms: number): string {
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 1000)}s`;
 }
 
 function cronRow(policy: CronPolicy, state: CronState | undefined, nextRunAt: ((p: CronPolicy, nowMs: number) => string | null) | undefined, now: number): CronRow {

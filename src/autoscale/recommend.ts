@@ -28,11 +28,11 @@ export interface Recommendation {
 }
 
 /**
- * `measured(instance)` is the instance's latest fresh figure, if any (the
- * caller drops stale ones). `updating` holds the ordinals of the job's
- * rollout batch.
+ * `measured(instance, node)` is the instance's latest fresh figure from the
+ * node it is placed on, if any (the caller drops stale ones, and figures
+ * from a node it no longer runs on).
  */
-export function recommend(job: AcceptedJob, policy: AutoscalePolicy, measured: (instance: string) => InstanceCpu | undefined): Recommendation {
+export function recommend(job: AcceptedJob, policy: AutoscalePolicy, measured: (instance: string, node: string) => InstanceCpu | undefined): Recommendation {
   const count = job.instances.length;
   const batch = new Set(job.rollout?.batch ?? []);
   let counted = 0;
@@ -42,7 +42,7 @@ export function recommend(job: AcceptedJob, policy: AutoscalePolicy, measured: (
     if (p.node === null) return;
     placed++;
     if (batch.has(ordinal) || p.from !== undefined) return;
-    const m = measured(placementName(job.spec.name, p, ordinal));
+    const m = measured(placementName(job.spec.name, p, ordinal), p.node);
     if (!m || !m.healthy || m.limit <= 0 || m.spec !== versionOf(job, p).specHash) return;
     counted++;
     sum += (m.used / m.limit) * 100;

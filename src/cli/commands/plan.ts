@@ -87,6 +87,11 @@ function zoneText(zones: Record<string, number>): string {
     .join(', ');
 }
 
+/** The count an autoscaled job keeps: git's numInstances only starts it. */
+function autoscaleText(a: NonNullable<JobOutcome['autoscale']>): string {
+  return `autoscaled: keeps ${plural(a.count, 'instance')} (min ${a.min}, max ${a.max})`;
+}
+
 function summary(d: Decision): string {
   return Object.entries(d.counts)
     .filter(([, n]) => n > 0)
@@ -98,6 +103,7 @@ function human(d: Decision, commit: string, nodes: number): string {
   const lines = [`Plan for ${commit} against ${plural(nodes, 'live node')}:`];
   for (const o of d.outcomes) {
     lines.push(`  ${o.bucket.padEnd(11)} ${o.job}${o.strategy ? ` (${o.strategy})` : ''}${o.placements && o.bucket !== 'unchanged' ? `  ${placementText(o)}` : ''}`);
+    if (o.autoscale) lines.push(`              ${autoscaleText(o.autoscale)}`);
     if (o.zones) lines.push(`              zones: ${zoneText(o.zones)}`);
     for (const [instance, why] of Object.entries(o.away ?? {})) lines.push(`              ${instance} ${why}`);
     if (o.problem) {
@@ -113,7 +119,7 @@ function human(d: Decision, commit: string, nodes: number): string {
 function markdown(d: Decision, commit: string): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const rows = d.outcomes.map((o) => {
-    const zones = o.zones ? ` (zones: ${esc(zoneText(o.zones))})` : '';
+    const zones = (o.zones ? ` (zones: ${esc(zoneText(o.zones))})` : '') + (o.autoscale ? ` (${autoscaleText(o.autoscale)})` : '');
     const what = o.problem ? `**${esc(o.problem.title)}**: ${esc(o.problem.detail)}` : esc(placementText(o)) + zones;
     return `| \`${o.job}\` | ${o.bucket}${o.strategy ? ` (${esc(o.strategy)})` : ''} | ${what} |`;
   });

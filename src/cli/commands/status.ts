@@ -17,6 +17,8 @@ Show the cluster as etcd holds it:
               when its node died and it is not rescheduled yet), restarts, how long in this placement;
               a pending instance says how long it has waited and why
   cron jobs   schedule, next run, active runs, the last run's result (ozy runs JOB: all kept runs)
+  autoscaled  count, bounds, measured CPU (average of the counted instances) and target, the count
+              that asks for, capped by capacity when more are wanted than fit
   runs        active cron runs: pending (how long, why) or running (where)
   rejections  the problem each rejected job or file got
 
@@ -110,6 +112,19 @@ export function formatStatus(s: ClusterStatus, now = Date.now()): string {
           String(j.cron!.active),
           j.cron!.lastRun ? `${j.cron!.lastRun.run} ${j.cron!.lastRun.result}` : '-',
         ]),
+      ),
+    );
+  }
+  const scaled = s.jobs.filter((j) => j.autoscale);
+  if (scaled.length > 0) {
+    out.push('AUTOSCALED JOBS');
+    out.push(
+      table(
+        ['NAME', 'COUNT', 'MIN-MAX', 'CPU', 'TARGET', 'WANTS', 'STATE'],
+        scaled.map((j) => {
+          const a = j.autoscale!;
+          return [j.name, String(a.count), `${a.min}-${a.max}`, a.measuredPercent === null ? '-' : `${a.measuredPercent}% (${a.counted})`, `${a.targetPercent}%`, String(a.wants), a.state];
+        }),
       ),
     );
   }

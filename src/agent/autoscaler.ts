@@ -1,0 +1,152 @@
+// The poller's autoscaler (docs/autoscaling.md). While this agent holds the
+// poll claim it reads every node's CPU record (`<prefix>/cpu/<node>`, a
+// watch-fed mirror) and, every `evalMs`, turns each autoscaled job's
+// instances into a recommendation (autoscale/recommend.ts) and that into a
+// count through the job's scale-down window (autoscale/window.ts). Counts
+// that differ from the accepted ones are handed to the brain, whose next
+// round commits them like any scale change: the same guarded transaction,
+// new instances bin-packed, the highest ordinals removed. Nothing here
+// writes to etcd, so two agents that both believe they poll are as safe as
+// two brains (invariant 3); a new poller starts its windows afresh, which
+// only delays a scale-down.
+import type { Logger } from 'pino';
+import type { AcceptedJob } from '../model/cluster';
+import type { InstanceCpu, NodeCpu } from '../model/autoscale';
+import { recommend, type Recommendation } from '../autoscale/recommend';
+import { ScaleDownWindow } from '../autoscale/window';
+
+/** The CPU records of every node, as last seen (store: openCpuMirror). */
+export interface CpuRecords {
+  records(): ReadonlyMap<string, NodeCpu>;
+  close(): Promise<void>;
+}
+
+export interface AutoscalerOptions {
+  log: Logger;
+  /** Opens the watch-fed view of `<prefix>/cpu/` (called when this agent starts polling). */
+  openCpu(onChange: () => void): Promise<CpuRecords>;
+  /** The accepted jobs (the poller's watch-fed schedule). */
+  jobs(): Iterable<AcceptedJob>;
+  /** The brain should decide again: the wanted counts changed. */
+  onWanted(): void;
+  /** How often counts are recomputed. Default 1000 ms. */
+  evalMs?: number;
+  /** Monotonic ms. */
+  monotonic?: () => number;
+}
+
+/** What the brain reads each round: wanted counts and a revision that moves when they change. */
+export interface WantedCounts {
+  counts: ReadonlyMap<string, number>;
+  revision: number;
+}
+
+/** A node's record counts while it is younger than this many of its sample periods (by our clock). */
+const STALE_PERIODS = 3;
+
+export class Autoscaler {
+  private cpu: CpuRecords | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly windows = new Map<string, ScaleDownWindow>();
+  /** When each node's record last changed, by our clock (no other agent's clock is compared). */
+  private readonly seen = new Map<string, { record: NodeCpu; at: number }>();
+  private wantedNow: WantedCounts = { counts: new Map(), revision: 0 };
+  private readonly monotonic: () => number;
+  private attached = false;
+
+  constructor(private readonly opts: AutoscalerOptions) {
+    this.monotonic = opts.monotonic ?? (() => performance.now());
+  }
+
+  wanted(): WantedCounts {
+    return this.wantedNow;
+  }
+
+  /** This agent became the poller. */
+  async attach(): Promise<void> {
+    if (this.attached) return;
+    this.attached = true;
+    const cpu = await this.opts.openCpu(() => undefined);
+    if (!this.attached) {
+      await cpu.close();
+      return;
+    }
+    this.cpu = cpu;
+    const every = this.opts.evalMs ?? 1000;
+    this.timer = setInterval(() => this.evaluate(), every);
+    this.timer.unref();
+  }
+
+  /** No longer the poller: windows start afresh next time (what was wanted meanwhile is unknown). */
+  async detach(): Promise<void> {
+    this.attached = false;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const cpu = this.cpu;
+    this.cpu = undefined;
+    this.windows.clear();
+    this.seen.clear();
+    if (this.wantedNow.counts.size > 0) this.wantedNow = { counts: new Map(), revision: this.wantedNow.revision + 1 };
+    await cpu?.close();
+  }
+
+  /** One look at every autoscaled job; exposed for tests. */
+  evaluate(): Map<string, Recommendation> {
+    const out = new Map<string, Recommendation>();
+    if (!this.cpu) return out;
+    const now = this.monotonic();
+    const measured = this.freshMeasurements(now);
+    const counts = new Map<string, number>();
+    const names = new Set<string>();
+    for (const job of this.opts.jobs()) {
+      const policy = job.spec.autoscale;
+      if (!policy || job.spec.type !== undefined) continue;
+      const name = job.spec.name;
+      names.add(name);
+      const rec = recommend(job, policy, (instance, node) => {
+        const m = measured.get(instance);
+        return m && m.node === node ? m.cpu : undefined;
+      });
+      out.set(name, rec);
+      let window = this.windows.get(name);
+      if (!window) this.windows.set(name, (window = new ScaleDownWindow(now)));
+      const target = window.next(rec.count, rec.wanted, now, policy.scaleDownAfterMs);
+      if (target !== rec.count) counts.set(name, target);
+    }
+    for (const name of this.windows.keys()) if (!names.has(name)) this.windows.delete(name);
+    this.setWanted(counts, out);
+    return out;
+  }
+
+  /** Instance → its latest figure and the node that measured it, from records not older than STALE_PERIODS periods. */
+  private freshMeasurements(now: number): Map<string, { node: string; cpu: InstanceCpu }> {
+    const records = this.cpu!.records();
+    const out = new Map<string, { node: string; cpu: InstanceCpu }>();
+    for (const node of this.seen.keys()) if (!records.has(node)) this.seen.delete(node);
+    for (const [node, record] of records) {
+      let s = this.seen.get(node);
+      if (!s || s.record !== record) this.seen.set(node, (s = { record, at: now }));
+      if (now - s.at > STALE_PERIODS * record.sampleMs) continue;
+      for (const [instance, cpu] of Object.entries(record.instances)) out.set(instance, { node, cpu });
+    }
+    return out;
+  }
+
+  /** A new or changed wish kicks the brain; a wish withdrawn does not (the accepted count already is what is wanted). */
+  private setWanted(counts: Map<string, number>, recs: ReadonlyMap<string, Recommendation>): void {
+    const before = this.wantedNow.counts;
+    let news = false;
+    for (const [name, n] of counts) {
+      if (before.get(name) === n) continue;
+      news = true;
+      const rec = recs.get(name)!;
+      this.opts.log.info({ job: name, from: rec.count, to: n, averagePercent: round1(rec.averagePercent), counted: rec.counted }, n > rec.count ? 'autoscale: scaling up' : 'autoscale: scaling down');
+    }
+    this.wantedNow = { counts, revision: this.wantedNow.revision + (news ? 1 : 0) };
+    if (news) this.opts.onWanted();
+  }
+}
+
+function round1(x: number | undefined): number | undefined {
+  return x === undefined ? undefined : Math.round(x * 10) / 10;
+}
