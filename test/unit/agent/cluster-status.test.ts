@@ -90,3 +90,18 @@ test('allocated counts the persistent volumes of scaled-away instances on their 
   const s = buildClusterStatus({ nodes: [{ ...n1, capacity: { ...n1.capacity, disk: 100 * G } }, n2], jobs: new Map([['db', scaledDown]]), rejections: new Map(), statuses: [], agents: new Map() });
   assert.deepEqual(s.nodes.map((n) => [n.name, n.allocated.disk / G, n.allocated.memory]), [['n1', 10, 100], ['n2', 20, 0]]);
 });
+
+test('an autoscaled job: measured CPU of the counted instances, target, bounds, what it asks for, capped by capacity', () => {
+  const autoscale = { min: 1, max: 5, cpuPercent: 50, scaleDownAfterMs: 300_000 };
+  const scaled: AcceptedJob = { ...job, spec: { ...spec, autoscale }, instances: [{ node: 'n1', since: 't' }, { node: 'n1', since: 't' }] };
+  const cpu = new Map([['n1', { sampleMs: 2000, instances: { 'web-0': { job: 'web', spec: 'h', healthy: true, used: 9, limit: 10 }, 'web-1': { job: 'web', spec: 'h', healthy: true, used: 8, limit: 10 } } }]]);
+  const s = buildClusterStatus({ nodes: [n1], jobs: new Map([['web', scaled]]), rejections: new Map(), statuses: [], agents: new Map(), cpu });
+  assert.deepEqual(s.jobs[0]!.autoscale, { min: 1, max: 5, count: 2, targetPercent: 50, measuredPercent: 85, counted: 2, wants: 4, capped: false, state: 'scaling up to 4' });
+  const capped: AcceptedJob = { ...scaled, instances: [...scaled.instances, { node: null, since: 't' }] };
+  const c = buildClusterStatus({ nodes: [n1], jobs: new Map([['web', capped]]), rejections: new Map(), statuses: [], agents: new Map(), cpu });
+  assert.equal(c.jobs[0]!.autoscale?.state, 'capped by capacity (2 of 3 placed)');
+  assert.equal(c.jobs[0]!.autoscale?.capped, true);
+  const idle = buildClusterStatus({ nodes: [n1], jobs: new Map([['web', scaled]]), rejections: new Map(), statuses: [], agents: new Map() });
+  assert.equal(idle.jobs[0]!.autoscale?.measuredPercent, null);
+  assert.equal(idle.jobs[0]!.autoscale?.state, 'steady');
+});
