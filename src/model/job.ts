@@ -3,6 +3,7 @@
 // here is plain JSON data (it is stored in etcd as is), with units already
 // parsed: bytes for sizes, millicores for CPU, milliseconds for durations.
 // The raw, user-facing format is defined by schemas/job.schema.json.
+import type { AutoscalePolicy } from './autoscale';
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 
@@ -144,6 +145,8 @@ export interface JobSpec {
   stopGraceMs?: number;
   /** Present only when the job file has `onNodeLoss`; absent means 'wait'. */
   onNodeLoss?: 'wait' | 'recreate';
+  /** Present only when the job file has `autoscale`. */
+  autoscale?: AutoscalePolicy;
 }
 
 /** A cron job's schedule and run policy (job fields of `type: cron`; defaults in DESIGN.md "Cron jobs"). */
