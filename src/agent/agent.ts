@@ -8,7 +8,8 @@
 //      (agent/poll-claim.ts); any agent takes over when the poller dies
 //   4. node loop: watch accepted jobs, keep those with an instance here (agent/node-jobs.ts), reconcile
 //      this node's containers when they change; resync periodically
-//   5. publish the agent's own status (git head, last git error) for `ozy status`
+//   5. publish the agent's own status (git head, last git error) for `ozy status`,
+//      and the CPU use of this node's instances of autoscaled jobs (cpu-sampler.ts)
 //   6. lease lost (etcd says so) → fence: stop local containers, register anew, re-list jobs
 //   7. strict mode (--fence-on-expiry): no renewal for a whole TTL → fence at once;
 //      a later renewal (the lease survived, e.g. etcd was down for everyone) lifts it
@@ -57,6 +58,12 @@ interface AgentState {
   clean: boolean;
 }
 
+/** Tunables that are not flags (tests and benchmarks set them). */
+export interface AgentOptions {
+  /** How often instances of autoscaled jobs are sampled for CPU. Default 2000 ms. */
+  cpuSampleMs?: number;
+}
+
 export class Agent {
   private session?: NodeSession;
   private readonly agentId = randomUUID();
@@ -84,6 +91,7 @@ export class Agent {
   constructor(
     private readonly cfg: AgentConfig,
     private readonly log: Logger,
+    opts: AgentOptions = {},
   ) {
     this.store = ClusterStore.connect({
       endpoints: cfg.etcd,
@@ -115,6 +123,9 @@ export class Agent {
       log: log.child({ loop: 'node' }),
       sink: this.leaseBoundSink(),
       elsewhere: async (node, instance) => (await this.store.readInstanceStatuses([{ node, instance }])).length > 0,
+      // The node's own key, on its lease: a deletion while fenced is harmless (nobody else writes it).
+      publishCpu: (record) => this.store.publishNodeCpu(this.requireSession(), record),
+      ...(opts.cpuSampleMs !== undefined ? { cpuSampleMs: opts.cpuSampleMs } : {}),
     });
     this.cron = new CronDriver(this.store, { log: log.child({ loop: 'cron' }), compile: scheduleTimes });
     const exits = new ExitBatcher(this.store);

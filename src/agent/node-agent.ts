@@ -24,11 +24,18 @@
 // Every stop drains first (drain.ts): out of DNS and ingress, the etcd
 // writes awaited, a short delay for `ozy ingress`, then SIGTERM and SIGKILL
 // within the pod's stopGrace, in reverse depends_on order (runtime/pod-stop.ts).
+//
+// Instances of autoscaled jobs are also sampled for CPU (cpu-sampler.ts):
+// the sampler runs only while this node supervises some, and is poked
+// whenever a reconcile may have changed them.
 import type { Logger } from 'pino';
+import type { NodeCpu } from '../model/autoscale';
 import { placementName, type AcceptedJob, type InstanceStatus } from '../model/cluster';
 import { stopGraceOf } from '../model/job';
 import { dnsKey } from '../network/dns';
 import { LABEL, groupByInstance, stopOptionsOf, type ContainerEngine, type EngineEvent, type InspectedContainer, type PodStopOptions } from '../runtime';
+import { CpuSampler, DEFAULT_CPU_SAMPLE_MS } from './cpu-sampler';
+import { cpuTargetOf, type CpuTarget } from './cpu-sampling';
 import { drain } from './drain';
 import { EngineWatch } from './engine-watch';
 import { StatusPublisher, type NodeStatusSink } from './instance-publisher';
@@ -52,8 +59,8 @@ export interface NodeTiming extends SupervisorTiming {
 
 export const DEFAULT_NODE_TIMING: NodeTiming = { ...DEFAULT_TIMING, drainDelayMs: 1000 };
 
-/** The engine calls of the node agent: the supervisors' and the event stream. */
-export type NodeEngine = SupervisorEngine & Pick<ContainerEngine, 'events'>;
+/** The engine calls of the node agent: the supervisors', the event stream and CPU samples. */
+export type NodeEngine = SupervisorEngine & Pick<ContainerEngine, 'events' | 'stats'>;
 
 export interface NodeAgentOptions {
   node: string;
@@ -77,6 +84,13 @@ export interface NodeAgentOptions {
   probes?: Probes;
   /** Whether `node` still publishes a status for `instance` (an instance moving here waits for it to go). */
   elsewhere?(node: string, instance: string): Promise<boolean>;
+  /**
+   * Writes the node's CPU record (null deletes it), on the node's lease.
+   * Without it, nothing is sampled.
+   */
+  publishCpu?(record: NodeCpu | null): Promise<void>;
+  /** How often instances of autoscaled jobs are sampled for CPU. Default 2000 ms. */
+  cpuSampleMs?: number;
 }
 
 /**
@@ -112,11 +126,22 @@ export class NodeAgent {
   private watch: EngineWatch | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly sampler: CpuSampler | undefined;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.timing = { ...DEFAULT_NODE_TIMING, ...(opts.timing ?? {}) };
     this.now = opts.now ?? Date.now;
     this.log = opts.log;
+    const publish = opts.publishCpu;
+    if (publish) {
+      this.sampler = new CpuSampler({
+        sampleMs: opts.cpuSampleMs ?? DEFAULT_CPU_SAMPLE_MS,
+        targets: () => this.cpuTargets(),
+        stats: (id) => opts.engine.stats(id),
+        publish: (record) => publish(record),
+        log: this.log.child({ loop: 'cpu' }),
+      });
+    }
   }
 
   /**
@@ -135,6 +160,8 @@ export class NodeAgent {
     if (!this.queued && settled) {
       // Same spec hashes, maybe newer job data (e.g. numInstances): hand it over, nothing to ask the engine.
       for (const a of assignmentsFor(this.opts.node, list)) this.supervisors.get(a.instance)?.update(a);
+      // A job may have gained or lost `autoscale` without a new spec hash.
+      this.sampler?.poke();
       return Promise.resolve();
     }
     return this.enqueue(list);
@@ -161,7 +188,7 @@ export class NodeAgent {
     const queued: { jobs: AcceptedJob[]; run: Promise<void> } = { jobs, run: Promise.resolve() };
     queued.run = this.serialise(() => {
       this.queued = undefined;
-      return this.reconcileNow(queued.jobs);
+      return this.reconcileNow(queued.jobs).finally(() => this.sampler?.poke());
     });
     this.queued = queued;
     return queued.run;
@@ -200,7 +227,7 @@ export class NodeAgent {
     // Fenced: a resync must not start anything again until the next reconcile() says what to run.
     this.lastJobs = undefined;
     this.settledKey = undefined;
-    return this.serialise(() => this.stopAllNow());
+    return this.serialise(() => this.stopAllNow().finally(() => this.sampler?.poke()));
   }
 
   /** Stops supervising (timers, probes) and leaves the containers running (agent shutdown or restart). */
@@ -209,7 +236,9 @@ export class NodeAgent {
     this.watch?.stop();
     clearInterval(this.resyncTimer);
     clearTimeout(this.retryTimer);
+    const sampling = this.sampler?.close();
     return this.serialise(async () => {
+      await sampling;
       const sups = [...this.supervisors.values()];
       this.supervisors.clear();
       await Promise.all(sups.map((s) => s.stop()));
@@ -220,6 +249,19 @@ export class NodeAgent {
   /** The current status of every supervised instance. */
   statuses(): InstanceStatus[] {
     return [...this.supervisors.values()].map((s) => s.status()).sort((a, b) => a.instance.localeCompare(b.instance));
+  }
+
+  /**
+   * What the CPU sampler measures: the supervised instances of jobs whose
+   * current spec has `autoscale` (an instance still on an older version of
+   * such a job counts; its own spec gives its limit). None while fenced.
+   */
+  private cpuTargets(): CpuTarget[] {
+    const scaled = new Set((this.lastJobs ?? []).filter((j) => j.spec.autoscale !== undefined).map((j) => j.spec.name));
+    if (scaled.size === 0 || this.closed) return [];
+    const out: CpuTarget[] = [];
+    for (const sup of this.supervisors.values()) if (scaled.has(sup.job)) out.push(cpuTargetOf(sup.status(), sup.spec));
+    return out;
   }
 
   // ── reconcile ─────────────────────────────────────────────────────

@@ -3,7 +3,6 @@
 // here is plain JSON data (it is stored in etcd as is), with units already
 // parsed: bytes for sizes, millicores for CPU, milliseconds for durations.
 // The raw, user-facing format is defined by schemas/job.schema.json.
-
 import type { AutoscalePolicy } from './autoscale';
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';

@@ -3,6 +3,7 @@
 // placements + rejections) changes only through transactions guarded by the
 // `/schedule` key's mod revision (invariant 3); per-node keys (status, agent
 // status, DNS records) hang on the node's lease so they vanish with it.
+import type { NodeCpu } from '../model/autoscale';
 import type { AcceptedJob, InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
 import type { CronState } from '../model/cron';
 import { MAX_TXN_PAYLOAD_BYTES } from './chunks';
@@ -11,11 +12,13 @@ import {
   decodeCronState,
   decodeDnsRecord,
   decodeInstanceStatus,
+  decodeNodeCpu,
   decodeNodeInfo,
   decodeObject,
   decodeScheduleMark,
   dnsRecordProblem,
   encodeValue,
+  nodeCpuProblem,
   type Decoded,
   type DnsRecord,
   type ScheduleMark,
@@ -148,6 +151,15 @@ function decodePollerClaim(raw: Buffer | string): PollerClaim | undefined {
     ...(typeof v.head === 'string' ? { head: v.head } : {}),
     ...(typeof v.gitError === 'string' ? { gitError: v.gitError } : {}),
   };
+}
+
+/** Every node's CPU record kept in memory (ClusterStore.openCpuMirror): what the autoscaler reads. */
+export interface CpuMirror {
+  /** Node name → its last record. A dead node's goes with its lease. */
+  records(): ReadonlyMap<string, NodeCpu>;
+  /** The etcd revision the records reflect. */
+  readonly revision: number;
+  close(): Promise<void>;
 }
 
 export type JobChange = WatchChange<AcceptedJob>;
@@ -675,6 +687,39 @@ export class ClusterStore {
     if (p !== this.keys.dnsRoot) this.keys.checkDnsKey(p.slice(0, -1));
     const byName = await this.list(p, (_name, kv) => decodeDnsRecord(kv.value));
     return new Map([...byName].map(([name, r]) => [p + name, r]));
+  }
+
+  /**
+   * The node's CPU measurements of its autoscaled instances, on its lease
+   * (gone with the node). null or no instances: the key is deleted.
+   */
+  async publishNodeCpu(session: NodeSession, record: NodeCpu | null): Promise<void> {
+    const key = this.keys.cpu(session.node);
+    if (record === null || Object.keys(record.instances).length === 0) {
+      this.assertOpen();
+      await this.driver.delete(key);
+      return;
+    }
+    const problem = nodeCpuProblem(record);
+    if (problem) throw new InvalidStoreArgumentError(`CPU record of ${session.node}: ${problem}`);
+    await this.putOnLease(session, key, encodeValue(record));
+  }
+
+  /** Every node's CPU record, in one range read (`ozy status`). Malformed ones are skipped. */
+  readNodeCpu(): Promise<Map<string, NodeCpu>> {
+    return this.list(this.keys.cpuPrefix, (_name, kv) => decodeNodeCpu(kv.value));
+  }
+
+  /** Every node's CPU record, kept from a listing and a watch (the autoscaler's input). */
+  async openCpuMirror(handlers: MirrorHandlers = {}): Promise<CpuMirror> {
+    const m = await this.openMirror(this.keys.cpuPrefix, (_name, kv) => decodeNodeCpu(kv.value), handlers);
+    return {
+      records: () => m.values,
+      get revision() {
+        return m.revision;
+      },
+      close: () => m.close(),
+    };
   }
 
   /** The agent's own report (git head, last git error...), shown by `ozy status`. */

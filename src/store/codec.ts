@@ -2,6 +2,7 @@
 // or foreign value is skipped and reported instead of crashing an agent, not
 // a full schema validation (the writers are our own agents).
 import type { AcceptedJob, InstanceStatus, NodeInfo, Rejection } from '../model/cluster';
+import type { NodeCpu } from '../model/autoscale';
 import type { CronState, RunRecord } from '../model/cron';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -231,4 +232,39 @@ export function decodeCronState(raw: string | Buffer, name?: string): Decoded<Cr
 /** `<prefix>/history/<job>/<run>`: one ended run. */
 export function decodeRunRecord(raw: string | Buffer): Decoded<RunRecord> {
   return decodeWith<RunRecord>(raw, [str('run'), str('scheduledAt'), str('result'), obj('exitCodes'), obj('output')]);
+}
+
+/** One instance's measurement in a NodeCpu record; undefined when it is well formed. */
+function instanceCpuProblem(name: string, v: unknown): string | undefined {
+  if (!isObj(v)) return `instances.${name} is not an object`;
+  for (const k of ['job', 'spec']) if (typeof v[k] !== 'string') return `instances.${name}.${k} is not a string`;
+  if (typeof v['healthy'] !== 'boolean') return `instances.${name}.healthy is not a boolean`;
+  for (const k of ['used', 'limit']) {
+    const n = v[k];
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return `instances.${name}.${k} is not a non-negative number`;
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with a NodeCpu record, if anything. Checked on write and on
+ * read: the autoscaler divides by `limit` and compares `used`, so a record
+ * it reads is whole or skipped, never half believed.
+ */
+export function nodeCpuProblem(v: unknown): string | undefined {
+  if (!isObj(v)) return 'not a JSON object';
+  const ms = v['sampleMs'];
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) return 'sampleMs is not a positive number';
+  const instances = v['instances'];
+  if (!isObj(instances)) return 'instances is not an object';
+  for (const [name, i] of Object.entries(instances)) {
+    const why = instanceCpuProblem(name, i);
+    if (why) return why;
+  }
+  return undefined;
+}
+
+/** `<prefix>/cpu/<node>`: a node's CPU measurements (model/autoscale.ts). */
+export function decodeNodeCpu(raw: string | Buffer): Decoded<NodeCpu> {
+  return decodeWith<NodeCpu>(raw, [nodeCpuProblem]);
 }

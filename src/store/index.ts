@@ -8,6 +8,7 @@
 //   watchJobs / watchNodes                     change feeds that survive reconnects and compaction
 //   mirrorJobs / mirrorInstanceStatus / mirrorDnsRecords   a prefix kept in memory (list + watch + re-list)
 //   put/list InstanceStatus, DnsRecord, AgentStatus   per-node keys on the node's lease
+//   publishNodeCpu / readNodeCpu / openCpuMirror      per-node CPU measurements (autoscaling), on the lease
 //
 // Keys: docs/architecture.md "etcd key layout" (see keys.ts). Errors: errors.ts.
 export {
@@ -16,6 +17,7 @@ export {
   MIN_LEASE_TTL_SECONDS,
   type ClusterSnapshot,
   type CommitResult,
+  type CpuMirror,
   type JobChange,
   type NodeChange,
   type NodeRegistration,

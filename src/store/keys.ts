@@ -140,6 +140,19 @@ export class KeyLayout {
     return this.statusPrefix(node) + checkSegment('instance name', instance);
   }
 
+  /**
+   * Each node's measured CPU use of its autoscaled instances (model/autoscale.ts
+   * NodeCpu), on the node's lease, rewritten every sample period. `cpu/`
+   * sorts before `jobs/`: outside scheduleRange, so this per-node chatter
+   * never wakes the schedule cache's watch.
+   */
+  get cpuPrefix(): string {
+    return `${this.prefix}/cpu/`;
+  }
+  cpu(node: string): string {
+    return this.cpuPrefix + checkSegment('node name', node);
+  }
+
   get agentsPrefix(): string {
     return `${this.prefix}/agents/`;
   }

@@ -185,6 +185,13 @@ export async function rawGet(endpoint: string, key: string): Promise<string | un
   return v === undefined ? (res.kvs?.length ? '' : undefined) : Buffer.from(v, 'base64').toString();
 }
 
+/** The lease a key hangs on (decimal id, '0' for none), or undefined when the key is absent. */
+export async function rawLease(endpoint: string, key: string): Promise<string | undefined> {
+  const res = await etcdGateway<{ kvs?: { lease?: string }[] }>(endpoint, '/v3/kv/range', { key: b64(key) });
+  const kv = res.kvs?.[0];
+  return kv === undefined ? undefined : (kv.lease ?? '0');
+}
+
 /** Raw keys below a prefix. */
 export async function rawKeys(endpoint: string, prefix: string): Promise<string[]> {
   const end = Buffer.from(prefix);

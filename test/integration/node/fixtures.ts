@@ -109,8 +109,17 @@ export interface TestNode {
   dns(job: string, instance: string): Promise<{ host: string; port: number; ttl: number } | undefined>;
 }
 
-/** `podEngine`: the engine the first agent's pod runtime uses (default fx.engine), e.g. one that records stops. */
-export async function startNode(fx: NodeFixture, suffix: string, timing: Partial<NodeTiming> = TIMING, podEngine?: ContainerEngine): Promise<TestNode> {
+/**
+ * `podEngine`: the engine the first agent's pod runtime uses (default fx.engine), e.g. one that records stops.
+ * `cpuSampleMs`: the agents sample autoscaled instances this often and publish the node's CPU record on its lease.
+ */
+export async function startNode(
+  fx: NodeFixture,
+  suffix: string,
+  timing: Partial<NodeTiming> = TIMING,
+  podEngine?: ContainerEngine,
+  opts: { cpuSampleMs?: number } = {},
+): Promise<TestNode> {
   const name = fx.podman.node(suffix);
   const session = await fx.store.registerNode(
     { name, address: ADDRESS, labels: {}, capacity: { memory: 8 * 2 ** 30, disk: 8 * 2 ** 30, cpu: 4000 } },
@@ -134,6 +143,7 @@ export async function startNode(fx: NodeFixture, suffix: string, timing: Partial
       sink,
       log: log.child({ node: name }),
       timing,
+      ...(opts.cpuSampleMs !== undefined ? { cpuSampleMs: opts.cpuSampleMs, publishCpu: (r) => fx.store.publishNodeCpu(session, r) } : {}),
     });
   return {
     name,

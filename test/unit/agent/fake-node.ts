@@ -14,6 +14,7 @@ import {
   PodStartError,
   PullError,
   type ContainerState,
+  type ContainerStats,
   type EngineEvent,
   type EngineEventHandlers,
   type EngineEventStream,
@@ -36,6 +37,9 @@ interface FakeContainer {
   oom: boolean;
   memory: number;
   starts: number;
+  /** Cumulative CPU time and when it was last brought up to date (stats). */
+  cpuNs: number;
+  cpuAt: number;
 }
 
 export class FakeRuntime implements NodeEngine, SupervisorPods {
@@ -61,6 +65,13 @@ export class FakeRuntime implements NodeEngine, SupervisorPods {
   listNodeCalls = 0;
   /** Exit code of an exec health check, per container name. */
   execCode: (container: string) => number = () => 0;
+  /** CPU a running container burns, millicores, per container name (stats). */
+  cpuRate: (container: string) => number = () => 0;
+  /** Container names whose stats calls fail. */
+  readonly statsFailing = new Set<string>();
+  statsCalls = 0;
+  /** Container ids stats was asked about. */
+  readonly statsAsked = new Set<string>();
   private seq = 0;
 
   constructor(readonly node: string) {}
@@ -87,6 +98,21 @@ export class FakeRuntime implements NodeEngine, SupervisorPods {
     const name = c.labels[LABEL.container]!;
     this.ops.push(`exec ${c.labels[LABEL.instance]}/${name}`);
     return this.execCode(name);
+  }
+
+  async stats(id: string): Promise<ContainerStats> {
+    this.statsCalls++;
+    this.statsAsked.add(id);
+    if (this.engineDown) throw new EngineUnavailableError('container engine unavailable (fake)');
+    const c = this.containers.get(id);
+    const name = c?.labels[LABEL.container];
+    if (!c || name === undefined) throw new ContainerNotFoundError(`no container ${id}`);
+    if (this.statsFailing.has(name)) throw new Error(`stats of ${name} failed (fake)`);
+    const now = Date.now();
+    // millicores × ms = µs of CPU; × 1000 = ns.
+    if (c.state === 'running') c.cpuNs += this.cpuRate(name) * (now - c.cpuAt) * 1000;
+    c.cpuAt = now;
+    return { readAt: new Date(now).toISOString(), memoryUsage: 0, memoryLimit: c.memory, cpuTotalNs: c.cpuNs };
   }
 
   async events(opts: { node: string }, handlers: EngineEventHandlers): Promise<EngineEventStream> {
@@ -131,6 +157,8 @@ export class FakeRuntime implements NodeEngine, SupervisorPods {
         oom: false,
         memory: c.memory,
         starts: 1,
+        cpuNs: 0,
+        cpuAt: Date.now(),
       });
       this.ops.push(`create ${pod.instance}/${c.name}`);
       started.push({ name: c.name, id, owner: i === 0 });

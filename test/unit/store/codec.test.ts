@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAcceptedJob, decodeDnsRecord, decodeInstanceStatus, decodeNodeInfo, decodeRejection, dnsRecordProblem } from '../../../src/store/codec';
+import { decodeAcceptedJob, decodeDnsRecord, decodeInstanceStatus, decodeNodeCpu, decodeNodeInfo, decodeRejection, dnsRecordProblem } from '../../../src/store/codec';
 import { job, nodeInfo, rejection, status } from '../../integration/store/fixtures';
 
 const node = { ...nodeInfo('n1'), agentId: 'a', leaseId: '7', startedAt: '2024-01-01T00:00:00Z' };
@@ -46,5 +46,19 @@ describe('decoding stored values', () => {
     assert.ok(dnsRecordProblem({ host: '', port: 80, ttl: 30 }));
     assert.ok(dnsRecordProblem({ host: 'h', port: 70000, ttl: 30 }));
     assert.ok(dnsRecordProblem({ host: 'h', port: 80, ttl: -1 }));
+  });
+
+  test('takes a node\'s CPU record whole or not at all', () => {
+    const rec = { sampleMs: 2000, instances: { 'web-0': { job: 'web', spec: 'h1', healthy: true, used: 412.5, limit: 500 } } };
+    assert.deepEqual(decodeNodeCpu(JSON.stringify(rec)), { ok: true, value: rec });
+    assert.ok(decodeNodeCpu(JSON.stringify({ sampleMs: 2000, instances: {} })).ok);
+    const inst = rec.instances['web-0'];
+    assert.equal(reason(decodeNodeCpu('nope')), 'not JSON');
+    assert.equal(reason(decodeNodeCpu(JSON.stringify({ ...rec, sampleMs: 0 }))), 'sampleMs is not a positive number');
+    assert.equal(reason(decodeNodeCpu(JSON.stringify({ ...rec, instances: [] }))), 'instances is not an object');
+    assert.equal(reason(decodeNodeCpu(JSON.stringify({ ...rec, instances: { 'web-0': { ...inst, used: -1 } } }))), 'instances.web-0.used is not a non-negative number');
+    assert.equal(reason(decodeNodeCpu(JSON.stringify({ ...rec, instances: { 'web-0': { ...inst, limit: '500m' } } }))), 'instances.web-0.limit is not a non-negative number');
+    assert.equal(reason(decodeNodeCpu(JSON.stringify({ ...rec, instances: { 'web-0': { ...inst, healthy: 'yes' } } }))), 'instances.web-0.healthy is not a boolean');
+    assert.equal(reason(decodeNodeCpu(JSON.stringify({ ...rec, instances: { 'web-0': { ...inst, spec: undefined } } }))), 'instances.web-0.spec is not a string');
   });
 });

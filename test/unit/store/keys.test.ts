@@ -14,7 +14,16 @@ describe('KeyLayout', () => {
     assert.equal(k.status('n1', 'web-0'), '/ozy/status/n1/web-0');
     assert.equal(k.statusPrefix(), '/ozy/status/');
     assert.equal(k.agent('n1'), '/ozy/agents/n1');
+    assert.equal(k.cpu('n1'), '/ozy/cpu/n1');
     assert.equal(k.dnsKey('ozy.local', 'web', 'web-1'), '/skydns/local/ozy/web/web-1');
+  });
+
+  test('keeps per-node CPU records outside the range the schedule cache watches', () => {
+    const k = new KeyLayout();
+    const { start, end } = k.scheduleRange;
+    const key = k.cpu('n1');
+    assert.ok(!(key >= start && key < end), `${key} must sort outside [${start}, ${end})`);
+    assert.ok(k.cpuPrefix < start);
   });
 
   test('honours configured prefixes, with or without a trailing slash', () => {
