@@ -29,6 +29,7 @@ import { ClusterStore, type NodeSession } from '../store';
 import { NodeAgent, type NodeStatusSink } from './node-agent';
 import { NodeJobs } from './node-jobs';
 import { CronDriver } from './cron-driver';
+import { Autoscaler } from './autoscaler';
 import { RunExecutor } from './run-executor';
 import { ExitBatcher } from './exit-batcher';
 import { runSlotsFor } from '../cron/assignments';
@@ -78,6 +79,8 @@ export class Agent {
   private readonly jobs: NodeJobs;
   /** Cron: node-cron tasks and cron rounds (cron-driver.ts). */
   private readonly cron: CronDriver;
+  /** The poller's autoscaler: CPU records → wanted counts for the brain (autoscaler.ts). */
+  private readonly autoscaler: Autoscaler;
   /** The cron run pods placed on this node, run to completion (run-executor.ts). */
   private readonly runs: RunExecutor;
   private cronChangeQueued = false;
@@ -142,6 +145,13 @@ export class Agent {
         },
       },
     });
+    this.autoscaler = new Autoscaler({
+      log: log.child({ loop: 'autoscale' }),
+      openCpu: (onChange) =>
+        this.store.openCpuMirror({ onChange, onError: (err) => log.warn({ err: err.message }, 'CPU records watch error') }),
+      jobs: () => this.poller.cache?.snapshot().jobs.values() ?? [],
+      onWanted: () => this.poller.kick(),
+    });
     this.poller = new PollerRole(this.store, this.git, {
       node: cfg.node,
       agentId: this.agentId,
@@ -151,13 +161,22 @@ export class Agent {
         reportsDir: cfg.reportsDir,
         staleCommitMs: Math.max(3 * cfg.pollMs, 10_000),
         builtinCharts: loadBuiltinCharts(),
+        autoscale: () => this.autoscaler.wanted(),
       },
       log,
       onRound: (result) => {
         if (result.kind === 'committed') this.nodeLoop.kick();
       },
       publishStatus: () => this.publishAgentStatus(),
-      onDriving: (cache) => (cache ? this.cron.attach(cache) : this.cron.detach()),
+      onDriving: async (cache) => {
+        if (cache) {
+          this.cron.attach(cache);
+          await this.autoscaler.attach();
+        } else {
+          await this.autoscaler.detach();
+          await this.cron.detach();
+        }
+      },
       onScheduleChange: (what) => this.cron.onScheduleChange(what),
     });
     // A node reacts only to changes of its own instances.

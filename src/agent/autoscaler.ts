@@ -62,19 +62,34 @@ export class Autoscaler {
     return this.wantedNow;
   }
 
-  /** This agent became the poller. */
+  /** This agent became the poller. Never throws: an etcd that cannot list the records now is tried again. */
   async attach(): Promise<void> {
     if (this.attached) return;
     this.attached = true;
-    const cpu = await this.opts.openCpu(() => undefined);
-    if (!this.attached) {
-      await cpu.close();
+    const every = this.opts.evalMs ?? 1000;
+    this.timer = setInterval(() => void this.tick(), every);
+    this.timer.unref();
+    await this.tick();
+  }
+
+  private opening = false;
+
+  private async tick(): Promise<void> {
+    if (this.cpu) {
+      this.evaluate();
       return;
     }
-    this.cpu = cpu;
-    const every = this.opts.evalMs ?? 1000;
-    this.timer = setInterval(() => this.evaluate(), every);
-    this.timer.unref();
+    if (this.opening || !this.attached) return;
+    this.opening = true;
+    try {
+      const cpu = await this.opts.openCpu(() => undefined);
+      if (this.attached && !this.cpu) this.cpu = cpu;
+      else await cpu.close();
+    } catch (err) {
+      this.opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the CPU records yet; retrying');
+    } finally {
+      this.opening = false;
+    }
   }
 
   /** No longer the poller: windows start afresh next time (what was wanted meanwhile is unknown). */

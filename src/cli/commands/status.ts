@@ -53,8 +53,8 @@ export const command: Command = {
 };
 
 export async function readClusterStatus(store: ClusterStore): Promise<ClusterStatus> {
-  const [snap, statuses, agents, poller] = await Promise.all([store.snapshot(), store.listInstanceStatus(), store.listAgentStatus(), store.getPoller()]);
-  return buildClusterStatus({ ...snap, statuses, agents, poller, nextRunAt, ...(snap.schedule ? { schedule: snap.schedule } : {}) });
+  const [snap, statuses, agents, poller, cpu] = await Promise.all([store.snapshot(), store.listInstanceStatus(), store.listAgentStatus(), store.getPoller(), store.readNodeCpu()]);
+  return buildClusterStatus({ ...snap, statuses, agents, poller, nextRunAt, cpu, ...(snap.schedule ? { schedule: snap.schedule } : {}) });
 }
 
 export function formatStatus(s: ClusterStatus, now = Date.now()): string {
