@@ -16,7 +16,7 @@ import { runCli } from '../../unit/cli/run-cli';
 import type { ClusterStatus } from '../../../src/agent/cluster-status';
 
 // httpd answers the health check; the loop spins while /shared/load exists.
-const BURN = ["trap 'exit 0' TERM", 'mkdir -p /srv', 'echo ok > /srv/health.txt', '/bin/httpd -f -p 8080 -h /srv &', 'while :; do if [ -f /shared/load ]; then :; else sleep 0.2; fi; done'].join('; ');
+const BURN = ["trap 'exit 0' TERM", 'mkdir -p /srv', 'echo ok > /srv/health.txt', '/bin/httpd -f -p 8080 -h /srv & while :; do if [ -f /shared/load ]; then :; else sleep 0.2; fi; done'].join('; ');
 
 interface BurnOpts {
   min: number;
@@ -155,11 +155,12 @@ describe('autoscaling on CPU end to end (3 agents on podman)', () => {
     assert.ok(fs.existsSync(path.dirname(loadFile)));
   });
 
-  test('load off: scales down only after scaleDownAfter, never below min', async () => {
+  test('load off: scales down only after scaleDownAfter, never below min', async (t) => {
     const off = Date.now();
     load(false);
     await waitFor('back to min', async () => history.now() === 1, { timeoutMs: 90_000 });
     const after = history.since(off);
+    t.diagnostic(`counts after load off (ms, count, placed): ${JSON.stringify(after.map((s) => [s.at - off, s.count, s.placed]))}`);
     const firstDrop = after.find((s, i) => i > 0 && s.count < after[0]!.count);
     assert.ok(firstDrop, `a scale-down happened: ${JSON.stringify(after)}`);
     assert.ok(firstDrop.at - off >= 15_000, `not before scaleDownAfter (15 s): first drop after ${firstDrop.at - off} ms`);
