@@ -28,7 +28,7 @@ const tmp = tempDir('ozy-up-e2e-');
 const stateDir = path.join(tmp.dir, 'state');
 const prefix = `t-${randomBytes(3).toString('hex')}`;
 const node = `${prefix}-1`;
-const EXAMPLE_JOBS = ['greeter', 'hello', 'hello-cron', 'node-info', 'simple-webapp', 'web'];
+const EXAMPLE_JOBS = ['crunch', 'greeter', 'hello', 'hello-cron', 'node-info', 'simple-webapp', 'web'];
 /** Cron jobs have no standing instances (their pods belong to runs). */
 const CRON_EXAMPLES = new Set(['hello-cron']);
 
@@ -188,6 +188,14 @@ describe('ozy up', () => {
       return r.status === 200 ? r.body : undefined;
     }, { timeoutMs: 30_000 });
     assert.match(viaIngress, /^hello from /);
+    // The autoscaled example: its CPU-burning endpoint answers, and status shows its count and bounds.
+    const work = await waitFor('crunch through the ingress', async () => {
+      const r = await httpGet(`http://${state.ingress!.address}/cgi-bin/work`, { host: 'crunch.ozy.test' });
+      return r.status === 200 ? r.body : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.match(work, /^worked at /);
+    const crunch = st.jobs.find((j) => j.name === 'crunch')?.autoscale;
+    assert.deepEqual([crunch?.count, crunch?.min, crunch?.max, crunch?.targetPercent], [1, 1, 4, 50]);
     // And its name service, as the printed dig does.
     const [dnsHost, dnsPort] = state.dns!.address.split(':');
     const { stdout: aRecords } = await run('dig', [`@${dnsHost}`, '-p', dnsPort!, '+norecurse', '+short', 'hello.ozy.local', 'A']);

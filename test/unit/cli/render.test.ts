@@ -40,7 +40,7 @@ test('ozy render examples: every job as YAML documents separated by ---', async 
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   const docs = documentsOf(r.stdout);
-  assert.deepEqual(docs.map((d) => d.name), ['greeter', 'hello', 'hello-cron', 'node-info', 'simple-webapp', 'web']);
+  assert.deepEqual(docs.map((d) => d.name), ['crunch', 'greeter', 'hello', 'hello-cron', 'node-info', 'simple-webapp', 'web']);
   assert.match(r.stdout, /^# Source: jobs\/simple-webapp\.yaml$/m);
   assert.match(r.stdout, /^---$/m);
   await validatesAsJobFiles(docs);
