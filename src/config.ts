@@ -65,6 +65,8 @@ export interface AgentConfig {
    * gateway), with the zone as search domain. Default: the engine's.
    */
   containerDns?: string;
+  /** --secrets-identity / OZY_SECRETS_IDENTITY: age identity file that decrypts the repository's secrets (mode 0600 or stricter). */
+  secretsIdentity?: string;
   /** OZY_GIT_TOKEN (environment only, never a flag so it stays out of `ps`): git HTTP credentials. */
   gitToken?: string;
   /** OZY_GIT_USERNAME (environment only): the username sent with the token. Default "x-access-token". */
@@ -151,6 +153,7 @@ export const AGENT_OPTIONS = {
   'reports-dir': { type: 'string' },
   'dns-zone': { type: 'string' },
   'container-dns': { type: 'string' },
+  'secrets-identity': { type: 'string' },
   'fence-on-expiry': { type: 'boolean' },
 } as const;
 
@@ -225,6 +228,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     reportsDir: (get('reports-dir') ?? 'rejections').replace(/^\/+|\/+$/g, ''),
     dnsZone: get('dns-zone') ?? 'ozy.local',
     ...(get('container-dns') ? { containerDns: parseIp(get('container-dns')!, '--container-dns') } : {}),
+    ...(get('secrets-identity') ? { secretsIdentity: path.resolve(get('secrets-identity')!) } : {}),
     ...(env.OZY_GIT_TOKEN ? { gitToken: env.OZY_GIT_TOKEN } : {}),
     ...(env.OZY_GIT_USERNAME ? { gitUsername: env.OZY_GIT_USERNAME } : {}),
   };

@@ -39,6 +39,7 @@ export const PROBLEM_TYPES = {
   'invalid-update': 'Invalid update policy',
   'invalid-cron': 'Invalid cron job',
   'invalid-autoscale': 'Invalid autoscale policy',
+  'secret-unavailable': 'A secret of the job is missing or cannot be decrypted',
   'invalid-settings': 'Invalid repository settings (ozy.yaml)',
   // Templates
   'template-error': 'Chart template failed to render',

@@ -30,6 +30,8 @@ import { NodeAgent, type NodeStatusSink } from './node-agent';
 import { NodeJobs } from './node-jobs';
 import { CronDriver } from './cron-driver';
 import { Autoscaler } from './autoscaler';
+import { SecretIdentity } from '../secrets/age';
+import type { SecretRef } from '../model/job';
 import { RunExecutor } from './run-executor';
 import { ExitBatcher } from './exit-batcher';
 import { runSlotsFor } from '../cron/assignments';
@@ -96,6 +98,8 @@ export class Agent {
     private readonly log: Logger,
     opts: AgentOptions = {},
   ) {
+    // Loaded once, before anything is opened; refused unless only its owner can read it (SecretIdentityError).
+    const identity = cfg.secretsIdentity !== undefined ? SecretIdentity.load(cfg.secretsIdentity) : undefined;
     this.store = ClusterStore.connect({
       endpoints: cfg.etcd,
       prefix: cfg.etcdPrefix,
@@ -103,6 +107,7 @@ export class Agent {
     });
     this.engine = createEngine({ socketPath: cfg.dockerSocket });
     const pods = new PodRuntime({
+      ...(identity ? { revealSecret: (ref: SecretRef) => identity.decrypt(Buffer.from(ref.ciphertext, 'base64')) } : {}),
       engine: this.engine,
       node: cfg.node,
       volumes: { dataDir: cfg.dataDir, sharedRoot: cfg.sharedDir },
@@ -149,7 +154,7 @@ export class Agent {
       log: log.child({ loop: 'autoscale' }),
       openCpu: (onChange) =>
         this.store.openCpuMirror({ onChange, onError: (err) => log.warn({ err: err.message }, 'CPU records watch error') }),
-      jobs: () => this.poller.cache?.snapshot().jobs.values() ?? [],
+      jobs: () => this.poller.cache?.acceptedJobs().values() ?? [],
       onWanted: () => this.poller.kick(),
     });
     this.poller = new PollerRole(this.store, this.git, {
@@ -162,6 +167,7 @@ export class Agent {
         staleCommitMs: Math.max(3 * cfg.pollMs, 10_000),
         builtinCharts: loadBuiltinCharts(),
         autoscale: () => this.autoscaler.wanted(),
+        ...(identity ? { secretsIdentity: identity } : {}),
       },
       log,
       onRound: (result) => {

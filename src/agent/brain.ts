@@ -25,6 +25,9 @@ import type { RenderResult } from '../render';
 import { IncrementalRender, isRelevantPath, RenderCache, renderRepo } from '../render';
 import type { GitPort, Snapshot, SourceFile, StorePort } from './ports';
 import type { WantedCounts } from './autoscaler';
+import { SecretsGate } from './secrets-gate';
+import type { SecretIdentity } from '../secrets/age';
+import { isSecretPath } from '../secrets/paths';
 
 export interface BrainOptions {
   node: string;
@@ -41,6 +44,8 @@ export interface BrainOptions {
   maxAttempts?: number;
   /** What the instances in rolling updates' batches look like (agent/rollout-observer.ts); without it no batch advances. */
   observeRollouts?(jobs: Iterable<AcceptedJob>): Promise<ReadonlyMap<string, InstanceHealth>>;
+  /** Decrypts the repository's secrets (`--secrets-identity`); without it jobs with secrets are refused (secret-unavailable). */
+  secretsIdentity?: SecretIdentity;
   /** The autoscaler's wanted counts (agent/autoscaler.ts); a new revision is news even when git and etcd are quiet. */
   autoscale?(): WantedCounts;
 }
@@ -84,6 +89,7 @@ export class Brain {
   private readonly renderCache = new RenderCache();
   /** A commit that changes a few job files re-renders only those (render/incremental-render.ts). */
   private readonly renderer = new IncrementalRender(this.renderCache);
+  private readonly secrets: SecretsGate;
 
   constructor(
     private readonly git: GitPort,
@@ -92,6 +98,7 @@ export class Brain {
   ) {
     this.now = opts.now ?? (() => new Date());
     this.monotonic = opts.monotonic ?? (() => performance.now());
+    this.secrets = new SecretsGate(opts.secretsIdentity);
   }
 
   /** The last git error, cleared by the next successful fetch (shown by `ozy status`). */
@@ -196,7 +203,7 @@ export class Brain {
     const prev = this.judged;
     const { files, changed } = await this.git.readFiles(
       head,
-      isRelevantPath,
+      isJudgedPath,
       prev ? { commit: prev.head, files: prev.files } : undefined,
     );
     if (prev && changed.length === 0) {
@@ -208,10 +215,12 @@ export class Brain {
     // yielding in between: one multi-second synchronous render would starve the
     // event loop, and with it the poll claim's keepalive.
     if (changed.length > RENDER_SLICE) await this.warmRenderCache(files, changed, head);
-    const render = this.renderer.render(files, {
+    const rendered = this.renderer.render(files, {
       commit: head,
       ...(this.opts.builtinCharts ? { builtinCharts: this.opts.builtinCharts } : {}),
     });
+    // Secret references get their files' hashes and bytes (or a secret-unavailable problem).
+    const render = await this.secrets.bind(rendered, files, head);
     this.opts.log.info({ commit: head, jobs: render.jobs.length, problems: render.problems.length, changed: changed.length }, 'rendered');
     this.judged = { head, files, render };
   }
@@ -345,4 +354,9 @@ function waitingForRoom(snap: Snapshot): boolean {
   if (snap.rejections.size > 0) return true;
   for (const job of snap.jobs.values()) for (const p of job.instances) if (p.node === null) return true;
   return false;
+}
+
+/** What a judged commit is read for: the files the renderer reads, and the secrets jobs refer to. */
+function isJudgedPath(p: string): boolean {
+  return isRelevantPath(p) || isSecretPath(p);
 }

@@ -59,7 +59,7 @@ export function runExit(containers: readonly ExitedContainer[], opts: { deadline
 export interface StartFailure {
   /** The container whose step failed. */
   container: string;
-  step: 'pull' | 'volumes' | 'create' | 'start' | 'ready';
+  step: 'pull' | 'secrets' | 'volumes' | 'create' | 'start' | 'ready';
   /** The registry's message for a pull, else the cause's message. */
   message: string;
 }

@@ -1,11 +1,13 @@
 // The shape every `ozy <command>` module exports.
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface CommandIo {
   stdout: Writable;
   stderr: Writable;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** What the user pipes in (`ozy secret encrypt` reads the value there). */
+  stdin?: Readable;
 }
 
 export interface Command {

@@ -1,7 +1,7 @@
 // `ozy` entry point: dispatches to src/cli/commands/<name>.ts.
 import type { Command, CommandIo } from './command';
 
-const COMMANDS = ['validate', 'render', 'plan', 'agent', 'status', 'runs', 'up', 'ingress', 'dns'] as const;
+const COMMANDS = ['validate', 'render', 'plan', 'agent', 'status', 'runs', 'secret', 'up', 'ingress', 'dns'] as const;
 
 function load(name: string): Command | undefined {
   if (!(COMMANDS as readonly string[]).includes(name)) return undefined;
@@ -30,6 +30,7 @@ export async function main(argv: string[], io: Partial<CommandIo> = {}): Promise
     stderr: io.stderr ?? process.stderr,
     env: io.env ?? process.env,
     cwd: io.cwd ?? process.cwd(),
+    stdin: io.stdin ?? process.stdin,
   };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

@@ -39,9 +39,34 @@ export interface VolumeSpec {
   space: number;
 }
 
-export interface EnvVar {
+/** A plain variable (its value lives in the spec, in etcd) or one whose value is an age-encrypted secret of the repository. */
+export type EnvVar = PlainEnvVar | SecretEnvVar;
+
+export interface PlainEnvVar {
   name: string;
   value: string;
+}
+
+export interface SecretEnvVar {
+  name: string;
+  secret: SecretRef;
+}
+
+/**
+ * `secrets/<name>.age` as the render found it (secrets/bind.ts): the
+ * plaintext is never here; nodes decrypt `ciphertext` when they create the
+ * container. `sha256` (of the file) makes a changed secret a changed spec.
+ * Between normalizing a file and binding its secrets both are ''.
+ */
+export interface SecretRef {
+  name: string;
+  sha256: string;
+  /** The file's bytes, base64. */
+  ciphertext: string;
+}
+
+export function isSecretEnv(e: EnvVar): e is SecretEnvVar {
+  return 'secret' in e;
 }
 
 export interface ContainerSpec {

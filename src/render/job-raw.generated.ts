@@ -198,7 +198,7 @@ export interface Container {
    */
   command?: string | string[];
   /**
-   * Environment variables: a list of `{name, value}` (the seed's form) or a map of name to value (docker-compose's form). Values are never shown in problem reports.
+   * Environment variables: a list of `{name, value}` (the seed's form) or of `{name, secret}` (an age-encrypted secret of the repository), or a map of name to value (docker-compose's form). Values are never shown in problem reports or `ozy` output.
    *
    * @maxItems 512
    */
@@ -237,7 +237,11 @@ export interface Container {
 }
 export interface EnvironmentVariable {
   name: EnvironmentName;
-  value: EnvironmentValue;
+  value?: EnvironmentValue;
+  /**
+   * Instead of `value`: the name of a secret of the repository, the age-encrypted file `secrets/<secret>.age` (see `ozy secret encrypt`). Agents decrypt it only to create the container; the value never reaches etcd, logs, reports or `ozy` output. Changing the file rolls the job like any change.
+   */
+  secret?: string;
 }
 export interface HttpHealthcheck {
   type: "http";
@@ -359,6 +363,7 @@ export interface RepoSettings {
    * Move running service instances so that no live node holds more than one instance of a job above the job's average (for example onto a node that joined). Each move drains the instance, then starts it on its new node; at most the job's `update.maxParallel` moves at a time, the next once the moved instances have been healthy for `update.minHealthy`. Default false: running instances never move while their node lives.
    */
   rebalance?: boolean;
+  secrets?: SecretsSettings;
 }
 /**
  * Protects against a commit that deletes every job, or most of them (for example a broken merge or a wrong branch): such a commit is rejected with problem `mass-deletion` and the jobs keep running, unless this section allows it.
@@ -372,4 +377,16 @@ export interface DeletionGuard {
    * Set to true to let a commit delete every job (and any share of them). Default false.
    */
   allowDeleteAll?: boolean;
+}
+/**
+ * Who can read the repository's secrets (`secrets/<name>.age`): `ozy secret encrypt` encrypts to these age recipients. Each agent decrypts with its `--secrets-identity`, whose recipient must be listed here.
+ */
+export interface SecretsSettings {
+  /**
+   * age recipients (public keys, `age1…`).
+   *
+   * @minItems 1
+   * @maxItems 64
+   */
+  recipients: string[];
 }

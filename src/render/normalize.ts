@@ -168,7 +168,12 @@ function normalizeEnvironment(env: ContainerRaw['environment'], at: Segment[], f
       return;
     }
     firstIndex.set(v.name, i);
-    out.push({ name: v.name, value: String(v.value) });
+    if ((v.value === undefined) === (v.secret === undefined)) {
+      findings.push(finding('invalid-environment', [...at, 'environment', i], `${v.name}: give either \`value\` or \`secret\` (the name of secrets/<name>.age), not both and not neither`));
+      return;
+    }
+    // A secret is bound to its file after the render (secrets/bind.ts).
+    out.push(v.secret !== undefined ? { name: v.name, secret: { name: v.secret, sha256: '', ciphertext: '' } } : { name: v.name, value: String(v.value) });
   });
   return out;
 }

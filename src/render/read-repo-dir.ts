@@ -4,6 +4,7 @@
 // resolves inside the root, and stops at the size and count limits without
 // reading further. The result goes to renderRepo, which reports symlinks and
 // oversized files; problems only this loader can see are returned beside.
+import { isSecretPath, SECRETS_DIR } from '../secrets/paths';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeProblem, type ProblemType } from '../problems';
@@ -33,6 +34,7 @@ export async function readRepoDir(dir: string): Promise<RepoDirContents> {
   const loader = new Loader(root);
   await loader.entry(SETTINGS_FILE, 0);
   await loader.entry(JOBS_DIR, 0);
+  await loader.entry(SECRETS_DIR, 0);
   return { files: loader.files, problems: loader.problems };
 }
 
@@ -87,7 +89,7 @@ class Loader {
       for (const name of names) await this.entry(`${rel}/${name}`, depth + 1);
       return;
     }
-    if (!isRelevantPath(rel)) return;
+    if (!isRelevantPath(rel) && !isSecretPath(rel)) return;
     if (!st.isFile()) {
       this.problem(rel, 'unsafe-path', `${rel} is not a regular file (a device, socket or pipe); it was not read`);
       return;

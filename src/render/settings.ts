@@ -13,10 +13,12 @@ export interface RepoSettings {
   };
   /** Move running instances to even out each job across the nodes (e.g. onto a node that joined). */
   rebalance: boolean;
+  /** age recipients secrets are encrypted to (`ozy secret encrypt`); empty when the file names none. */
+  secretRecipients: string[];
 }
 
 export function defaultSettings(): RepoSettings {
-  return { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false };
+  return { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false, secretRecipients: [] };
 }
 
 export type SettingsVerdict = { ok: true; settings: RepoSettings } | { ok: false; findings: Finding[] };
@@ -36,6 +38,7 @@ export function judgeSettings(doc: unknown): SettingsVerdict {
         allowDeleteAll: raw.deletionGuard?.allowDeleteAll ?? d.allowDeleteAll,
       },
       rebalance: raw.rebalance ?? false,
+      secretRecipients: [...(raw.secrets?.recipients ?? [])],
     },
   };
 }

@@ -1,7 +1,7 @@
 // JobSpec → the raw job format: what `ozy render` prints. The output is a
 // valid job file (normalizing it again gives the same spec), with every
 // default spelled out and units in their shortest exact form.
-import type { ContainerSpec, CronPolicy, HealthCheck, JobSpec, PortMapping } from '../model/job';
+import { isSecretEnv, type ContainerSpec, type CronPolicy, type HealthCheck, type JobSpec, type PortMapping } from '../model/job';
 import type { Container, Healthcheck, Job } from './job-raw.generated';
 import { formatCpu, formatDuration, formatSize } from './units';
 
@@ -60,7 +60,7 @@ function toRawCron(c: CronPolicy): Partial<Job> {
 function toRawContainer(c: ContainerSpec): Container {
   const out: Container = { image: c.image, restart: c.restart };
   if (c.command) out.command = [...c.command];
-  if (c.environment.length > 0) out.environment = c.environment.map((e) => ({ name: e.name, value: e.value }));
+  if (c.environment.length > 0) out.environment = c.environment.map((e) => (isSecretEnv(e) ? { name: e.name, secret: e.secret.name } : { name: e.name, value: e.value }));
   if (c.ports.length > 0) out.ports = c.ports.map(formatPort);
   if (c.dependsOn.length > 0) out.depends_on = [...c.dependsOn];
   out.memory = formatSize(c.memory);

@@ -102,7 +102,7 @@ export class PodStartError extends RuntimeError {
     readonly instance: string,
     /** The container whose step failed. */
     readonly container: string,
-    readonly step: 'pull' | 'volumes' | 'create' | 'start' | 'ready',
+    readonly step: 'pull' | 'secrets' | 'volumes' | 'create' | 'start' | 'ready',
     cause: unknown,
   ) {
     const why = cause instanceof Error ? cause.message : String(cause);

@@ -10,7 +10,7 @@
 // whole pod.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { stopGraceOf, type ContainerSpec, type JobSpec } from '../model/job';
+import { isSecretEnv, stopGraceOf, type ContainerSpec, type JobSpec, type PlainEnvVar, type SecretRef } from '../model/job';
 import type { ContainerEngine, InspectedContainer } from './engine';
 import { compareEngineTimes } from './facts';
 import { ContainerHasDependentsError, ContainerNameConflictError, ContainerNotFoundError, PodStartError } from './errors';
@@ -76,6 +76,8 @@ export interface PodRuntimeOptions {
   stopTimeoutSec?: number;
   /** Clock of the stop deadlines. Default Date.now. */
   now?: () => number;
+  /** Decrypts a secret variable's value (the agent's --secrets-identity); absent: pods with secrets cannot start. */
+  revealSecret?(ref: SecretRef): Promise<string>;
 }
 
 export interface StartedContainer {
@@ -116,6 +118,15 @@ export class PodRuntime {
         throw new PodStartError(pod.instance, c.name, 'pull', err);
       }
     }
+    // 1b. secrets, decrypted into a copy of the containers that lives only for this call
+    const containers: ContainerSpec[] = [];
+    for (const c of pod.containers) {
+      try {
+        containers.push(await this.revealed(c));
+      } catch (err) {
+        throw new PodStartError(pod.instance, c.name, 'secrets', err);
+      }
+    }
     // 2. volume directories (podman, unlike dockerd, does not create a missing bind source)
     const resolveVolume = volumeResolver(this.opts.volumes, pod.job, pod.instance);
     for (const c of pod.containers) {
@@ -130,7 +141,7 @@ export class PodRuntime {
     const ready = new Set<string>();
     const ctx = this.contextOf(pod);
     let ownerId: string | undefined;
-    for (const c of pod.containers) {
+    for (const c of containers) {
       let step: 'create' | 'start' | 'ready' = 'ready';
       try {
         for (const dep of c.dependsOn) {
@@ -140,7 +151,7 @@ export class PodRuntime {
           ready.add(dep);
         }
         step = 'create';
-        const createOpts = toCreateOptions(ctx, pod.containers, c, ownerId, {
+        const createOpts = toCreateOptions(ctx, containers, c, ownerId, {
           hostIp: this.opts.hostIp,
           ownerNetwork: this.opts.ownerNetwork,
           ...(pod.reachablePorts ? { reachablePorts: pod.reachablePorts } : {}),
@@ -159,6 +170,24 @@ export class PodRuntime {
       }
     }
     return { instance: pod.instance, containers: started };
+  }
+
+  /** `c` with every secret variable's value decrypted (the same object when it has none). */
+  private async revealed(c: ContainerSpec): Promise<ContainerSpec> {
+    if (!c.environment.some(isSecretEnv)) return c;
+    const environment: PlainEnvVar[] = [];
+    for (const e of c.environment) {
+      if (!isSecretEnv(e)) environment.push(e);
+      else if (!this.opts.revealSecret) throw new Error(`secret "${e.secret.name}" (${e.name}): this agent has no --secrets-identity`);
+      else {
+        try {
+          environment.push({ name: e.name, value: await this.opts.revealSecret(e.secret) });
+        } catch (err) {
+          throw new Error(`secret "${e.secret.name}" (${e.name}): ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+    return { ...c, environment };
   }
 
   /**

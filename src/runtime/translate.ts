@@ -9,7 +9,7 @@
 // Only what the job format allows reaches the engine: no privileged mode,
 // no host namespaces, no mounts except the volume directories the resolver
 // names. Restarts are the agent's job, so the engine's policy is 'no'.
-import type { ContainerSpec, PortMapping } from '../model/job';
+import { isSecretEnv, type ContainerSpec, type EnvVar, type PortMapping } from '../model/job';
 import { createHash } from 'node:crypto';
 import type { VolumeResolver } from './volumes';
 
@@ -150,7 +150,7 @@ export function toCreateOptions(
   const out: EngineCreateOptions = {
     name: containerName(ctx.instance, container.name),
     Image: container.image,
-    Env: container.environment.map((e) => `${e.name}=${e.value}`),
+    Env: container.environment.map(envEntry),
     Labels: podLabels(ctx, container.name, isOwner),
     Tty: false,
     OpenStdin: false,
@@ -223,4 +223,14 @@ function portBindings(
     if (out[key] === undefined) out[key] = [{ HostIp: hostIp, HostPort: '' }];
   }
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * `NAME=value`. Secrets are revealed by the pod runtime just before the
+ * create call (PodRuntime `secrets`); one that reaches here unrevealed is a
+ * bug, and must not become an empty variable.
+ */
+function envEntry(e: EnvVar): string {
+  if (isSecretEnv(e)) throw new Error(`secret ${e.secret.name} of ${e.name} was not revealed before the container was created`);
+  return `${e.name}=${e.value}`;
 }

@@ -85,6 +85,11 @@ export class ScheduleCache {
   }
 
   /** The cached state, copied: no etcd read. */
+  /** The accepted jobs as they stand, without copying (the autoscaler reads them every second). */
+  acceptedJobs(): ReadonlyMap<string, AcceptedJob> {
+    return this.jobs;
+  }
+
   snapshot(): ClusterSnapshot {
     return {
       revision: this.revisionSeen,

@@ -1,6 +1,7 @@
 // `ozy agent --node NAME --repo URL ...`: the node agent. Runs until SIGINT
 // or SIGTERM; containers are left running so that a restart within the
 // lease adopts them without restarting anything.
+import { SecretIdentityError } from '../../secrets/age';
 import pino from 'pino';
 import { Agent } from '../../agent/agent';
 import { DataDirLockedError, lockDataDir } from '../../agent/data-dir-lock';
@@ -39,6 +40,7 @@ Options:
   --reports-dir DIR     directory of reports in the repo [OZY_REPORTS_DIR] (rejections)
   --dns-zone Z          zone of instance DNS records [OZY_DNS_ZONE] (ozy.local)
   --container-dns IP    name server containers resolve through, zone as search domain [OZY_CONTAINER_DNS]
+  --secrets-identity FILE  age identity that decrypts secrets/<name>.age (mode 0600 or stricter) [OZY_SECRETS_IDENTITY]
   --fence-on-expiry     strict fencing: stop this node's instances as soon as the lease
                         could not be renewed for a whole TTL [OZY_FENCE_ON_EXPIRY=true]
                         (default off: DNS records die with the lease and containers stop
@@ -71,7 +73,18 @@ export const command: Command = {
     }
     const log = pino({ base: { node: cfg.node }, level: io.env.OZY_LOG_LEVEL ?? 'info' }, pino.destination({ fd: 2, sync: true }));
     log.info({ config: loggableConfig(cfg) }, 'starting');
-    const agent = new Agent(cfg, log);
+    let agent: Agent;
+    try {
+      agent = new Agent(cfg, log);
+    } catch (err) {
+      if (err instanceof SecretIdentityError) {
+        log.error({ err: err.message }, 'refusing to start');
+        io.stderr.write(`ozy agent: ${err.message}\n`);
+        unlock();
+        return 2;
+      }
+      throw err;
+    }
     const stopped = new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals) => {
         log.info({ signal: sig }, 'stopping (containers keep running)');

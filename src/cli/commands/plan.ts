@@ -1,5 +1,6 @@
 // `ozy plan [DIR] --etcd URL`: the brain's pipeline as a dry run against the
 // live cluster. Nothing is written.
+import { redactJob } from '../../model/redact';
 import { parseArgs } from 'node:util';
 import { decide, type Decision, type JobOutcome } from '../../plan';
 import { renderRepoDir } from '../../render';
@@ -64,7 +65,8 @@ export const command: Command = {
         deletionGuard: render.settings.deletionGuard,
         rebalance: render.settings.rebalance,
       });
-      if (values.json) io.stdout.write(`${JSON.stringify({ commit, nodes: snap.nodes.length, ...decision }, null, 2)}\n`);
+      // Environment values never leave in output (invariant 8): the JSON's specs are redacted.
+      if (values.json) io.stdout.write(`${JSON.stringify({ commit, nodes: snap.nodes.length, ...decision, putJobs: decision.putJobs.map(redactJob) }, null, 2)}\n`);
       else if (values.markdown) io.stdout.write(markdown(decision, commit));
       else io.stdout.write(human(decision, commit, snap.nodes.length));
       return decision.outcomes.some((o) => REJECTING.has(o.bucket)) ? 2 : 0;

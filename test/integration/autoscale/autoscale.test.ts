@@ -187,7 +187,7 @@ describe('autoscaling on CPU end to end (3 agents on podman)', () => {
     await merge(c.user, { 'jobs/burn.yaml': burnJob({ min: 2, max: 3, cpu: '100%', scaleDownAfter: '5m', version: '2' }) }, 'burn: version 2');
     await waitFor('the update rolled through', async () => {
       const job = await burnNow(c);
-      if (!job || job.rollout || !job.spec.containers[0]!.environment.some((e) => e.value === '2')) return false;
+      if (!job || job.rollout || !job.spec.containers[0]!.environment.some((e) => 'value' in e && e.value === '2')) return false;
       return job.instances.every((p) => p.spec === undefined) && (await healthy(c)) === 2;
     }, { timeoutMs: 90_000 });
     const done = Date.now();

@@ -74,7 +74,7 @@ describe('no failed requests through ozy ingress while instances are replaced or
   const healthyWeb = async (n: number, version: string): Promise<boolean> => {
     const job = (await c.store.snapshot()).jobs.get('web');
     if (!job || job.rollout || job.instances.length !== n) return false;
-    if (!job.spec.containers[0]!.environment.some((e) => e.value === version)) return false;
+    if (!job.spec.containers[0]!.environment.some((e) => 'value' in e && e.value === version)) return false;
     const statuses = (await c.store.listInstanceStatus()).filter((s) => s.job === 'web' && s.state === 'healthy' && s.specHash === job.specHash);
     return statuses.length === n;
   };

@@ -42,7 +42,7 @@ async function runningOn(c: TestCluster, version: string): Promise<string | unde
   const job = await dbNow(c);
   const p = job?.instances[0];
   if (!job || job.rollout || !p?.node || (p.spec !== undefined && p.spec !== job.specHash)) return undefined;
-  if (!job.spec.containers[0]!.environment.some((e) => e.value === version)) return undefined;
+  if (!job.spec.containers[0]!.environment.some((e) => 'value' in e && e.value === version)) return undefined;
   const s = (await c.store.listInstanceStatus()).find((x) => x.instance === 'db-0' && x.node === p.node);
   return s?.state === 'healthy' && s.specHash === job.specHash ? p.node : undefined;
 }

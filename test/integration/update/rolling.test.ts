@@ -55,7 +55,7 @@ async function webJobNow(c: TestCluster): Promise<AcceptedJob | undefined> {
 async function settled(c: TestCluster, instances: number, version: string): Promise<AcceptedJob | false> {
   const job = await webJobNow(c);
   if (!job || job.rollout || job.instances.length !== instances) return false;
-  if (!job.spec.containers[0]!.environment.some((e) => e.name === 'VERSION' && e.value === version)) return false;
+  if (!job.spec.containers[0]!.environment.some((e) => e.name === 'VERSION' && 'value' in e && e.value === version)) return false;
   if (job.instances.some((p) => p.spec !== undefined && p.spec !== job.specHash)) return false;
   return (await healthyNow(c, job)) === instances ? job : false;
 }
@@ -168,7 +168,7 @@ describe('rolling updates end to end (3 agents on podman)', () => {
     await merge(c.user, { 'jobs/web.yaml': webJob({ instances: 5, version: 'v7', strategy: 'recreate' }) }, 'web v7 recreate');
     const job = await waitFor('the v7 spec accepted', async () => {
       const j = await webJobNow(c);
-      return j?.spec.containers[0]!.environment.some((e) => e.value === 'v7') ? j : undefined;
+      return j?.spec.containers[0]!.environment.some((e) => 'value' in e && e.value === 'v7') ? j : undefined;
     }, { timeoutMs: 30_000 });
     assert.equal(job.rollout, undefined, 'no rollout: every instance got the new spec in one write');
     assert.ok(job.instances.every((p) => p.spec === undefined));

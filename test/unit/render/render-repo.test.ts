@@ -94,20 +94,27 @@ describe('one bad file never hides the others', () => {
 
 describe('ozy.yaml settings', () => {
   test('defaults when absent', () => {
-    assert.deepEqual(renderRepo([]).settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false });
+    assert.deepEqual(renderRepo([]).settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false, secretRecipients: [] });
   });
   test('defaults when empty', () => {
     const r = renderRepo([{ path: 'ozy.yaml', content: '' }]);
     assert.deepEqual(r.problems, []);
-    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false });
+    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false, secretRecipients: [] });
   });
   test('parsed', () => {
     const r = renderRepo([{ path: 'ozy.yaml', content: 'deletionGuard:\n  maxDeleteShare: 0.9\n  allowDeleteAll: true\n' }]);
-    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.9, allowDeleteAll: true }, rebalance: false });
+    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.9, allowDeleteAll: true }, rebalance: false, secretRecipients: [] });
+  });
+  test('secrets.recipients', () => {
+    const r = renderRepo([{ path: 'ozy.yaml', content: 'secrets:\n  recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]\n' }]);
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.settings.secretRecipients, ['age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p']);
+    const bad = renderRepo([{ path: 'ozy.yaml', content: 'secrets: {recipients: [ssh-rsa AAAA]}\n' }]);
+    assert.deepEqual(bad.problems.map((p) => p.problem.errors?.map((e) => e.pointer)), [['/secrets/recipients/0']]);
   });
   test('partially given: the rest defaults', () => {
     const r = renderRepo([{ path: 'ozy.yaml', content: 'deletionGuard: {allowDeleteAll: true}' }]);
-    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: true }, rebalance: false });
+    assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: true }, rebalance: false, secretRecipients: [] });
   });
   const bad: Array<[string, string, string]> = [
     ['share above 1', 'deletionGuard: {maxDeleteShare: 2}', '/deletionGuard/maxDeleteShare'],
@@ -121,7 +128,7 @@ describe('ozy.yaml settings', () => {
       const r = renderRepo([{ path: 'ozy.yaml', content }, jobFile(validJob())]);
       assert.equal(r.jobs.length, 1);
       assert.deepEqual(r.problems.map((p) => [p.key, p.file, problemTypeOf(p.problem), p.problem.errors?.map((e) => e.pointer)]), [['ozy.yaml', 'ozy.yaml', 'invalid-settings', [pointer]]]);
-      assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false });
+      assert.deepEqual(r.settings, { deletionGuard: { maxDeleteShare: 0.5, allowDeleteAll: false }, rebalance: false, secretRecipients: [] });
     });
   }
   test('unparsable ozy.yaml', () => {

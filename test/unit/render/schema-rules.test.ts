@@ -101,7 +101,7 @@ describe('no privileged mode, host namespaces or host paths: unknown keys are re
 
 describe('environment', () => {
   run([
-    { name: 'list item without value', mutate: (j) => (app(j).environment = [{ name: 'A' }]), type: 'invalid-environment', pointers: ['/containers/app/environment/0/value'] },
+    { name: 'list item without value or secret', mutate: (j) => (app(j).environment = [{ name: 'A' }]), type: 'invalid-environment', pointers: ['/containers/app/environment/0'] },
     { name: 'list item with a bad name', mutate: (j) => (app(j).environment = [{ name: 'DB-URL', value: 'x' }]), type: 'invalid-environment', pointers: ['/containers/app/environment/0/name'] },
     { name: 'list item with an extra field', mutate: (j) => (app(j).environment = [{ name: 'A', value: 'x', secret: true }]), type: 'invalid-environment', pointers: ['/containers/app/environment/0/secret'] },
     { name: 'map with a bad name', mutate: (j) => (app(j).environment = { '1B': 'x' }), type: 'invalid-environment', pointers: ['/containers/app/environment/1B'] },
