@@ -26,6 +26,7 @@ import { runPollCostBench } from './poll-cost';
 import { cronSection, runCronBench } from './cron';
 import { runScaleBench, writeScaleJson } from './scale';
 import { runSchedulerBench } from './scheduler';
+import { runSecretsBench, secretsSection } from './secrets';
 
 /** What one benchmark may hand to a later one in the same run. */
 interface RunShared {
@@ -94,6 +95,14 @@ const BENCHES: Bench[] = [
     async run() {
       const t0 = Date.now();
       return cronSection(await runCronBench(), Date.now() - t0);
+    },
+  },
+  {
+    id: 'secrets',
+    title: 'Secrets: decryption per container start',
+    async run() {
+      const t0 = Date.now();
+      return secretsSection(await runSecretsBench(), Date.now() - t0);
     },
   },
   { id: 'footprint', title: 'etcd footprint', run: (shared) => runFootprintBench({ latency: shared.latency }) },
