@@ -8,6 +8,7 @@
 //   node dist/bench/run.js scheduler poll     a subset, by name
 //   node dist/bench/run.js --no-docs latency  leave docs/benchmarks.md alone
 //   node dist/bench/run.js node-idle          Engine API requests/min on an idle node (50 instances)
+//   node dist/bench/run.js cpu-sampling       CPU sampling for autoscaling: CPU per 100 instances
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot } from '../src/paths';
@@ -24,6 +25,7 @@ import { describeMachine, machineLine } from './lib/machine';
 import { sectionMarkdown, sectionText, updateDoc } from './lib/markdown';
 import { runPollCostBench } from './poll-cost';
 import { cronSection, runCronBench } from './cron';
+import { cpuSamplingSection, runCpuSamplingBench } from './cpu-sampling';
 import { runScaleBench, writeScaleJson } from './scale';
 import { runSchedulerBench } from './scheduler';
 import { runSecretsBench, secretsSection } from './secrets';
@@ -86,6 +88,14 @@ const BENCHES: Bench[] = [
     async run() {
       const t0 = Date.now();
       return nodeIdleSection(await runNodeIdleBench(), Date.now() - t0);
+    },
+  },
+  {
+    id: 'cpu-sampling',
+    title: 'CPU sampling for autoscaling: cost per node',
+    async run() {
+      const t0 = Date.now();
+      return cpuSamplingSection(await runCpuSamplingBench(), Date.now() - t0);
     },
   },
   { id: 'poll', title: 'Poll cost at scale', run: () => runPollCostBench() },

@@ -6,9 +6,12 @@
 // Cost: nothing at all while the node has no autoscaled instance — the
 // loop stops after a round finds none (deleting the record once) and only
 // poke() starts it again, which the node agent calls when its instances
-// change. With some, a round is one stats call per container, a few at a
-// time (Limiter), and one etcd put. A failed stats call costs its instance
-// this round's figure, nothing more.
+// change. With some, a round is one batch request for all the containers
+// when the engine has one (podman's libpod endpoint: per-container Docker
+// API calls cost podman several times more CPU, docs/benchmarks.md), else
+// one stats call per container, a few at a time (Limiter); and one etcd put.
+// A failed batch falls back to per-container calls for that round; a failed
+// stats call costs its instance this round's figure, nothing more.
 import type { Logger } from 'pino';
 import type { NodeCpu } from '../model/autoscale';
 import type { ContainerStats } from '../runtime/facts';
@@ -25,6 +28,8 @@ export interface CpuSamplerOptions {
   targets(): CpuTarget[];
   /** One sample of a container (ContainerEngine.stats). */
   stats(id: string): Promise<ContainerStats>;
+  /** Samples of many running containers at once; undefined when the engine cannot (ContainerEngine.statsMany). */
+  statsMany?(ids: readonly string[]): Promise<Map<string, ContainerStats> | undefined>;
   /** Writes the node's record; null deletes it. */
   publish(record: NodeCpu | null): Promise<void>;
   log: Logger;
@@ -39,10 +44,13 @@ export class CpuSampler {
   private key: 'present' | 'absent' | 'unknown' = 'unknown';
   private lastWriteError: string | undefined;
   private closed = false;
+  /** Until the engine says it has no batch endpoint. */
+  private batch: boolean;
   private readonly limiter: Limiter;
 
   constructor(private readonly opts: CpuSamplerOptions) {
     this.limiter = new Limiter(opts.concurrency ?? STATS_CONCURRENCY);
+    this.batch = opts.statsMany !== undefined;
   }
 
   /** The node's instances may have changed: sample now unless a round is under way or due. */
@@ -87,6 +95,30 @@ export class CpuSampler {
       // A deletion that failed (etcd away) is tried again next period; then the loop rests.
       return this.key !== 'absent';
     }
+    const got = await this.collect(targets);
+    if (this.closed) return false;
+    const { record, samples } = cpuRound(targets, this.samples, got, this.opts.sampleMs);
+    this.samples = samples;
+    // Until some instance has a figure (two samples), an absent key stays absent.
+    const empty = Object.keys(record.instances).length === 0;
+    if (!empty || this.key !== 'absent') await this.write(empty ? null : record);
+    return true;
+  }
+
+  /** This round's samples, by container id; a container whose call failed is missing. */
+  private async collect(targets: readonly CpuTarget[]): Promise<Map<string, ContainerStats>> {
+    const ids = targets.flatMap((t) => t.containers);
+    if (ids.length === 0) return new Map();
+    if (this.batch && this.opts.statsMany) {
+      try {
+        const got = await this.opts.statsMany(ids);
+        if (got !== undefined) return got;
+        this.batch = false;
+        this.opts.log.info('the engine has no batch stats endpoint: one stats call per container');
+      } catch (err) {
+        this.opts.log.debug({ err: errText(err) }, 'batch stats failed; one call per container this round');
+      }
+    }
     const got = new Map<string, ContainerStats>();
     await Promise.all(
       targets.flatMap((t) =>
@@ -102,13 +134,7 @@ export class CpuSampler {
         ),
       ),
     );
-    if (this.closed) return false;
-    const { record, samples } = cpuRound(targets, this.samples, got, this.opts.sampleMs);
-    this.samples = samples;
-    // Until some instance has a figure (two samples), an absent key stays absent.
-    const empty = Object.keys(record.instances).length === 0;
-    if (!empty || this.key !== 'absent') await this.write(empty ? null : record);
-    return true;
+    return got;
   }
 
   private async write(record: NodeCpu | null): Promise<void> {

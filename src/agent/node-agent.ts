@@ -60,7 +60,7 @@ export interface NodeTiming extends SupervisorTiming {
 export const DEFAULT_NODE_TIMING: NodeTiming = { ...DEFAULT_TIMING, drainDelayMs: 1000 };
 
 /** The engine calls of the node agent: the supervisors', the event stream and CPU samples. */
-export type NodeEngine = SupervisorEngine & Pick<ContainerEngine, 'events' | 'stats'>;
+export type NodeEngine = SupervisorEngine & Pick<ContainerEngine, 'events' | 'stats' | 'statsMany'>;
 
 export interface NodeAgentOptions {
   node: string;
@@ -138,6 +138,7 @@ export class NodeAgent {
         sampleMs: opts.cpuSampleMs ?? DEFAULT_CPU_SAMPLE_MS,
         targets: () => this.cpuTargets(),
         stats: (id) => opts.engine.stats(id),
+        statsMany: (ids) => opts.engine.statsMany(ids),
         publish: (record) => publish(record),
         log: this.log.child({ loop: 'cpu' }),
       });

@@ -11,6 +11,7 @@
 // gone once it ends, so execs are run attached.
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import type DockerModem from 'docker-modem';
 import type { EngineCreateOptions } from './translate';
 import { LABEL } from './translate';
 import {
@@ -29,6 +30,7 @@ import { EventLineBuffer, parseEngineEvent, type EngineEventHandlers, type Engin
 import { demuxStream, engineTime, interleavedOutput, hostPortsOf, normalizeState, type ContainerFacts, type ContainerStats } from './facts';
 import { hostCgroupOomProbe, judgeOom, type CgroupOomProbe, type OomSource, type OomVerdict } from './oom';
 import { formatImageRef, parseImageRef } from './image-ref';
+import { LIBPOD_STATS_BATCH, LIBPOD_STATS_PATH, parseLibpodStats } from './libpod-stats';
 import { LineSplitter, parseProgressLine, type ProgressEvent } from './progress';
 import { authFor, parseRegistryAuth, type RegistryAuth } from './registry-auth';
 
@@ -82,6 +84,14 @@ export interface ContainerEngine {
   outputTail(id: string, minBytes: number): Promise<Buffer>;
   /** One resource sample; CPU needs two (see cpuMillicores). */
   stats(id: string): Promise<ContainerStats>;
+  /**
+   * Samples of many containers in as few requests as the engine allows
+   * (podman's libpod batch endpoint, libpod-stats.ts). Running containers
+   * only: others are missing from the map. Undefined when the engine has no
+   * batch endpoint (dockerd): call stats() per container. Throws when the
+   * engine refused a batch (e.g. one of the ids is gone).
+   */
+  statsMany(ids: readonly string[]): Promise<Map<string, ContainerStats> | undefined>;
   /**
    * Subscribes to the container events of one node (label filter applied by
    * the engine). Resolves once the engine accepted the subscription;
@@ -145,6 +155,8 @@ class DockerEngine implements ContainerEngine {
   private readonly pulls = new Map<string, PullInFlight>();
   /** image → when ensureImage last found or pulled it (Date.now()). */
   private readonly presentAt = new Map<string, number>();
+  /** False once the engine answered 404 to the libpod batch stats endpoint (dockerd). */
+  private libpodStats = true;
 
   constructor(opts: DockerEngineOptions) {
     this.docker = new Docker({ socketPath: opts.socketPath });
@@ -483,6 +495,35 @@ class DockerEngine implements ContainerEngine {
       memoryLimit: numberAt(raw, 'memory_stats', 'limit'),
       cpuTotalNs: numberAt(raw, 'cpu_stats', 'cpu_usage', 'total_usage'),
     };
+  }
+
+  async statsMany(ids: readonly string[]): Promise<Map<string, ContainerStats> | undefined> {
+    const out = new Map<string, ContainerStats>();
+    for (let i = 0; i < ids.length && this.libpodStats; i += LIBPOD_STATS_BATCH) {
+      const containers = ids.slice(i, i + LIBPOD_STATS_BATCH);
+      let body: unknown;
+      try {
+        body = await this.dial(LIBPOD_STATS_PATH, { stream: false, containers });
+      } catch (err) {
+        if (statusOf(err) !== 404) throw translateEngineError(err, { what: 'batch container stats' });
+        this.libpodStats = false;
+      }
+      if (!this.libpodStats) break;
+      const parsed = parseLibpodStats(body);
+      if (typeof parsed === 'string') throw new EngineRequestError(`batch container stats: ${parsed}`, undefined);
+      for (const [id, s] of parsed) out.set(id, s);
+    }
+    return this.libpodStats ? out : undefined;
+  }
+
+  /** A GET through dockerode's modem, for endpoints dockerode has no method for; resolves with the parsed JSON. */
+  private dial(path: string, options: Record<string, unknown>): Promise<unknown> {
+    const modem = this.docker.modem as { dial(o: DockerModem.DialOptions, cb: DockerModem.RequestCallback): void };
+    return new Promise((resolve, reject) =>
+      modem.dial({ path, method: 'GET', options, statusCodes: { 200: true, 404: 'no such endpoint', 500: 'server error' } }, (err, result) =>
+        err ? reject(err) : resolve(result),
+      ),
+    );
   }
 }
 

@@ -19,6 +19,8 @@ export interface PodmanService {
   socketPath: string;
   /** Environment for podman CLI calls that must see the same configuration. */
   env: NodeJS.ProcessEnv;
+  /** The service process (benchmarks read its CPU time); undefined once it ended. */
+  readonly pid: number | undefined;
   /** Unique prefix for this test's node names: `t-<random>`. */
   prefix: string;
   /** `${prefix}-${suffix}`: a node name whose containers stop() removes. */
@@ -54,6 +56,9 @@ export async function startPodman(opts: StartPodmanOptions = {}): Promise<Podman
   return {
     socketPath,
     env,
+    get pid() {
+      return service.pid;
+    },
     prefix,
     node: (suffix) => `${prefix}-${suffix}`,
     async stop() {

@@ -123,6 +123,28 @@ describe('ContainerEngine on podman', () => {
     await fx.engine.remove(id, { force: true });
   });
 
+  test('statsMany: one request for several containers, the same counter as stats(); stopped ones left out; an unknown id fails the batch', async () => {
+    const node = fx.podman.node('batch');
+    const spin = await run(node, 'job-0', spec('spin', { cpu: 200, command: ['/bin/sh', '-c', 'while :; do :; done'] }));
+    const idle = await run(node, 'job-1', spec('idle', { command: SLEEP }));
+    const gone = await run(node, 'job-2', spec('gone', { command: SLEEP }));
+    await fx.engine.stop(gone, 0);
+    const first = await fx.engine.statsMany([spin, idle, gone]);
+    assert.ok(first !== undefined, 'podman has the libpod batch endpoint');
+    assert.deepEqual([...first.keys()].sort(), [spin, idle].sort());
+    const single = await fx.engine.stats(spin);
+    assert.ok(single.cpuTotalNs >= first.get(spin)!.cpuTotalNs, 'the same cumulative counter');
+    // A measurement window, not a wait for a condition.
+    await new Promise((r) => setTimeout(r, 1000));
+    const second = (await fx.engine.statsMany([spin, idle]))!;
+    const used = cpuMillicores(first.get(spin)!, second.get(spin)!);
+    assert.ok(used > 100 && used <= 300, `spin used ${used} millicores under a 200m limit`);
+    assert.ok(cpuMillicores(first.get(idle)!, second.get(idle)!) < 50);
+    assert.deepEqual(await fx.engine.statsMany([]), new Map());
+    await assert.rejects(fx.engine.statsMany([spin, 'f'.repeat(64)]), /refused/);
+    for (const id of [spin, idle, gone]) await fx.engine.remove(id, { force: true });
+  });
+
   test('logs are returned per stream', async () => {
     const id = await run(fx.podman.node('logs'), 'job-0', spec('talk', { command: ['/bin/sh', '-c', 'echo to-out; echo to-err >&2'] }));
     await exited(fx.engine, id);

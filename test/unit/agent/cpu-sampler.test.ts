@@ -45,7 +45,9 @@ afterEach(async () => {
   await Promise.all(samplers.splice(0).map((s) => s.close()));
 });
 
-function setup(targets: () => CpuTarget[], opts: { concurrency?: number; failWrites?: () => boolean } = {}) {
+type StatsMany = (ids: readonly string[]) => Promise<Map<string, ContainerStats> | undefined>;
+
+function setup(targets: () => CpuTarget[], opts: { concurrency?: number; failWrites?: () => boolean; statsMany?: (fake: FakeStats) => StatsMany } = {}) {
   const fake = new FakeStats();
   const written: Array<NodeCpu | null> = [];
   let targetCalls = 0;
@@ -56,6 +58,7 @@ function setup(targets: () => CpuTarget[], opts: { concurrency?: number; failWri
       return targets();
     },
     stats: fake.stats,
+    ...(opts.statsMany ? { statsMany: opts.statsMany(fake) } : {}),
     publish: async (r) => {
       if (opts.failWrites?.()) throw new Error('etcd unavailable (fake)');
       written.push(r);
@@ -143,5 +146,42 @@ describe('CpuSampler', () => {
     sampler.poke();
     assert.ok(sampler.idle, 'a closed sampler does not start again');
     assert.equal(fake.calls, calls);
+  });
+
+  test('one batch request per round when the engine has one; per-container calls for a round whose batch failed', async () => {
+    let batches = 0;
+    let failBatch = false;
+    const { sampler, fake, written } = setup(() => [target('web-0', ['a']), target('web-1', ['b'])], {
+      statsMany: (f) => async (ids) => {
+        batches++;
+        if (failBatch) throw new Error('batch refused (fake)');
+        return new Map(await Promise.all(ids.map(async (id) => [id, await f.stats(id)] as const)));
+      },
+    });
+    fake.rate.set('a', 300);
+    sampler.poke();
+    await until('both measured', () => Object.keys(lastRecord(written)?.instances ?? {}).length === 2);
+    assert.equal(lastRecord(written)!.instances['web-0']!.used, 300);
+    assert.equal(fake.calls, 2 * batches, 'every sample came through a batch');
+    failBatch = true;
+    const before = { batches, calls: fake.calls, writes: written.length };
+    await until('two more rounds', () => written.length >= before.writes + 2);
+    assert.ok(batches > before.batches, 'the batch is tried every round');
+    assert.ok(fake.calls >= before.calls + 4, 'and each failed batch is followed by one call per container');
+    assert.equal(Object.keys(lastRecord(written)!.instances).length, 2, 'the figures go on');
+  });
+
+  test('an engine without a batch endpoint (dockerd) is asked once, then per container', async () => {
+    let batches = 0;
+    const { sampler, fake, written } = setup(() => [target('web-0', ['a'])], {
+      statsMany: () => async () => {
+        batches++;
+        return undefined;
+      },
+    });
+    sampler.poke();
+    await until('measured', () => lastRecord(written)?.instances['web-0'] !== undefined);
+    await until('a few rounds', () => fake.calls >= 4);
+    assert.equal(batches, 1);
   });
 });

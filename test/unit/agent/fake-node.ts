@@ -70,6 +70,11 @@ export class FakeRuntime implements NodeEngine, SupervisorPods {
   /** Container names whose stats calls fail. */
   readonly statsFailing = new Set<string>();
   statsCalls = 0;
+  /** Has podman's batch endpoint (statsMany answers); false: like dockerd. */
+  batchStats = false;
+  batchCalls = 0;
+  /** Containers sampled through batches. */
+  batchSampled = 0;
   /** Container ids stats was asked about. */
   readonly statsAsked = new Set<string>();
   private seq = 0;
@@ -113,6 +118,22 @@ export class FakeRuntime implements NodeEngine, SupervisorPods {
     if (c.state === 'running') c.cpuNs += this.cpuRate(name) * (now - c.cpuAt) * 1000;
     c.cpuAt = now;
     return { readAt: new Date(now).toISOString(), memoryUsage: 0, memoryLimit: c.memory, cpuTotalNs: c.cpuNs };
+  }
+
+  async statsMany(ids: readonly string[]): Promise<Map<string, ContainerStats> | undefined> {
+    if (!this.batchStats) return undefined;
+    this.batchCalls++;
+    if (this.engineDown) throw new EngineUnavailableError('container engine unavailable (fake)');
+    const out = new Map<string, ContainerStats>();
+    for (const id of ids) {
+      // Like podman: an unknown id fails the whole batch; stopped containers are left out.
+      const c = this.containers.get(id);
+      if (!c) throw new Error(`batch stats: no container ${id}`);
+      if (c.state !== 'running') continue;
+      this.batchSampled++;
+      out.set(id, await this.stats(id));
+    }
+    return out;
   }
 
   async events(opts: { node: string }, handlers: EngineEventHandlers): Promise<EngineEventStream> {

@@ -112,4 +112,15 @@ describe('node CPU sampling', () => {
     assert.equal(rt.statsCalls, calls);
     assert.equal(written.length, writes);
   });
+
+  test('an engine with a batch endpoint (podman) is asked once per round for all the containers', async () => {
+    const { agent, rt, written } = setup();
+    rt.batchStats = true;
+    rt.cpuRate = () => 100;
+    await agent.reconcile([autoscaled(acceptedJob('api', [container('app'), container('side')], [NODE, NODE, NODE]))]);
+    await until('all three measured', () => Object.keys(last(written)?.instances ?? {}).length === 3);
+    assert.ok(Object.values(last(written)!.instances).every((m) => Math.abs(m.used - 200) <= 10));
+    assert.ok(rt.batchCalls >= 2);
+    assert.equal(rt.statsCalls, rt.batchSampled, 'no per-container call besides the batches');
+  });
 });

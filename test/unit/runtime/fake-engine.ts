@@ -126,6 +126,11 @@ export class FakeEngine implements ContainerEngine {
     return { readAt: new Date().toISOString(), memoryUsage: 0, memoryLimit: 0, cpuTotalNs: 0 };
   }
 
+  /** Like dockerd: no batch endpoint. */
+  async statsMany(): Promise<undefined> {
+    return undefined;
+  }
+
   /** Adds a container as if another agent or an earlier attempt had created it. */
   seed(opts: EngineCreateOptions, state: FakeContainer['state'] = 'running'): string {
     const id = `seed${++this.seq}`;
