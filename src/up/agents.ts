@@ -33,6 +33,8 @@ export interface AgentPlanInput {
   machine: MachineShare;
   /** Per-agent overrides (bytes, millicores, bytes). */
   perAgent?: Partial<MachineShare>;
+  /** The age identity the agents decrypt secrets with (--secrets-identity). */
+  secretsIdentity?: string;
 }
 
 export interface AgentPlan {
@@ -85,6 +87,7 @@ export function planAgents(input: AgentPlanInput): AgentPlan[] {
       ...(input.leaseTtl ? ['--lease-ttl', input.leaseTtl] : []),
       '--data-dir', dataDir,
       '--shared-dir', path.join(input.stateDir, 'agents', 'shared'),
+      ...(input.secretsIdentity ? ['--secrets-identity', input.secretsIdentity] : []),
     ];
     plans.push({ node, zone, capacity: share, dataDir, logFile: path.join(input.stateDir, 'logs', `${node}.log`), args });
   }

@@ -275,6 +275,7 @@ class UpRun {
       ...(opts.leaseTtl ? { leaseTtl: opts.leaseTtl } : {}),
       machine: machineShare(L.root),
       perAgent: opts.perAgent,
+      secretsIdentity: demoIdentity(L.root),
     });
     const env = { ...process.env, OZY_LOG_LEVEL: this.io.env.OZY_LOG_LEVEL ?? 'info' };
     for (const a of this.agents) {
@@ -435,4 +436,17 @@ function readPorts(L: StateLayout): Partial<PortSet> {
 function machineShare(stateDir: string): { memory: number; cpu: number; disk: number } {
   const s = fs.statfsSync(stateDir);
   return { memory: os.totalmem(), cpu: os.cpus().length * 1000, disk: s.bavail * s.bsize };
+}
+
+/**
+ * The examples' demo secret is encrypted to a demo identity shipped with the
+ * project (src/up/demo-identity.txt: its key is public, for the quickstart
+ * only). Agents refuse an identity others can read, so it is copied into the
+ * state dir with mode 0600.
+ */
+function demoIdentity(stateDir: string): string {
+  const file = path.join(stateDir, 'secrets-identity.txt');
+  fs.writeFileSync(file, fs.readFileSync(path.join(projectRoot(), 'src', 'up', 'demo-identity.txt')), { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return file;
 }
