@@ -188,14 +188,19 @@ describe('ozy up', () => {
       return r.status === 200 ? r.body : undefined;
     }, { timeoutMs: 30_000 });
     assert.match(viaIngress, /^hello from /);
-    // The autoscaled example: its CPU-burning endpoint answers, and status shows its count and bounds.
+    // The autoscaled example answers through the ingress, and status shows its count and bounds.
     const work = await waitFor('crunch through the ingress', async () => {
-      const r = await httpGet(`http://${state.ingress!.address}/cgi-bin/work`, { host: 'crunch.ozy.test' });
+      const r = await httpGet(`http://${state.ingress!.address}/work.txt`, { host: 'crunch.ozy.test' });
       return r.status === 200 ? r.body : undefined;
     }, { timeoutMs: 30_000 });
-    assert.match(work, /^worked at /);
+    assert.match(work, /^crunched by /);
     const crunch = st.jobs.find((j) => j.name === 'crunch')?.autoscale;
     assert.deepEqual([crunch?.count, crunch?.min, crunch?.max, crunch?.targetPercent], [1, 1, 4, 50]);
+    // Load it as the README says (about 5 requests/s through the ingress): it scales up.
+    await waitFor('crunch to scale up under load', async () => {
+      await httpGet(`http://${state.ingress!.address}/work.txt`, { host: 'crunch.ozy.test' }).catch(() => undefined);
+      return ((await readClusterStatus(s)).jobs.find((j) => j.name === 'crunch')?.autoscale?.count ?? 0) >= 2;
+    }, { timeoutMs: 60_000, intervalMs: 200 });
     // And its name service, as the printed dig does.
     const [dnsHost, dnsPort] = state.dns!.address.split(':');
     const { stdout: aRecords } = await run('dig', [`@${dnsHost}`, '-p', dnsPort!, '+norecurse', '+short', 'hello.ozy.local', 'A']);
