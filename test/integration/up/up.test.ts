@@ -196,16 +196,16 @@ describe('ozy up', () => {
     assert.match(work, /^crunched by /);
     const crunch = st.jobs.find((j) => j.name === 'crunch')?.autoscale;
     assert.deepEqual([crunch?.count, crunch?.min, crunch?.max, crunch?.targetPercent], [1, 1, 4, 50]);
-    // Load it as the README says (about 5 requests/s through the ingress): it scales up.
-    await waitFor('crunch to scale up under load', async () => {
-      await httpGet(`http://${state.ingress!.address}/work.txt`, { host: 'crunch.ozy.test' }).catch(() => undefined);
-      return ((await readClusterStatus(s)).jobs.find((j) => j.name === 'crunch')?.autoscale?.count ?? 0) >= 2;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
     // And its name service, as the printed dig does.
     const [dnsHost, dnsPort] = state.dns!.address.split(':');
     const { stdout: aRecords } = await run('dig', [`@${dnsHost}`, '-p', dnsPort!, '+norecurse', '+short', 'hello.ozy.local', 'A']);
     assert.equal(aRecords.trim().split('\n').filter(Boolean).length, 2, aRecords);
     await waitFor('the summary to report all instances healthy', () => new RegExp(`instances ${expectedKeys.length}/${expectedKeys.length} healthy`).test(u.stdout()), { timeoutMs: 10_000 });
+    // Load it as the README says (about 5 requests/s through the ingress): it scales up.
+    await waitFor('crunch to scale up under load', async () => {
+      await httpGet(`http://${state.ingress!.address}/work.txt`, { host: 'crunch.ozy.test' }).catch(() => undefined);
+      return ((await readClusterStatus(s)).jobs.find((j) => j.name === 'crunch')?.autoscale?.count ?? 0) >= 2;
+    }, { timeoutMs: 60_000, intervalMs: 200 });
 
     // 3. A second `ozy up` on the same state dir reports the first and exits 3.
     const second = startUp();
