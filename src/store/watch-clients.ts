@@ -2,71 +2,85 @@
 // token once per client and sends it when it opens a watch stream; it
 // renews the token only when a unary call is refused, never for a stream.
 // After an etcd restart (simple tokens live in etcd's memory) or a token's
-// expiry, every watch re-created on that stream is refused with "invalid
-// auth token", for ever. So, with users, watches run on a client of their
-// own that is retired when that happens: the watches move to a fresh client
-// (a fresh token) and the old one is closed once the last watch left it.
+// expiry, each watch re-created on that stream is refused with "invalid
+// auth token", and the watches queued behind it on the stream are never
+// even sent (etcd3 attaches them one at a time). So, with users, watches
+// run on a client of their own which is retired as soon as one of its
+// watches is refused: every watch on it moves to a fresh client (a fresh
+// token), and the old client is closed once the last watch left it.
 // Without users, watches share the main client and nothing is retired.
 
 export interface Closable {
   close(): void;
 }
 
+/** One watch's hold on a client. */
+export interface ClientLease<C> {
+  readonly client: C;
+  /** The watch no longer uses the client (idempotent). */
+  release(): void;
+}
+
 export interface WatchClients<C extends Closable> {
-  /** The client a new watch should use; pair with release(). */
-  acquire(): C;
-  /** A watch no longer uses `client`. */
-  release(client: C): void;
-  /** `client`'s token was refused: new watches get a fresh client. */
-  retire(client: C): void;
+  /** The client a new watch should use. `onRetired` is called if the client is retired while held. */
+  acquire(onRetired: (reason: Error) => void): ClientLease<C>;
+  /** `client`'s token was refused: every holder is told, and new watches get a fresh client. */
+  retire(client: C, reason: Error): void;
   /** Closes every client this source created. */
   close(): void;
 }
 
 /** All watches on one client, which the caller owns and closes. */
 export function sharedWatchClient<C extends Closable>(client: C): WatchClients<C> {
-  return { acquire: () => client, release: () => undefined, retire: () => undefined, close: () => undefined };
+  return { acquire: () => ({ client, release: () => undefined }), retire: () => undefined, close: () => undefined };
 }
 
 /** Watch clients made by `create`, replaced when retired. */
 export class RenewableWatchClients<C extends Closable> implements WatchClients<C> {
   private current: C | undefined;
-  private readonly users = new Map<C, number>();
+  private readonly holders = new Map<C, Set<(reason: Error) => void>>();
 
   constructor(private readonly create: () => C) {}
 
-  acquire(): C {
+  acquire(onRetired: (reason: Error) => void): ClientLease<C> {
     this.current ??= this.create();
-    const c = this.current;
-    this.users.set(c, (this.users.get(c) ?? 0) + 1);
-    return c;
+    const client = this.current;
+    const set = this.holders.get(client) ?? new Set();
+    this.holders.set(client, set);
+    // A function of its own per hold, so one watch holding twice counts twice.
+    const hold = (reason: Error) => onRetired(reason);
+    set.add(hold);
+    let released = false;
+    return {
+      client,
+      release: () => {
+        if (released) return;
+        released = true;
+        set.delete(hold);
+        if (set.size > 0) return;
+        this.holders.delete(client);
+        if (client !== this.current) client.close();
+      },
+    };
   }
 
-  release(client: C): void {
-    const n = (this.users.get(client) ?? 0) - 1;
-    if (n > 0) {
-      this.users.set(client, n);
-      return;
-    }
-    this.users.delete(client);
-    if (client !== this.current) client.close();
-  }
-
-  retire(client: C): void {
+  retire(client: C, reason: Error): void {
     if (client !== this.current) return;
     this.current = undefined;
-    if (!this.users.has(client)) client.close();
+    const set = this.holders.get(client);
+    if (!set) return client.close();
+    for (const hold of [...set]) hold(reason);
   }
 
   close(): void {
-    for (const c of this.users.keys()) c.close();
-    if (this.current && !this.users.has(this.current)) this.current.close();
-    this.users.clear();
+    for (const c of this.holders.keys()) c.close();
+    if (this.current && !this.holders.has(this.current)) this.current.close();
+    this.holders.clear();
     this.current = undefined;
   }
 
   /** Clients open now (tests). */
   openClients(): number {
-    return this.users.size + (this.current && !this.users.has(this.current) ? 1 : 0);
+    return this.holders.size + (this.current && !this.holders.has(this.current) ? 1 : 0);
   }
 }
