@@ -28,6 +28,7 @@ import {
   StoreError,
 } from './errors';
 import { prefixRangeEnd } from './keys';
+import { probeTls } from './tls-probe';
 import { RenewableWatchClients, sharedWatchClient, type WatchClients } from './watch-clients';
 
 export interface EtcdDriverOptions {
@@ -59,6 +60,7 @@ class HostSuspendedError extends Error {}
 const BREAKER_FAILURES = 3;
 const BREAKER_REST_MS = 1000;
 const RETRY_PAUSE_MS = 50;
+const PROBE_TIMEOUT_MS = 3_000;
 
 function hostBreaker(): Policy {
   let failures = 0;
@@ -207,11 +209,24 @@ export function createEtcdDriver(opts: EtcdDriverOptions): EtcdDriver {
   const revisionKey = Buffer.from(opts.revisionKey ?? '\0');
   const translate = (err: unknown, what: string, leaseId?: string, keys?: string[]): StoreError => translateEtcdError(err, what, leaseId, summary, keys);
 
+  // gRPC does not always say why a TLS connection failed: ask with a handshake of our own (tls-probe.ts).
+  const secure = opts.endpoints.every((e) => /^https:\/\//i.test(e));
+  let probing: Promise<Array<string | undefined>> | undefined;
+  const diagnose = async (e: StoreError, what: string): Promise<StoreError> => {
+    if (!secure || !(e instanceof EtcdUnavailableError)) return e;
+    probing ??= Promise.all(opts.endpoints.map((ep) => probeTls(ep, access.tls, Math.min(opts.requestTimeoutMs, PROBE_TIMEOUT_MS)))).finally(() => (probing = undefined));
+    for (const why of await probing) {
+      const explained = why === undefined ? undefined : explainAccessFailure(`Last error: ${why}`, summary, { what });
+      if (explained) return new EtcdAccessError(explained, { cause: e });
+    }
+    return e;
+  };
+
   async function call<T>(what: string, fn: () => Promise<T>, leaseId?: string, keys?: () => string[]): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw translate(err, what, leaseId, keys?.());
+      throw await diagnose(translate(err, what, leaseId, keys?.()), what);
     }
   }
 

@@ -89,7 +89,14 @@ export const command: Command = {
       process.on('SIGTERM', onSignal);
     });
     try {
-      await agent.start();
+      // Startup retries for as long as etcd cannot be used (unreachable, or refusing our
+      // certificate or password): a signal meanwhile must still stop the process.
+      const outcome = await Promise.race([agent.start().then(() => 'started' as const), stopped.then(() => 'stopped' as const)]);
+      if (outcome === 'stopped') {
+        await agent.stop().catch(() => undefined);
+        unlock();
+        return 0;
+      }
     } catch (err) {
       const code = (err as { code?: string }).code;
       log.fatal({ err: err instanceof Error ? err.message : String(err), code }, 'agent failed to start');
