@@ -157,7 +157,7 @@ export async function startSecureEtcd(opts: SecureEtcdOptions): Promise<SecureEt
   return member;
 }
 
-export const PASSWORDS = { root: 'root-pw', ozy: 'ozy-pw', coredns: 'coredns-pw' } as const;
+export const PASSWORDS = { root: 'root-pw', ozy: 'ozy-pw', coredns: 'coredns-pw', viewer: 'viewer-pw' } as const;
 
 /** etcdctl against `etcd` (with the client certificate when it serves TLS), as `user`. */
 export function etcdctl(etcd: EtcdServer, certs: TestCerts | undefined, args: string[], user?: keyof typeof PASSWORDS): string {
@@ -169,7 +169,7 @@ export function etcdctl(etcd: EtcdServer, certs: TestCerts | undefined, args: st
 /**
  * The users of docs/security.md, then `auth enable`: root; ozy, whose role
  * may read and write /ozy/ and /skydns/ only; coredns, which may only read
- * /skydns/.
+ * /skydns/; viewer, which may only read /ozy/ and /skydns/ (ozy status, plan).
  */
 export function enableAuth(etcd: EtcdServer, certs?: TestCerts): void {
   const run = (...args: string[]) => etcdctl(etcd, certs, args);
@@ -184,5 +184,10 @@ export function enableAuth(etcd: EtcdServer, certs?: TestCerts): void {
   run('role', 'grant-permission', 'coredns', '--prefix=true', 'read', '/skydns/');
   run('user', 'add', 'coredns', `--new-user-password=${PASSWORDS.coredns}`);
   run('user', 'grant-role', 'coredns', 'coredns');
+  run('role', 'add', 'viewer');
+  run('role', 'grant-permission', 'viewer', '--prefix=true', 'read', '/ozy/');
+  run('role', 'grant-permission', 'viewer', '--prefix=true', 'read', '/skydns/');
+  run('user', 'add', 'viewer', `--new-user-password=${PASSWORDS.viewer}`);
+  run('user', 'grant-role', 'viewer', 'viewer');
   run('auth', 'enable');
 }

@@ -85,6 +85,14 @@ describe('ozy over etcd with TLS client certificates and users', () => {
     const runs = await ozy(['runs', 'web'], fromEnv);
     assert.match(runs.stderr, /no accepted cron job named "web"/, 'runs connected and read (web is no cron job)');
 
+    // A read-only user is enough to look; with client-cert-auth, no user at all means the certificate's CN ("ozy").
+    const viewer: Record<string, string> = { OZY_ETCD_USERNAME: 'viewer', OZY_ETCD_PASSWORD: PASSWORDS.viewer };
+    for (const env of [viewer, {}]) {
+      const r = await ozy(['status', '--etcd', etcd.endpoint, ...tlsFlags(), '--json'], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual((JSON.parse(r.stdout) as typeof s).instances.map((i) => i.state), ['healthy']);
+    }
+
     assert.ok(!agent.logs().includes(PASSWORDS.ozy), 'the agent never logs the password');
     assert.ok(agent.logs().includes('"username":"ozy","password":"***"'), 'its config says which user, not the password');
   });
