@@ -7,7 +7,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { OzyError } from './errors';
+import { ConfigError } from './config-error';
+import { ETCD_ACCESS_FLAGS, loadEtcdAccess, loggableEtcdAccess, type EtcdAccessConfig } from './etcd-access-config';
 
 export interface AgentConfig {
   /** --node / OZY_NODE (required): this node's name, a DNS-1123 label. */
@@ -20,6 +21,12 @@ export interface AgentConfig {
   etcd: string[];
   /** --etcd-prefix / OZY_ETCD_PREFIX: key prefix. Default "/ozy". */
   etcdPrefix: string;
+  /**
+   * --etcd-ca, --etcd-cert, --etcd-key / OZY_ETCD_CA, OZY_ETCD_CERT,
+   * OZY_ETCD_KEY: TLS files (read at start; need https:// endpoints), and
+   * OZY_ETCD_USERNAME / OZY_ETCD_PASSWORD (environment only): an etcd user.
+   */
+  etcdAccess: EtcdAccessConfig;
   /** --docker-socket / OZY_DOCKER_SOCKET: Docker Engine API socket. Default: podman's root socket if present, else /var/run/docker.sock. */
   dockerSocket: string;
   /** --memory / OZY_MEMORY: schedulable bytes. Default: the machine's total memory. */
@@ -73,10 +80,7 @@ export interface AgentConfig {
   gitUsername?: string;
 }
 
-export class ConfigError extends OzyError<'CONFIG_INVALID'> {
-  readonly code = 'CONFIG_INVALID';
-  readonly retryable = false;
-}
+export { ConfigError };
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 
@@ -137,6 +141,9 @@ export const AGENT_OPTIONS = {
   branch: { type: 'string' },
   etcd: { type: 'string' },
   'etcd-prefix': { type: 'string' },
+  'etcd-ca': { type: 'string' },
+  'etcd-cert': { type: 'string' },
+  'etcd-key': { type: 'string' },
   'docker-socket': { type: 'string' },
   memory: { type: 'string' },
   disk: { type: 'string' },
@@ -204,13 +211,20 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   const branch = get('branch') ?? 'main';
   const zone = get('zone');
   const fenceOnExpiry = values['fence-on-expiry'] === true || parseBool(env[envName('fence-on-expiry')], 'OZY_FENCE_ON_EXPIRY');
+  const etcd = (get('etcd') ?? 'http://127.0.0.1:2379').split(',').map((s) => s.trim()).filter(Boolean);
+  const accessFlags: Partial<Record<(typeof ETCD_ACCESS_FLAGS)[number], string>> = {};
+  for (const f of ETCD_ACCESS_FLAGS) {
+    const v = values[f];
+    if (typeof v === 'string') accessFlags[f] = v;
+  }
 
   return {
     node,
     repo,
     branch,
-    etcd: (get('etcd') ?? 'http://127.0.0.1:2379').split(',').map((s) => s.trim()).filter(Boolean),
+    etcd,
     etcdPrefix: get('etcd-prefix') ?? '/ozy',
+    etcdAccess: loadEtcdAccess(etcd, accessFlags, env),
     dockerSocket: get('docker-socket') ?? defaultDockerSocket(env),
     memory: get('memory') ? parseSizeBytes(get('memory')!, '--memory') : os.totalmem(),
     disk: get('disk') ? parseSizeBytes(get('disk')!, '--disk') : freeDiskBytes(dataDir),
@@ -255,8 +269,8 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/[^/@]*@/, '//***@');
 }
 
-/** The config as it may be logged: no token, no credentials in URLs. */
+/** The config as it may be logged: no token, no etcd password or key, no credentials in URLs. */
 export function loggableConfig(c: AgentConfig): Record<string, unknown> {
-  const { gitToken, ...rest } = c;
-  return { ...rest, repo: redactUrl(c.repo), gitToken: gitToken ? '***' : undefined };
+  const { gitToken, etcdAccess, ...rest } = c;
+  return { ...rest, repo: redactUrl(c.repo), gitToken: gitToken ? '***' : undefined, etcdAccess: loggableEtcdAccess(etcdAccess) };
 }

@@ -103,6 +103,8 @@ export class Agent {
     this.store = ClusterStore.connect({
       endpoints: cfg.etcd,
       prefix: cfg.etcdPrefix,
+      ...(cfg.etcdAccess.tls ? { tls: cfg.etcdAccess.tls } : {}),
+      ...(cfg.etcdAccess.auth ? { auth: cfg.etcdAccess.auth } : {}),
       onCorrupt: (err) => log.warn({ err: err.message }, 'skipped a corrupt value in etcd'),
     });
     this.engine = createEngine({ socketPath: cfg.dockerSocket });

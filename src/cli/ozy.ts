@@ -4,6 +4,9 @@
 // connection (gRPC to etcd, keep-alive to the engine) must not keep the
 // process around.
 import { main } from './main';
+import { quietenWarnings } from './warnings';
+
+quietenWarnings();
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

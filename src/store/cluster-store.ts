@@ -24,6 +24,7 @@ import {
   type ScheduleMark,
 } from './codec';
 import type { EtcdDriver, StoredKv, TxnOp, TxnResult, WatchHandle } from './driver';
+import type { EtcdAuth, EtcdTls } from './etcd-access';
 import { createEtcdDriver } from './etcd-driver';
 import {
   CorruptValueError,
@@ -51,6 +52,10 @@ export interface StoreOptions {
   dnsPrefix?: string;
   /** Deadline of one request attempt to one endpoint, connecting included. Default 5000 ms. */
   requestTimeoutMs?: number;
+  /** TLS: etcd's CA, a client certificate and its key (PEM contents, read by the caller). Needs https:// endpoints. */
+  tls?: EtcdTls;
+  /** An etcd user; its role needs readwrite on `prefix` and `dnsPrefix` (docs/security.md). */
+  auth?: EtcdAuth;
   /** Told about each stored value skipped because it is not what we expect. Default: ignored. */
   onCorrupt?: (err: CorruptValueError) => void;
   /** Time source of lease bookkeeping and timestamps. Default: the system clock. */
@@ -187,14 +192,24 @@ export class ClusterStore {
     this.cron = new CronStore(driver, this.keys, (err) => this.onCorrupt(err));
   }
 
-  /** Creates the client; connecting is lazy, so this never fails on an unreachable etcd. */
+  /**
+   * Creates the client; connecting is lazy, so this never fails on an
+   * unreachable etcd. Throws InvalidStoreArgumentError for options that
+   * cannot work (TLS with http:// endpoints, a certificate without its key).
+   */
   static connect(opts: StoreOptions): ClusterStore {
     if (!opts.driver && (!Array.isArray(opts.endpoints) || opts.endpoints.length === 0)) {
       throw new InvalidStoreArgumentError('at least one etcd endpoint is needed');
     }
     const driver =
       opts.driver ??
-      createEtcdDriver({ endpoints: opts.endpoints, requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
+      createEtcdDriver({
+        endpoints: opts.endpoints,
+        requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        access: { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: opts.auth } : {}) },
+        // Inside the prefix, where a user limited to it may read.
+        revisionKey: new KeyLayout(opts.prefix, opts.dnsPrefix).schedule,
+      });
     return new ClusterStore(driver, opts);
   }
 

@@ -1,5 +1,6 @@
 // The narrow interface the store needs from etcd. etcd-driver.ts implements
-// it with etcd3 (the only file that imports etcd3); unit tests use fakes.
+// it with etcd3 (with etcd-watch.ts, the only files that import etcd3);
+// unit tests use fakes.
 // Every method rejects only with StoreError subclasses.
 
 export interface StoredKv {

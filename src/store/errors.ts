@@ -9,6 +9,7 @@ export type StoreErrorCode =
   | 'ETCD_UNAVAILABLE'
   | 'ETCD_REQUEST_FAILED'
   | 'ETCD_REQUEST_REJECTED'
+  | 'ETCD_ACCESS_DENIED'
   | 'NODE_TAKEN'
   | 'GUARD_FAILED'
   | 'LEASE_LOST'
@@ -34,6 +35,19 @@ export class EtcdRequestError extends StoreError {
 /** etcd refused the request as malformed: too large, too many ops, duplicate key. A bug, not a fault. */
 export class EtcdRequestRejectedError extends StoreError {
   readonly code = 'ETCD_REQUEST_REJECTED';
+  readonly retryable = false;
+}
+
+/**
+ * etcd cannot be used as configured: the TLS handshake failed (wrong CA,
+ * missing or refused client certificate), the user or password is wrong,
+ * or the user may not touch a key. The message says which and names the
+ * flag or variable to fix; it never contains the password. Retrying does
+ * not help until someone changes the configuration (the agent still
+ * retries, as it does while etcd is unreachable).
+ */
+export class EtcdAccessError extends StoreError {
+  readonly code = 'ETCD_ACCESS_DENIED';
   readonly retryable = false;
 }
 

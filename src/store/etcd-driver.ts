@@ -1,7 +1,9 @@
-// The only module that imports etcd3. It adapts etcd3's raw RPC clients to
-// the EtcdDriver interface, sets the connection policies (deadlines, retry,
-// per-host breaker, reconnect backoff) and translates every etcd3/gRPC error
-// into a StoreError, once, here.
+// With etcd-watch.ts, the only modules that import etcd3. It adapts etcd3's
+// raw RPC clients to the EtcdDriver interface, sets the connection policies
+// (deadlines, retry, per-host breaker, reconnect backoff), TLS and etcd
+// users (etcd-access.ts) and translates every etcd3/gRPC error into a
+// StoreError, once, here (TLS and auth failures into EtcdAccessError with
+// words a user can act on: access-errors.ts).
 import {
   ClientClosedError,
   Etcd3,
@@ -11,9 +13,13 @@ import {
   castGrpcError,
   isRecoverableError,
 } from 'etcd3';
-import type { ICompare, IKeyValue, IOptions, IRequestOp, IWatchResponse } from 'etcd3';
+import type { ICompare, IKeyValue, IOptions, IRequestOp } from 'etcd3';
+import { explainAccessFailure } from './access-errors';
 import type { Compare, EtcdDriver, RangeResult, StoredKv, TxnOp, TxnResult, WatchHandle } from './driver';
+import { checkAccess, tlsCredentials, type AccessSummary, type EtcdAccess } from './etcd-access';
+import { openWatch } from './etcd-watch';
 import {
+  EtcdAccessError,
   EtcdRequestError,
   EtcdRequestRejectedError,
   EtcdUnavailableError,
@@ -22,12 +28,21 @@ import {
   StoreError,
 } from './errors';
 import { prefixRangeEnd } from './keys';
+import { probeTls } from './tls-probe';
+import { RenewableWatchClients, sharedWatchClient, type WatchClients } from './watch-clients';
 
 export interface EtcdDriverOptions {
-  /** "http://host:port" URLs. */
+  /** "http://host:port" URLs, or "https://..." for TLS. */
   endpoints: string[];
   /** Deadline of each unary call attempt, dialing included. */
   requestTimeoutMs: number;
+  /** TLS (a CA, a client certificate) and an etcd user. Default: neither. */
+  access?: EtcdAccess;
+  /**
+   * A key this client may read: currentRevision() counts it. Default "\0";
+   * a user whose role covers only some prefixes needs a key inside one.
+   */
+  revisionKey?: string;
 }
 
 // etcd3 takes cockatiel policies. We only need `execute` (all etcd3 calls),
@@ -39,19 +54,21 @@ type Policy = NonNullable<FaultHandling['global']>;
 type Backoff = NonNullable<FaultHandling['watchBackoff']>;
 type Executable = (context: { signal: AbortSignal }) => PromiseLike<unknown> | unknown;
 
-/** Thrown by the per-host breaker while a host is resting after repeated failures. */
+/** Thrown by the per-host breaker while a host is resting after repeated failures; says the last one. */
 class HostSuspendedError extends Error {}
 
 const BREAKER_FAILURES = 3;
 const BREAKER_REST_MS = 1000;
 const RETRY_PAUSE_MS = 50;
+const PROBE_TIMEOUT_MS = 3_000;
 
 function hostBreaker(): Policy {
   let failures = 0;
   let restUntil = 0;
+  let lastFailure = '';
   const policy = {
     async execute(fn: Executable): Promise<unknown> {
-      if (Date.now() < restUntil) throw new HostSuspendedError('etcd endpoint is resting after repeated failures');
+      if (Date.now() < restUntil) throw new HostSuspendedError(`etcd endpoint is resting after repeated failures; the last: ${lastFailure}`);
       try {
         const result = await fn({ signal: new AbortController().signal });
         failures = 0;
@@ -60,6 +77,7 @@ function hostBreaker(): Policy {
         if (err instanceof Error && isRecoverableError(err) && ++failures >= BREAKER_FAILURES) {
           failures = 0;
           restUntil = Date.now() + BREAKER_REST_MS;
+          lastFailure = err.message;
         }
         throw err;
       }
@@ -93,11 +111,17 @@ function cappedBackoff(durationMs: number, maxMs: number): Backoff {
   return backoff as unknown as Backoff;
 }
 
-/** The one place etcd3 and gRPC errors become StoreErrors. */
-export function translateEtcdError(err: unknown, what: string, leaseId?: string): StoreError {
+/**
+ * The one place etcd3 and gRPC errors become StoreErrors. With `access`
+ * (what the client was given), TLS and auth failures become EtcdAccessError;
+ * `keys` (what the request touched) go into a permission error.
+ */
+export function translateEtcdError(err: unknown, what: string, leaseId?: string, access?: AccessSummary, keys?: string[]): StoreError {
   if (err instanceof StoreError) return err;
   if (!(err instanceof Error)) return new EtcdRequestError(`${what}: ${String(err)}`);
   const e = castGrpcError(err);
+  const explained = access && explainAccessFailure(e.message, access, { what, ...(keys ? { keys } : {}) });
+  if (explained) return new EtcdAccessError(explained, { cause: e });
   if (e instanceof EtcdLeaseInvalidError) return new LeaseLostError(leaseId ?? 'unknown', `${what}: ${e.message}`, { cause: e });
   if (e instanceof ClientClosedError) return new StoreClosedError();
   if (e instanceof HostSuspendedError || isRecoverableError(e)) {
@@ -151,34 +175,58 @@ function toRequestOp(op: TxnOp): IRequestOp {
 }
 
 export function createEtcdDriver(opts: EtcdDriverOptions): EtcdDriver {
-  const client = new Etcd3({
-    hosts: opts.endpoints,
-    // Streams (watch, keepalive) carry their own deadlines; unary calls get one per attempt.
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.requestTimeoutMs }),
-    grpcOptions: {
-      // A snapshot of many large jobs can exceed gRPC's 4 MiB default.
-      'grpc.max_receive_message_length': -1,
-      // Detect a silently dead connection under a watch (etcd permits pings every 5 s).
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-      // Reconnect promptly once etcd is back (the default backoff grows to 120 s).
-      'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 1_000,
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.enable_http_proxy': 0,
-    },
-    faultHandling: {
-      host: () => hostBreaker(),
-      global: retryAcrossHosts(opts.endpoints.length),
-      watchBackoff: cappedBackoff(100, 2_000),
-    },
-  });
+  const access = opts.access ?? {};
+  const summary = checkAccess(opts.endpoints, access);
+  const credentials = tlsCredentials(access.tls);
+  const newClient = (): Etcd3 =>
+    new Etcd3({
+      hosts: opts.endpoints,
+      ...(credentials ? { credentials } : {}),
+      ...(access.auth ? { auth: { username: access.auth.username, password: access.auth.password } } : {}),
+      // Streams (watch, keepalive) carry their own deadlines; unary calls get one per attempt.
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.requestTimeoutMs }),
+      grpcOptions: {
+        // A snapshot of many large jobs can exceed gRPC's 4 MiB default.
+        'grpc.max_receive_message_length': -1,
+        // Detect a silently dead connection under a watch (etcd permits pings every 5 s).
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+        // Reconnect promptly once etcd is back (the default backoff grows to 120 s).
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1_000,
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.enable_http_proxy': 0,
+      },
+      faultHandling: {
+        host: () => hostBreaker(),
+        global: retryAcrossHosts(opts.endpoints.length),
+        watchBackoff: cappedBackoff(100, 2_000),
+      },
+    });
+  const client = newClient();
+  // With users, watches need a client whose token can be renewed (watch-clients.ts).
+  const watchClients: WatchClients<Etcd3> = access.auth ? new RenewableWatchClients(newClient) : sharedWatchClient(client);
+  const revisionKey = Buffer.from(opts.revisionKey ?? '\0');
+  const translate = (err: unknown, what: string, leaseId?: string, keys?: string[]): StoreError => translateEtcdError(err, what, leaseId, summary, keys);
 
-  async function call<T>(what: string, fn: () => Promise<T>, leaseId?: string): Promise<T> {
+  // gRPC does not always say why a TLS connection failed: ask with a handshake of our own (tls-probe.ts).
+  const secure = opts.endpoints.every((e) => /^https:\/\//i.test(e));
+  let probing: Promise<Array<string | undefined>> | undefined;
+  const diagnose = async (e: StoreError, what: string): Promise<StoreError> => {
+    if (!secure || !(e instanceof EtcdUnavailableError)) return e;
+    probing ??= Promise.all(opts.endpoints.map((ep) => probeTls(ep, access.tls, Math.min(opts.requestTimeoutMs, PROBE_TIMEOUT_MS)))).finally(() => (probing = undefined));
+    for (const why of await probing) {
+      const explained = why === undefined ? undefined : explainAccessFailure(`Last error: ${why}`, summary, { what });
+      if (explained) return new EtcdAccessError(explained, { cause: e });
+    }
+    return e;
+  };
+
+  async function call<T>(what: string, fn: () => Promise<T>, leaseId?: string, keys?: () => string[]): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw translateEtcdError(err, what, leaseId);
+      throw await diagnose(translate(err, what, leaseId, keys?.()), what);
     }
   }
 
@@ -195,13 +243,13 @@ export function createEtcdDriver(opts: EtcdDriverOptions): EtcdDriver {
           revision: Number(res.header.revision),
           results: (res.responses ?? []).map((r) => (r.response_range ? r.response_range.kvs.map(toStoredKv) : [])),
         };
-      }, leaseOf(success)),
+      }, leaseOf(success), () => txnKeys(compares, success)),
 
     range: (key, ropts = {}) =>
       call(`get ${key}`, async (): Promise<RangeResult> => {
         const res = await client.kv.range(rangeRequest(key, ropts.prefix));
         return { revision: Number(res.header.revision), kvs: res.kvs.map(toStoredKv) };
-      }),
+      }, undefined, () => [key]),
 
     put: (key, value, lease) =>
       call(
@@ -211,13 +259,14 @@ export function createEtcdDriver(opts: EtcdDriverOptions): EtcdDriver {
           return Number(res.header.revision);
         },
         lease,
+        () => [key],
       ),
 
     delete: (key, dopts = {}) =>
-      call(`delete ${key}`, async () => Number((await client.kv.deleteRange(rangeRequest(key, dopts.prefix))).header.revision)),
+      call(`delete ${key}`, async () => Number((await client.kv.deleteRange(rangeRequest(key, dopts.prefix))).header.revision), undefined, () => [key]),
 
     currentRevision: () =>
-      call('read revision', async () => Number((await client.kv.range({ key: Buffer.from([0]), count_only: true })).header.revision)),
+      call('read revision', async () => Number((await client.kv.range({ key: revisionKey, count_only: true })).header.revision), undefined, () => [revisionKey.toString()]),
 
     leaseGrant: (ttlSeconds) =>
       call('grant lease', async () => {
@@ -248,7 +297,7 @@ export function createEtcdDriver(opts: EtcdDriverOptions): EtcdDriver {
             // gRPC enforces the deadline; this guard only covers a stream that never settles.
             const guard = setTimeout(() => finish(new EtcdUnavailableError('lease keepalive timed out')), timeoutMs + 500);
             stream.on('data', (res) => finish(undefined, Number(res.TTL)));
-            stream.on('error', (err) => finish(translateEtcdError(err, `keep lease ${id} alive`, id)));
+            stream.on('error', (err) => finish(translate(err, `keep lease ${id} alive`, id)));
             stream.on('end', () => finish(new EtcdUnavailableError('lease keepalive stream ended without an answer')));
             stream.write({ ID: id });
           });
@@ -274,38 +323,24 @@ export function createEtcdDriver(opts: EtcdDriverOptions): EtcdDriver {
       try {
         await client.leaseClient.leaseRevoke({ ID: id });
       } catch (err) {
-        const e = translateEtcdError(err, `revoke lease ${id}`, id);
+        const e = translate(err, `revoke lease ${id}`, id);
         if (!(e instanceof LeaseLostError)) throw e; // already gone: that is what we wanted
       }
     },
 
-    watch: (key, wopts, cb): WatchHandle => {
-      let builder = client.watch();
-      builder = wopts.rangeEnd !== undefined ? builder.inRange({ start: key, end: wopts.rangeEnd }) : wopts.prefix ? builder.prefix(key) : builder.key(key);
-      if (wopts.fromRevision > 0) builder = builder.startRevision(String(wopts.fromRevision));
-      const watcher = builder.watcher();
-      watcher.on('connected', (res: IWatchResponse) => cb.onConnected(Number(res.header.revision)));
-      watcher.on('data', (res: IWatchResponse) => {
-        const events = (res.events ?? []).map((ev) => ({
-          type: ev.type === 'Delete' ? ('delete' as const) : ('put' as const),
-          kv: toStoredKv(ev.kv),
-        }));
-        if (events.length > 0) cb.onEvents(events, Number(res.header.revision));
-      });
-      watcher.on('disconnected', (err: Error) => cb.onDisconnected(translateEtcdError(err, `watch ${key}`)));
-      // etcd3 reports a server-side cancellation (e.g. compaction) as 'error'; it drops the watcher.
-      watcher.on('error', (err: Error) => cb.onCanceled(err.message));
-      return {
-        cancel: async () => {
-          // Detaching waits for etcd's acknowledgement; do not hang on a dead connection.
-          await Promise.race([watcher.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
-        },
-      };
-    },
+    watch: (key, wopts, cb): WatchHandle => openWatch({ clients: watchClients, translate: (err, what) => translate(err, what, undefined, [key]), toStoredKv }, key, wopts, cb),
 
-    close: () => client.close(),
+    close: () => {
+      watchClients.close();
+      client.close();
+    },
   };
   return driver;
+}
+
+/** The keys a transaction compares and writes, for a permission error. */
+function txnKeys(compares: Compare[], ops: TxnOp[]): string[] {
+  return [...new Set([...compares.map((c) => c.key), ...ops.map((o) => o.key)])];
 }
 
 function leaseOf(ops: TxnOp[]): string | undefined {

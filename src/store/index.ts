@@ -1,6 +1,7 @@
 // The cluster store: the only module that talks to etcd (through etcd3).
 //
-//   ClusterStore.connect({ endpoints })        lazy client, never throws on an unreachable etcd
+//   ClusterStore.connect({ endpoints })        lazy client, never throws on an unreachable etcd;
+//                                              `tls` and `auth` for a secured etcd (etcd-access.ts)
 //   registerNode(...) → NodeSession            the node's lease + keepalive ('lost' = fence yourself)
 //   snapshot() → ClusterSnapshot               nodes, jobs, rejections, guard revision at ONE revision
 //   commitSchedule(guard, writes, meta)        guarded txn(s), several in a safe order (writes.readJobs);
@@ -33,6 +34,7 @@ export type { NodeSession, SessionEvents, Clock } from './session';
 export type { WatchChange, WatchHandlers, StopWatch } from './watch';
 export type { Mirror, MirrorHandlers } from './prefix-mirror';
 export type { DnsRecord, ScheduleMark } from './codec';
+export { checkAccess, type EtcdAccess, type EtcdAuth, type EtcdTls } from './etcd-access';
 export { KeyLayout, dnsKey, checkSegment, DEFAULT_PREFIX, DEFAULT_DNS_PREFIX } from './keys';
 export { MAX_WRITES_PER_TXN, MAX_TXN_PAYLOAD_BYTES, ETCD_MAX_REQUEST_BYTES } from './chunks';
 export * from './errors';

@@ -14,6 +14,7 @@ import type { Writable } from 'node:stream';
 import { ozyEntry, projectRoot } from '../paths';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../runtime';
 import { formatBytes, formatCpu } from '../schedule';
+import { ETCD_ACCESS_ENV } from '../etcd-access-config';
 import { ClusterStore } from '../store';
 import { planAgents, type AgentPlan } from './agents';
 import { logTail, spawnLogged } from './child';
@@ -260,6 +261,17 @@ class UpRun {
     this.say(`  git         serving  ${this.repoUrl}  (${repo.dir}: ${what}; ${opts.branch} at ${repo.head?.slice(0, 12) ?? 'no commit yet'})`);
   }
 
+  /**
+   * The environment of the agents, ingress and dns. With the etcd `ozy up`
+   * started (plain http, no users), the caller's etcd TLS and user settings
+   * would only break them.
+   */
+  private childEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, OZY_LOG_LEVEL: this.io.env.OZY_LOG_LEVEL ?? 'info' };
+    if (!this.opts.etcd) for (const k of ETCD_ACCESS_ENV) delete env[k];
+    return env;
+  }
+
   /** Spawns the agents and waits until each has registered its node in etcd. */
   private async startAgents(): Promise<void> {
     const { opts, L } = this;
@@ -277,7 +289,7 @@ class UpRun {
       perAgent: opts.perAgent,
       secretsIdentity: demoIdentity(L.root),
     });
-    const env = { ...process.env, OZY_LOG_LEVEL: this.io.env.OZY_LOG_LEVEL ?? 'info' };
+    const env = this.childEnv();
     for (const a of this.agents) {
       const child = spawnLogged(process.execPath, [ozyEntry(), ...a.args], { logFile: a.logFile, env, detached: true });
       this.sup.add({ name: `agent ${a.node}`, child, logFile: a.logFile, marker: a.dataDir });
@@ -309,7 +321,7 @@ class UpRun {
   private async startFrontDoors(ports: Partial<PortSet>): Promise<void> {
     const { L } = this;
     const etcd = this.etcdEndpoints.join(',');
-    const env = { ...process.env, OZY_LOG_LEVEL: this.io.env.OZY_LOG_LEVEL ?? 'info' };
+    const env = this.childEnv();
     const doors = [
       { name: 'ingress', address: `127.0.0.1:${ports.ingress!}`, args: ['ingress', '--etcd', etcd, '--listen', `127.0.0.1:${ports.ingress!}`, '--tcp-ip', '127.0.0.1'] },
       { name: 'dns', address: `127.0.0.1:${ports.dns!}`, args: ['dns', '--etcd', etcd, '--listen', `127.0.0.1:${ports.dns!}`, '--zone', DNS_ZONE] },

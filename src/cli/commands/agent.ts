@@ -23,6 +23,12 @@ Options:
   --branch B            tracked branch [OZY_BRANCH] (main)
   --etcd URLS           comma-separated etcd endpoints [OZY_ETCD] (http://127.0.0.1:2379)
   --etcd-prefix P       key prefix [OZY_ETCD_PREFIX] (/ozy)
+  --etcd-ca FILE        CA (PEM) that signed etcd's server certificate [OZY_ETCD_CA]
+                        (the system's CAs); TLS needs https:// endpoints
+  --etcd-cert FILE      client certificate (PEM) for etcd's --client-cert-auth [OZY_ETCD_CERT]
+  --etcd-key FILE       the client certificate's key (PEM) [OZY_ETCD_KEY]
+                        an etcd user: OZY_ETCD_USERNAME and OZY_ETCD_PASSWORD (environment
+                        only, never logged); see docs/security.md
   --docker-socket PATH  Docker Engine API socket [OZY_DOCKER_SOCKET] (podman's or docker's default)
   --memory SIZE         schedulable memory, e.g. 8G [OZY_MEMORY] (the machine's)
   --disk SIZE           schedulable disk for local volumes [OZY_DISK] (free space of the data dir)
@@ -96,7 +102,14 @@ export const command: Command = {
       process.on('SIGTERM', onSignal);
     });
     try {
-      await agent.start();
+      // Startup retries for as long as etcd cannot be used (unreachable, or refusing our
+      // certificate or password): a signal meanwhile must still stop the process.
+      const outcome = await Promise.race([agent.start().then(() => 'started' as const), stopped.then(() => 'stopped' as const)]);
+      if (outcome === 'stopped') {
+        await agent.stop().catch(() => undefined);
+        unlock();
+        return 0;
+      }
     } catch (err) {
       const code = (err as { code?: string }).code;
       log.fatal({ err: err instanceof Error ? err.message : String(err), code }, 'agent failed to start');

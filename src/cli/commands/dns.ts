@@ -8,7 +8,7 @@ import { parseListen } from '../../network/listen-address';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
 import { untilSignal } from '../signals';
-import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
+import { ETCD_ACCESS_USAGE, ETCD_OPTIONS, etcdConnection } from '../etcd-options';
 
 const USAGE = `Usage: ozy dns --etcd URL --listen ADDR [--zone ozy.local] [--etcd-prefix P]
 
@@ -23,7 +23,7 @@ Options:
   --listen ADDR     HOST:PORT or :PORT, for UDP and TCP (required; port 0 picks one)
   --zone Z          the zone served [OZY_DNS_ZONE] (ozy.local)
   --etcd-prefix P   key prefix of Ozymandias' own keys [OZY_ETCD_PREFIX] (/ozy)
-`;
+${ETCD_ACCESS_USAGE}`;
 
 export const command: Command = {
   summary: 'answer A and SRV queries for the instances\' DNS records',
@@ -42,8 +42,8 @@ export const command: Command = {
     } catch (err) {
       return fail(err instanceof Error ? err.message : String(err));
     }
-    const endpoints = etcdEndpoints(values.etcd, io.env);
-    if (endpoints.length === 0) return fail('--etcd is required');
+    const conn = etcdConnection(values, io.env);
+    if ('problem' in conn) return fail(conn.problem);
     if (values.listen === undefined) return fail('--listen is required');
     const listen = parseListen(values.listen);
     if (typeof listen === 'string') return fail(`--listen ${listen}`);
@@ -53,8 +53,7 @@ export const command: Command = {
 
     const log = pino({ base: { cmd: 'dns' }, level: io.env.OZY_LOG_LEVEL ?? 'info' }, pino.destination({ fd: 2, sync: true }));
     const store = ClusterStore.connect({
-      endpoints,
-      prefix: etcdPrefix(values['etcd-prefix'], io.env),
+      ...conn,
       onCorrupt: (err) => log.warn({ key: err.key, reason: err.reason }, 'skipped a corrupt value'),
     });
     const server = new DnsServer({ store, host: listen.host, port: listen.port, zone, log });

@@ -10,7 +10,7 @@ import { parseListen } from '../../network/listen-address';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
 import { untilSignal } from '../signals';
-import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
+import { ETCD_ACCESS_USAGE, ETCD_OPTIONS, etcdConnection } from '../etcd-options';
 
 const USAGE = `Usage: ozy ingress --etcd URL --listen ADDR [--tcp-ip IP] [--backend-timeout D] [--workers N] [--etcd-prefix P]
 
@@ -28,7 +28,7 @@ Options:
   --workers N             processes sharing the listening sockets; one proxies on one
                           core, so up to the node's cores (1)
   --etcd-prefix P         key prefix [OZY_ETCD_PREFIX] (/ozy)
-`;
+${ETCD_ACCESS_USAGE}`;
 
 export const command: Command = {
   summary: 'route HTTP (by host and path) and TCP (by port) to healthy instances',
@@ -53,8 +53,8 @@ export const command: Command = {
     } catch (err) {
       return fail(err instanceof Error ? err.message : String(err));
     }
-    const endpoints = etcdEndpoints(values.etcd, io.env);
-    if (endpoints.length === 0) return fail('--etcd is required');
+    const conn = etcdConnection(values, io.env);
+    if ('problem' in conn) return fail(conn.problem);
     if (values.listen === undefined) return fail('--listen is required');
     const listen = parseListen(values.listen);
     if (typeof listen === 'string') return fail(`--listen ${listen}`);
@@ -76,8 +76,7 @@ export const command: Command = {
     const log = pino({ base: { cmd: 'ingress', ...(worker ? { worker: process.pid } : {}) }, level: io.env.OZY_LOG_LEVEL ?? 'info' }, pino.destination({ fd: 2, sync: true }));
     if (workers > 1 && !worker) return runWorkers(workers, log);
     const store = ClusterStore.connect({
-      endpoints,
-      prefix: etcdPrefix(values['etcd-prefix'], io.env),
+      ...conn,
       onCorrupt: (err) => log.warn({ key: err.key, reason: err.reason }, 'skipped a corrupt value'),
     });
     const ingress = new IngressServer({ store, listen, tcpIp, backendTimeoutMs, log });

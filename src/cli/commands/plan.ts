@@ -8,7 +8,7 @@ import { nodeReasonLine } from '../../schedule';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
 import { plural } from '../format';
-import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
+import { ETCD_ACCESS_USAGE, ETCD_OPTIONS, etcdConnection, storeFailure } from '../etcd-options';
 
 const USAGE = `Usage: ozy plan [DIR] --etcd URL [--json | --markdown] [--commit SHA] [--etcd-prefix P]
 
@@ -21,7 +21,7 @@ reschedule with the node of every instance, or the problem it would get
 Options:
   --etcd URL        etcd endpoints, comma-separated (or OZY_ETCD)
   --etcd-prefix P   key prefix (default /ozy, or OZY_ETCD_PREFIX)
-  --commit SHA      commit to name in problems (default "working-tree")
+${ETCD_ACCESS_USAGE}  --commit SHA      commit to name in problems (default "working-tree")
   --json            the decision as JSON
   --markdown        a Markdown summary, e.g. for a pull-request comment
 
@@ -45,17 +45,18 @@ export const command: Command = {
         markdown: { type: 'boolean' },
       },
     });
-    const endpoints = etcdEndpoints(values.etcd, io.env);
-    if (endpoints.length === 0) {
-      io.stderr.write(`ozy plan: --etcd is required\n\n${USAGE}`);
+    const conn = etcdConnection(values, io.env);
+    if ('problem' in conn) {
+      io.stderr.write(`ozy plan: ${conn.problem}\n\n${USAGE}`);
       return 1;
     }
     const dir = positionals[0] ?? io.cwd;
     const commit = values.commit ?? 'working-tree';
     const render = await renderRepoDir(dir, { commit });
-    const store = ClusterStore.connect({ endpoints, prefix: etcdPrefix(values['etcd-prefix'], io.env) });
+    const store = ClusterStore.connect(conn);
     try {
-      const snap = await store.snapshot();
+      const snap = await store.snapshot().catch((err: unknown) => storeFailure('plan', err, io));
+      if (typeof snap === 'number') return snap;
       const decision = decide({
         desired: render.jobs,
         invalid: render.problems,

@@ -8,7 +8,7 @@ import { nextRunAt } from '../../cron/next-run';
 import { cronPolicyOf } from '../../cron/run-load';
 import { ClusterStore } from '../../store';
 import type { Command, CommandIo } from '../command';
-import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
+import { ETCD_ACCESS_USAGE, ETCD_OPTIONS, etcdConnection, storeFailure } from '../etcd-options';
 import { formatAge, table } from '../table';
 
 const USAGE = `Usage: ozy runs JOB --etcd URL [--json] [--etcd-prefix P]
@@ -21,7 +21,7 @@ the last 4 KiB of each container's output (--json).
 Options:
   --etcd URL        etcd endpoints, comma-separated (or OZY_ETCD)
   --etcd-prefix P   key prefix (default /ozy, or OZY_ETCD_PREFIX)
-  --json            {"job", "nextRunAt", "runs": [{"run", "scheduledAt", "startedAt", "finishedAt",
+${ETCD_ACCESS_USAGE}  --json            {"job", "nextRunAt", "runs": [{"run", "scheduledAt", "startedAt", "finishedAt",
                     "node", "result", "exitCodes", "reason", "output"}]}
 `;
 
@@ -36,15 +36,16 @@ export const command: Command = {
   usage: USAGE,
   async run(argv: string[], io: CommandIo): Promise<number> {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...ETCD_OPTIONS, json: { type: 'boolean' } } });
-    const endpoints = etcdEndpoints(values.etcd, io.env);
+    const conn = etcdConnection(values, io.env);
     const job = positionals[0];
-    if (endpoints.length === 0 || job === undefined || positionals.length > 1) {
-      io.stderr.write(`ozy runs: ${job === undefined ? 'JOB is required' : positionals.length > 1 ? 'one JOB only' : '--etcd is required'}\n\n${USAGE}`);
+    if ('problem' in conn || job === undefined || positionals.length > 1) {
+      io.stderr.write(`ozy runs: ${job === undefined ? 'JOB is required' : positionals.length > 1 ? 'one JOB only' : 'problem' in conn ? conn.problem : ''}\n\n${USAGE}`);
       return 1;
     }
-    const store = ClusterStore.connect({ endpoints, prefix: etcdPrefix(values['etcd-prefix'], io.env) });
+    const store = ClusterStore.connect(conn);
     try {
-      const out = await readRuns(store, job, Date.now());
+      const out = await readRuns(store, job, Date.now()).catch((err: unknown) => storeFailure('runs', err, io));
+      if (typeof out === 'number') return out;
       if (!out) {
         io.stderr.write(`ozy runs: no accepted cron job named "${job}"\n`);
         return 1;

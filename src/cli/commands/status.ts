@@ -6,7 +6,7 @@ import { ClusterStore } from '../../store';
 import { nextRunAt } from '../../cron/next-run';
 import type { Command, CommandIo } from '../command';
 import { formatAge, table } from '../table';
-import { ETCD_OPTIONS, etcdEndpoints, etcdPrefix } from '../etcd-options';
+import { ETCD_ACCESS_USAGE, ETCD_OPTIONS, etcdConnection, storeFailure } from '../etcd-options';
 
 const USAGE = `Usage: ozy status --etcd URL [--json] [--etcd-prefix P]
 
@@ -25,7 +25,7 @@ Show the cluster as etcd holds it:
 Options:
   --etcd URL        etcd endpoints, comma-separated (or OZY_ETCD)
   --etcd-prefix P   key prefix (default /ozy, or OZY_ETCD_PREFIX)
-  --json            print the status as JSON
+${ETCD_ACCESS_USAGE}  --json            print the status as JSON
 `;
 
 export const command: Command = {
@@ -36,16 +36,18 @@ export const command: Command = {
       args: argv,
       options: { ...ETCD_OPTIONS, json: { type: 'boolean' } },
     });
-    const endpoints = etcdEndpoints(values.etcd, io.env);
-    if (endpoints.length === 0) {
-      io.stderr.write(`ozy status: --etcd is required\n\n${USAGE}`);
+    const conn = etcdConnection(values, io.env);
+    if ('problem' in conn) {
+      io.stderr.write(`ozy status: ${conn.problem}\n\n${USAGE}`);
       return 1;
     }
-    const store = ClusterStore.connect({ endpoints, prefix: etcdPrefix(values['etcd-prefix'], io.env) });
+    const store = ClusterStore.connect(conn);
     try {
       const status = await readClusterStatus(store);
       io.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
       return 0;
+    } catch (err) {
+      return storeFailure('status', err, io);
     } finally {
       await store.close();
     }
