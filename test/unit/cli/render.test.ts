@@ -27,10 +27,12 @@ function documentsOf(yaml: string): Array<{ name: string }> {
   return parsed.documents.filter((d) => d !== null) as Array<{ name: string }>;
 }
 
-/** Write rendered documents back as plain job files and validate them. */
+/** Write rendered documents back as plain job files (with the examples' secret files they name) and validate them. */
 async function validatesAsJobFiles(docs: Array<{ name: string }>): Promise<void> {
   const files: Record<string, string> = {};
   for (const d of docs) files[`jobs/${d.name}.yaml`] = JSON.stringify(d);
+  const secrets = path.join(projectRoot(), 'examples', 'secrets');
+  for (const f of fs.readdirSync(secrets)) files[`secrets/${f}`] = fs.readFileSync(path.join(secrets, f), 'utf8');
   const r = await runCli(['validate', repo(files)], '/');
   assert.equal(r.code, 0, r.stdout);
 }
