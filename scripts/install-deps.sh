@@ -2,14 +2,15 @@
 # Installs what Ozymandias needs on Debian/Ubuntu: etcd, podman with runc,
 # busybox-static (for the locally built example image), git, a registry for
 # pull tests, iproute2, dig (the `ozy dns` tests), haproxy and wrk (the
-# ingress benchmark); then the npm packages and the build.
+# ingress benchmark), openssl (certificates for the etcd TLS tests); then the
+# npm packages and the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 for pair in etcd:etcd-server etcdctl:etcd-client podman:podman runc:runc \
             busybox:busybox-static git:git docker-registry:docker-registry ip:iproute2 \
-            dig:dnsutils haproxy:haproxy wrk:wrk; do
+            dig:dnsutils haproxy:haproxy wrk:wrk openssl:openssl; do
   bin=${pair%%:*} pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
 done
