@@ -43,7 +43,8 @@ export function probeTls(endpoint: string, t: EtcdTls | undefined, timeoutMs: nu
     const timer = setTimeout(() => finish(undefined), timeoutMs);
     socket.once('secureConnect', () => socket.write(H2_PREFACE));
     socket.once('data', () => finish(undefined));
-    socket.once('error', (err: Error) => finish(err.message));
+    // 'on', not 'once': a second error after destroy() must not go unhandled.
+    socket.on('error', (err: Error) => finish(err.message));
     socket.once('close', () => finish(undefined));
   });
 }

@@ -39,6 +39,25 @@ async function ozy(args: string[], env: Record<string, string>): Promise<{ code:
   }
 }
 
+/** Starts a long-running `ozy` command, waits for `msg` in its log, stops it; its exit code. */
+async function listeningOzy(args: string[], env: Record<string, string>, msg: string): Promise<number | null> {
+  const proc = spawn(process.execPath, [ozyEntry(), ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  let code: number | null | undefined;
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
+  proc.once('exit', (c) => (code = c));
+  try {
+    await waitFor(`"${msg}"`, () => {
+      if (code !== undefined) throw new Error(`ozy ${args[0]} exited with ${code}: ${log}`);
+      return log.includes(`"msg":"${msg}"`);
+    }, { timeoutMs: 20_000 });
+    proc.kill('SIGTERM');
+    return (await waitFor('the exit', () => (code === undefined ? undefined : { code }), { timeoutMs: 10_000 })).code;
+  } finally {
+    if (code === undefined) proc.kill('SIGKILL');
+  }
+}
+
 before(async () => {
   certs = makeCerts();
   etcd = await startSecureEtcd({ certs });
@@ -60,7 +79,7 @@ after(async () => {
 });
 
 describe('ozy over etcd with TLS client certificates and users', () => {
-  test('an agent registers over TLS as the ozy user, runs a job and publishes its DNS record; ozy status and ozy plan read it', async () => {
+  test('an agent registers over TLS as the ozy user, runs a job and publishes its DNS record; ozy status, plan, runs and dns read it', async () => {
     const agent = await c.startAgent({ name: 'a', etcd: etcd.endpoint, extraArgs: tlsFlags(), env: ozyUser, leaseTtl: '3s' });
     await merge(c.user, { 'jobs/web.yaml': jobYaml('web', { memory: '16M', cpu: '50m' }) }, 'web');
     const dnsKey = store.keys.dnsKey('ozy.local', 'web', 'web-0');
@@ -92,6 +111,10 @@ describe('ozy over etcd with TLS client certificates and users', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual((JSON.parse(r.stdout) as typeof s).instances.map((i) => i.state), ['healthy']);
     }
+
+    // ozy dns mirrors /skydns over TLS as the read-only viewer: it listens only once it has listed them.
+    const dns = await listeningOzy(['dns', '--etcd', etcd.endpoint, ...tlsFlags(), '--listen', '127.0.0.1:0'], viewer, 'dns listening');
+    assert.equal(dns, 0, 'ozy dns started over TLS and stopped on SIGTERM');
 
     assert.ok(!agent.logs().includes(PASSWORDS.ozy), 'the agent never logs the password');
     assert.ok(agent.logs().includes('"username":"ozy","password":"***"'), 'its config says which user, not the password');
