@@ -8,6 +8,8 @@ export interface SourceFile {
   path: string;
   content: Uint8Array | string;
   kind?: 'file' | 'symlink';
+  /** Set (with empty content) when the file was too large to read: the renderer refuses it by this size. */
+  size?: number;
 }
 
 export interface GitPort {

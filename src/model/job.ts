@@ -83,6 +83,24 @@ export interface ContainerSpec {
   cpu: number;
   healthcheck?: HealthCheck;
   volumes: VolumeSpec[];
+  /**
+   * Process (and thread) limit, the engine's PidsLimit. Present only when
+   * the file sets a value other than DEFAULT_PIDS: specs written before the
+   * field existed hash as before, so upgrading restarts nothing.
+   */
+  pids?: number;
+  /** `uid`, `name`, `uid:gid`…: the engine's User. Absent: the image's user. */
+  user?: string;
+  /** Present (true) only when the file says so, for the same reason as `pids`. */
+  readOnlyRootfs?: true;
+}
+
+/** Process limit of a container whose job does not set `pids` (DESIGN.md "Security defaults"). */
+export const DEFAULT_PIDS = 1024;
+
+/** The container's process limit, its default filled in. */
+export function pidsOf(c: Pick<ContainerSpec, 'pids'>): number {
+  return c.pids ?? DEFAULT_PIDS;
 }
 
 /**

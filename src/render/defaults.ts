@@ -3,6 +3,7 @@
 // Memory and CPU always get a number so the scheduler can bin-pack every job
 // (Nomad does the same).
 import { MiB } from './units';
+export { DEFAULT_PIDS } from '../model/job';
 
 export const DEFAULT_NUM_INSTANCES = 1;
 export const DEFAULT_RESTART = 'always';

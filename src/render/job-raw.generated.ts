@@ -227,6 +227,18 @@ export interface Container {
    * CPU limit in cores (`0.5`, `2`) or millicores (`250m`). Default `100m`. At least 10m (runc refuses less), at most 1024 cores.
    */
   cpu?: string | number;
+  /**
+   * Most processes and threads the container may have at once (the engine's `PidsLimit`): a fork bomb stops there instead of exhausting the node. Default 1024, from 8 to 65536. Changing it replaces the instances like any pod change.
+   */
+  pids?: number;
+  /**
+   * The user the command runs as, instead of the image's: a uid (`1000`), a name known in the image (`nobody`), optionally with a group (`1000:1000`, `app:app`). It cannot grant privilege: capabilities are the same baseline for every user. Default: the image's user.
+   */
+  user?: string | number;
+  /**
+   * `true`: the container's root file system is read-only. It can then write only to its volumes and to `/tmp`, a tmpfs (memory-backed, counted against `memory`, emptied on restart) unless a volume is mounted there. On podman, `/run` and `/var/tmp` are writable tmpfs too (podman adds them). Default `false`.
+   */
+  readOnlyRootfs?: boolean;
   healthcheck?: Healthcheck;
   /**
    * Volumes mounted into the container.

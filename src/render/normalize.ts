@@ -142,7 +142,28 @@ function normalizeContainer(name: string, c: ContainerRaw, defaultRestart: Resta
     const hc = normalizeHealthcheck(c.healthcheck, [...at, 'healthcheck'], findings);
     if (hc) spec.healthcheck = hc;
   }
+  // The baseline's fields stay absent at their defaults, so a file that spells a default out hashes like one that does not.
+  if (c.pids !== undefined && c.pids !== D.DEFAULT_PIDS) spec.pids = c.pids;
+  if (c.user !== undefined) {
+    const user = normalizeUser(c.user, [...at, 'user'], findings);
+    if (user !== undefined) spec.user = user;
+  }
+  if (c.readOnlyRootfs === true) spec.readOnlyRootfs = true;
   return spec;
+}
+
+/** Largest uid or gid: (uid_t)-1 is "no id" to the kernel. */
+const MAX_ID = 4_294_967_294;
+
+/** `1000`, `"1000:1000"`, `"app"`: as a string; the schema checked the shape, this checks the numbers' range. */
+function normalizeUser(raw: string | number, at: Segment[], findings: Finding[]): string | undefined {
+  const user = String(raw);
+  const outOfRange = user.split(':').some((part) => /^[0-9]+$/.test(part) && Number(part) > MAX_ID);
+  if (outOfRange) {
+    findings.push(finding('invalid-job', at, `expected a uid and gid from 0 to ${MAX_ID}, got ${describeValue(raw)}`));
+    return undefined;
+  }
+  return user;
 }
 
 function commandOf(cmd: string | string[], at: Segment[], type: ProblemType, findings: Finding[]): string[] | undefined {

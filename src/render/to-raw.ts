@@ -1,7 +1,7 @@
 // JobSpec → the raw job format: what `ozy render` prints. The output is a
 // valid job file (normalizing it again gives the same spec), with every
 // default spelled out and units in their shortest exact form.
-import { isSecretEnv, type ContainerSpec, type CronPolicy, type HealthCheck, type JobSpec, type PortMapping } from '../model/job';
+import { isSecretEnv, pidsOf, type ContainerSpec, type CronPolicy, type HealthCheck, type JobSpec, type PortMapping } from '../model/job';
 import type { Container, Healthcheck, Job } from './job-raw.generated';
 import { formatCpu, formatDuration, formatSize } from './units';
 
@@ -67,6 +67,9 @@ function toRawContainer(c: ContainerSpec): Container {
   out.cpu = formatCpu(c.cpu);
   if (c.healthcheck) out.healthcheck = toRawHealthcheck(c.healthcheck);
   if (c.volumes.length > 0) out.volumes = c.volumes.map((v) => ({ type: v.type, path: v.path, space: formatSize(v.space) }));
+  out.pids = pidsOf(c);
+  if (c.user !== undefined) out.user = c.user;
+  out.readOnlyRootfs = c.readOnlyRootfs === true;
   return out;
 }
 

@@ -29,6 +29,7 @@ import {
 import { EventLineBuffer, parseEngineEvent, type EngineEventHandlers, type EngineEventStream, type EngineEventsOptions } from './events';
 import { demuxStream, engineTime, interleavedOutput, hostPortsOf, normalizeState, type ContainerFacts, type ContainerStats } from './facts';
 import { hostCgroupOomProbe, judgeOom, type CgroupOomProbe, type OomSource, type OomVerdict } from './oom';
+import { hostProcessTable, killExecProcess, type ExecKillResult, type ProcessTable } from './exec-kill';
 import { formatImageRef, parseImageRef } from './image-ref';
 import { LIBPOD_STATS_BATCH, LIBPOD_STATS_PATH, parseLibpodStats } from './libpod-stats';
 import { LineSplitter, parseProgressLine, type ProgressEvent } from './progress';
@@ -120,6 +121,8 @@ export interface DockerEngineOptions {
   inspectConcurrency?: number;
   /** The cgroup side of the OOM verdict. Default: this host's cgroups and kernel log (oom.ts). */
   cgroupOomProbe?: CgroupOomProbe;
+  /** Where a timed-out exec's process is killed (exec-kill.ts). Default: this host's /proc. */
+  processTable?: ProcessTable;
 }
 
 interface PullInFlight {
@@ -129,6 +132,14 @@ interface PullInFlight {
   /** Callers that joined before it was known whether a pull is needed. */
   joiners: EnsureImageOptions[];
 }
+
+/** What a timed-out exec's error says about its process. */
+const KILL_OUTCOME: Record<ExecKillResult | 'failed', string> = {
+  killed: 'its process was killed',
+  gone: 'its process had exited or is not visible from this host',
+  'not-in-container': 'its pid now belongs to another process: nothing was killed',
+  failed: 'its process could not be killed',
+};
 
 /** How long an image ensureImage found stays "present" without asking the engine again. */
 export const IMAGE_PRESENT_TTL_MS = 10_000;
@@ -151,6 +162,7 @@ class DockerEngine implements ContainerEngine {
   /** OOM verdicts of exited containers, by id and finish time: the cgroup side is read once per exit. */
   private readonly verdicts = new Map<string, OomVerdict>();
   private readonly cgroupOom: CgroupOomProbe;
+  private readonly processes: ProcessTable;
   /** One pull per image at a time: instances of one job share it. */
   private readonly pulls = new Map<string, PullInFlight>();
   /** image → when ensureImage last found or pulled it (Date.now()). */
@@ -164,6 +176,7 @@ class DockerEngine implements ContainerEngine {
     this.pingTimeoutMs = opts.pingTimeoutMs ?? 5000;
     this.concurrency = opts.inspectConcurrency ?? 8;
     this.cgroupOom = opts.cgroupOomProbe ?? hostCgroupOomProbe;
+    this.processes = opts.processTable ?? hostProcessTable;
   }
 
   async ping(): Promise<void> {
@@ -417,7 +430,7 @@ class DockerEngine implements ContainerEngine {
 
   async exec(id: string, cmd: string[], timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
-    const timeout = (): ExecTimeoutError => new ExecTimeoutError(`exec in ${id} did not finish within ${timeoutMs} ms`);
+    const what = `exec in ${id} did not finish within ${timeoutMs} ms`;
     type Hijacked = NodeJS.ReadableStream & { destroy?: () => void };
     const setup = (async () => {
       const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
@@ -430,23 +443,30 @@ class DockerEngine implements ContainerEngine {
     try {
       const ready = await beforeDeadline(setup, deadline);
       if (ready === undefined) {
-        // Too late: close the stream whenever it arrives, so no socket is left open.
-        setup.then((s) => s.stream.destroy?.(), () => undefined);
-        throw timeout();
+        // Too late: close the stream whenever it arrives, so no socket is left open, and kill what it started.
+        setup.then(
+          (s) => {
+            s.stream.destroy?.();
+            void this.killExec(s.exec, id);
+          },
+          () => undefined,
+        );
+        throw new ExecTimeoutError(`${what}; its process is killed if it started`);
       }
       ({ exec, stream } = ready);
     } catch (err) {
       if (err instanceof RuntimeError) throw err;
       throw translateEngineError(err, { what: `exec in container ${id}`, kind: 'container' });
     }
+    const timedOut = async (): Promise<ExecTimeoutError> => new ExecTimeoutError(`${what}; ${KILL_OUTCOME[await this.killExec(exec, id)]}`);
     try {
       const ended = await untilEnded(stream, deadline);
-      if (!ended) throw timeout();
+      if (!ended) throw await timedOut();
       // The stream can end a moment before the engine records the exit code.
       for (;;) {
         const info = await exec.inspect();
         if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
-        if (Date.now() > deadline) throw timeout();
+        if (Date.now() > deadline) throw await timedOut();
         await new Promise((r) => setTimeout(r, 20));
       }
     } catch (err) {
@@ -455,6 +475,21 @@ class DockerEngine implements ContainerEngine {
     } finally {
       // An ended hijacked socket can stay half-open and keep the process alive.
       stream.destroy?.();
+    }
+  }
+
+  /**
+   * A timed-out exec keeps running after its stream is closed (the API has
+   * no way to stop it): kill its process from the host (exec-kill.ts).
+   */
+  private async killExec(exec: Docker.Exec, containerId: string): Promise<ExecKillResult | 'failed'> {
+    try {
+      const info = await exec.inspect();
+      if (!info.Running) return 'gone';
+      return await killExecProcess(info.Pid, info.ContainerID || containerId, this.processes);
+    } catch {
+      // Not root, or the engine forgot the session: nothing more to do here; the caller reports it.
+      return 'failed';
     }
   }
 

@@ -9,7 +9,9 @@
 // Only what the job format allows reaches the engine: no privileged mode,
 // no host namespaces, no mounts except the volume directories the resolver
 // names. Restarts are the agent's job, so the engine's policy is 'no'.
-import { isSecretEnv, type ContainerSpec, type EnvVar, type PortMapping } from '../model/job';
+// Every container also gets the security baseline (baseline.ts).
+import { isSecretEnv, pidsOf, type ContainerSpec, type EnvVar, type PortMapping } from '../model/job';
+import { BASELINE_CAP_DROP, BASELINE_SECURITY_OPT, boundedLogConfig, tmpfsForReadOnly, type EngineLogConfig } from './baseline';
 import { createHash } from 'node:crypto';
 import type { VolumeResolver } from './volumes';
 
@@ -71,6 +73,8 @@ export interface EngineCreateOptions {
   Env: string[];
   Labels: Record<string, string>;
   ExposedPorts?: Record<string, Record<string, never>>;
+  /** The job's `user`; absent: the image's. */
+  User?: string;
   Tty: false;
   OpenStdin: false;
   HostConfig: EngineHostConfig;
@@ -87,6 +91,14 @@ export interface EngineHostConfig {
   Binds?: string[];
   RestartPolicy: { Name: 'no' };
   Privileged: false;
+  /** The baseline (baseline.ts): always set. */
+  SecurityOpt: string[];
+  CapDrop: string[];
+  PidsLimit: number;
+  LogConfig: EngineLogConfig;
+  /** With the job's readOnlyRootfs, and then Tmpfs for /tmp. */
+  ReadonlyRootfs?: true;
+  Tmpfs?: Record<string, string>;
 }
 
 export const DEFAULT_HOST_IP = '0.0.0.0';
@@ -146,7 +158,14 @@ export function toCreateOptions(
   opts: TranslateOptions = {},
 ): EngineCreateOptions {
   const isOwner = ownerOf(containers).name === container.name;
-  const host: EngineHostConfig = { RestartPolicy: { Name: 'no' }, Privileged: false };
+  const host: EngineHostConfig = {
+    RestartPolicy: { Name: 'no' },
+    Privileged: false,
+    SecurityOpt: [...BASELINE_SECURITY_OPT],
+    CapDrop: [...BASELINE_CAP_DROP],
+    PidsLimit: pidsOf(container),
+    LogConfig: boundedLogConfig(),
+  };
   const out: EngineCreateOptions = {
     name: containerName(ctx.instance, container.name),
     Image: container.image,
@@ -157,6 +176,12 @@ export function toCreateOptions(
     HostConfig: host,
   };
   if (container.command !== undefined) out.Cmd = [...container.command];
+  if (container.user !== undefined) out.User = container.user;
+  if (container.readOnlyRootfs) {
+    host.ReadonlyRootfs = true;
+    const tmpfs = tmpfsForReadOnly(container);
+    if (tmpfs) host.Tmpfs = tmpfs;
+  }
 
   if (isOwner) {
     const ports = podPorts(containers);

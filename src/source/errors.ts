@@ -19,6 +19,7 @@ export type GitErrorCode =
   | 'GIT_INVALID_PATH'
   | 'GIT_INVALID_URL'
   | 'GIT_LOCAL'
+  | 'GIT_REPO_TOO_LARGE'
   | 'GIT_ERROR';
 
 export class GitSourceError extends OzyError<GitErrorCode> {
@@ -98,6 +99,21 @@ export class GitInvalidUrlError extends GitSourceError {
 export class GitLocalError extends GitSourceError {
   constructor(message: string, causeCode?: string) {
     super('GIT_LOCAL', message, false, causeCode);
+  }
+}
+
+/**
+ * A fetch refused while its pack streamed in: the repository grew past the
+ * fetch limits (pack-guard.ts). Nothing was written; the last fetched
+ * commit stays in use. Fetching the same commits again is refused at once.
+ */
+export class GitRepoTooLargeError extends GitSourceError {
+  constructor(
+    /** What crossed which limit, e.g. "an object of 209715200 bytes is larger than 16777216 bytes". */
+    readonly reason: string,
+    message?: string,
+  ) {
+    super('GIT_REPO_TOO_LARGE', message ?? `fetch refused: the repository is too large: ${reason}`, false);
   }
 }
 

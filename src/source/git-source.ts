@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as git from 'isomorphic-git';
 import type { FsClient } from 'isomorphic-git';
+import { problemTypeUrl } from '../problems';
 import { backoffDelay } from './backoff';
 import { assertBranchName } from './branch-name';
 import {
@@ -24,11 +25,15 @@ import {
   GitObjectMissingError,
   GitPushConflictError,
   GitPushRefusedError,
+  GitRepoTooLargeError,
   type GitSourceError,
   isPushConflict,
   translateGitError,
 } from './errors';
 import { createHttpClient, type HttpClient } from './http-client';
+import { countObjects, DEFAULT_COMPACTION, freshCloneDir, needsCompaction, removeLeftovers, swapIn, type CompactionPolicy } from './clone-compaction';
+import { ObjectSizes } from './object-size';
+import { DEFAULT_FETCH_LIMITS, type FetchLimits } from './pack-guard';
 import { promiseFs } from './promise-fs';
 import { type BlobAt, diffTrees, isUnder, splitPrevious, type TreeDiff, type TreeReader } from './tree-diff';
 import { applyEdit, planDirectoryUpdate, type TreeStore } from './tree-edit';
@@ -67,6 +72,10 @@ export interface GitSourceOptions {
   pushAttempts?: number;
   /** Back-off after a lost push race: about this long, doubling per attempt, capped at 2 s, with jitter; ms. Default 50. */
   pushBackoffMs?: number;
+  /** What one fetch may bring in (pack-guard.ts); past it the fetch is refused with GIT_REPO_TOO_LARGE. Default DEFAULT_FETCH_LIMITS. */
+  fetchLimits?: Partial<FetchLimits>;
+  /** When the local clone is re-cloned to merge its packs (clone-compaction.ts). Default DEFAULT_COMPACTION. */
+  compaction?: Partial<CompactionPolicy>;
 }
 
 export interface GitSourceDeps {
@@ -84,6 +93,11 @@ export interface GitSourceDeps {
 export interface GitSourceStats {
   fetches: number;
   blobsRead: number;
+  /** Blobs refused as too large from their size alone, never read. */
+  blobsSized: number;
+  /** Re-clones that replaced a clone whose packs piled up, and re-clones that failed (the old clone stayed). */
+  compactions: number;
+  compactionFailures: number;
   /** Trees opened by readFiles: a one-file change opens only those on the file's path. */
   treesRead: number;
   pushes: number;
@@ -108,7 +122,7 @@ const SYMLINK_MODE = 0o120000;
 const FILE_TYPE_MASK = 0o170000;
 
 export class GitSource {
-  readonly stats: GitSourceStats = { fetches: 0, blobsRead: 0, treesRead: 0, pushes: 0, pushConflicts: 0 };
+  readonly stats: GitSourceStats = { fetches: 0, blobsRead: 0, blobsSized: 0, treesRead: 0, pushes: 0, pushConflicts: 0, compactions: 0, compactionFailures: 0 };
   /** The repository URL without credentials: safe to log. */
   readonly url: string;
   readonly branch: string;
@@ -125,8 +139,15 @@ export class GitSource {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
-  /** Shared by every isomorphic-git call: parsed pack indexes stay in memory (20x faster blob reads). */
-  private readonly cache: object = {};
+  /** Blob sizes from object headers, so an oversized blob is refused without inflating it. */
+  private readonly sizes: ObjectSizes;
+  /** Shared by every isomorphic-git call: parsed pack indexes stay in memory (20x faster blob reads). Replaced by a compaction. */
+  private cache: object = {};
+  private readonly compaction: CompactionPolicy;
+  /** A fetch brought a pack or a commit was written since the last compaction check. */
+  private grew = false;
+  /** After a failed compaction: packs + loose objects to reach before trying again. */
+  private retryCompactionAt = 0;
   /** Serialises operations that fetch or write refs: one local clone, one writer at a time. */
   private queue: Promise<unknown> = Promise.resolve();
   private initialised = false;
@@ -141,6 +162,8 @@ export class GitSource {
     this.url = split.url;
     this.branch = opts.branch;
     this.gitdir = path.resolve(opts.dir);
+    this.sizes = new ObjectSizes(this.gitdir);
+    this.compaction = { ...DEFAULT_COMPACTION, ...opts.compaction };
     this.credentials = resolveCredentials(split, opts.token, opts.username);
     this.secrets = secretForms(this.credentials);
     this.author = opts.author ?? { name: 'Ozymandias', email: 'ozymandias@localhost' };
@@ -148,7 +171,7 @@ export class GitSource {
     this.pushAttempts = Math.max(1, opts.pushAttempts ?? 6);
     this.pushBackoffMs = opts.pushBackoffMs ?? 50;
     this.fs = deps.fs ?? promiseFs();
-    this.http = deps.http ?? createHttpClient({ timeoutMs: opts.timeoutMs ?? 30_000 });
+    this.http = deps.http ?? createHttpClient({ timeoutMs: opts.timeoutMs ?? 30_000, fetchLimits: { ...DEFAULT_FETCH_LIMITS, ...opts.fetchLimits } });
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? ((ms) => delay(ms));
     this.random = deps.random ?? Math.random;
@@ -163,8 +186,9 @@ export class GitSource {
   sync(): Promise<{ head: string }> {
     return this.exclusive(async () => {
       await this.ensureClone();
-      const head = await this.fetchBranch(this.branch);
+      let head = await this.fetchBranch(this.branch);
       if (head === null) throw new GitBranchMissingError(this.branch);
+      if (this.grew) head = (await this.compactIfNeeded()) ?? head;
       return { head };
     });
   }
@@ -357,48 +381,110 @@ export class GitSource {
   private async ensureClone(): Promise<void> {
     if (this.initialised) return;
     try {
-      await nodeFs.promises.mkdir(this.gitdir, { recursive: true });
-      // init is a no-op on an existing clone (it checks for `config`).
-      await git.init({ fs: this.fs, gitdir: this.gitdir, dir: this.gitdir, bare: true, defaultBranch: this.branch });
-      // isomorphic-git maps fetched refs to tracking refs through the remote's refspec.
-      // The URL stored is the one without credentials.
-      await git.setConfig({ fs: this.fs, gitdir: this.gitdir, path: `remote.${REMOTE}.url`, value: this.url });
-      await git.setConfig({
-        fs: this.fs,
-        gitdir: this.gitdir,
-        path: `remote.${REMOTE}.fetch`,
-        value: `+refs/heads/*:refs/remotes/${REMOTE}/*`,
-      });
+      // What an interrupted compaction left beside the clone.
+      await removeLeftovers(this.gitdir);
+      await this.initClone(this.gitdir);
     } catch (err) {
       throw this.translate(err, 'create local clone');
     }
     this.initialised = true;
   }
 
+  private async initClone(gitdir: string): Promise<void> {
+    await nodeFs.promises.mkdir(gitdir, { recursive: true });
+    // init is a no-op on an existing clone (it checks for `config`).
+    await git.init({ fs: this.fs, gitdir, dir: gitdir, bare: true, defaultBranch: this.branch });
+    // isomorphic-git maps fetched refs to tracking refs through the remote's refspec.
+    // The URL stored is the one without credentials.
+    await git.setConfig({ fs: this.fs, gitdir, path: `remote.${REMOTE}.url`, value: this.url });
+    await git.setConfig({ fs: this.fs, gitdir, path: `remote.${REMOTE}.fetch`, value: `+refs/heads/*:refs/remotes/${REMOTE}/*` });
+  }
+
+  /**
+   * Re-clones into a sibling directory and swaps it in when packs or loose
+   * objects piled up (clone-compaction.ts). Returns the fresh clone's tip of
+   * the tracked branch, or undefined when nothing was done. A failed
+   * re-clone leaves the clone as it was and is tried again only after
+   * another quarter of the threshold has piled up.
+   */
+  private async compactIfNeeded(): Promise<string | undefined> {
+    this.grew = false;
+    const counts = await countObjects(this.gitdir);
+    if (!needsCompaction(counts, this.compaction) || counts.packs + counts.loose < this.retryCompactionAt) return undefined;
+    const fresh = freshCloneDir(this.gitdir);
+    const cache = {};
+    try {
+      await removeLeftovers(this.gitdir);
+      await this.initClone(fresh);
+      const head = await this.fetchBranch(this.branch, fresh, cache);
+      if (head === null) throw new GitBranchMissingError(this.branch);
+      await swapIn(this.gitdir, fresh);
+      // The old clone's parsed packs (whole .pack files) go with it.
+      this.cache = cache;
+      this.sizes.refresh();
+      this.stats.compactions++;
+      this.retryCompactionAt = 0;
+      return head;
+    } catch {
+      await nodeFs.promises.rm(fresh, { recursive: true, force: true }).catch(() => undefined);
+      this.stats.compactionFailures++;
+      this.retryCompactionAt = counts.packs + counts.loose + Math.ceil(this.compaction.maxPacks / 4);
+      return undefined;
+    }
+  }
+
   /** Fetches one branch into refs/remotes/origin/<branch>; null when the server has no such branch. */
-  private async fetchBranch(branch: string): Promise<string | null> {
+  private async fetchBranch(branch: string, gitdir = this.gitdir, cache = this.cache): Promise<string | null> {
     const remoteRef = `refs/heads/${branch}`;
+    const tracking = `refs/remotes/${REMOTE}/${branch}`;
+    // isomorphic-git moves the tracking ref before it has received the pack: a fetch that
+    // fails midway (refused, or a connection lost) would leave it on a commit we do not have.
+    const before = await git.resolveRef({ fs: this.fs, gitdir, ref: tracking }).catch(() => null);
     try {
       const res = await git.fetch({
         fs: this.fs,
         http: this.http,
-        gitdir: this.gitdir,
-        cache: this.cache,
+        gitdir,
+        cache,
         url: this.url,
         remote: REMOTE,
         // `ref` names our tracking ref so that isomorphic-git offers its tip as a "have":
         // only new objects are sent, even after a force-push.
-        ref: `refs/remotes/${REMOTE}/${branch}`,
+        ref: tracking,
         remoteRef,
         singleBranch: true,
         tags: false,
         headers: this.headers(),
       });
       this.stats.fetches++;
+      if (wrotePack(res)) {
+        // A new pack: object sizes must look at it, and the clone may need compacting.
+        this.sizes.refresh();
+        this.grew = true;
+      }
       return res.fetchHead; // null: the repository has no refs at all
     } catch (err) {
       if (isNotFound(err, remoteRef)) return null;
+      await this.restoreRef(gitdir, tracking, before);
+      if (err instanceof GitRepoTooLargeError) {
+        throw new GitRepoTooLargeError(
+          err.reason,
+          `fetch branch ${branch} (${this.url}) refused: the repository is too large: ${err.reason}; nothing was stored and the last fetched commit stays in use (${problemTypeUrl('repository-too-large')})`,
+        );
+      }
       throw this.translate(err, `fetch branch ${branch}`);
+    }
+  }
+
+  /** Puts `ref` back to `oid` (or removes it when it did not exist) after a failed fetch. */
+  private async restoreRef(gitdir: string, ref: string, oid: string | null): Promise<void> {
+    try {
+      const now = await git.resolveRef({ fs: this.fs, gitdir, ref }).catch(() => null);
+      if (now === oid) return;
+      if (oid === null) await git.deleteRef({ fs: this.fs, gitdir, ref });
+      else await git.writeRef({ fs: this.fs, gitdir, ref, value: oid, force: true });
+    } catch (err) {
+      throw this.translate(err, `restore ${ref} after a failed fetch`);
     }
   }
 
@@ -424,6 +510,8 @@ export class GitSource {
   private async writeCommit(tree: string | null, parent: string | null, message: string, op: string): Promise<string> {
     try {
       const treeOid = tree ?? (await git.writeTree({ fs: this.fs, gitdir: this.gitdir, tree: [] }));
+      // Report commits write loose objects: they count towards compaction too.
+      this.grew = true;
       const who = { ...this.author, timestamp: Math.floor(this.now() / 1000), timezoneOffset: 0 };
       return await git.writeCommit({
         fs: this.fs,
@@ -492,6 +580,12 @@ export class GitSource {
 
   private async readRepoFile({ path: filepath, oid, mode }: BlobAt): Promise<RepoFile> {
     if ((parseInt(mode, 8) & FILE_TYPE_MASK) === SYMLINK_MODE) return { path: filepath, content: '', kind: 'symlink' };
+    // The size first, from the object's header: a blob over the limit is never inflated (object-size.ts).
+    const size = await this.sizes.sizeOf(oid).catch(() => undefined);
+    if (size !== undefined && size > this.maxFileBytes) {
+      this.stats.blobsSized++;
+      return { path: filepath, content: '', kind: 'file', tooLarge: true, size };
+    }
     const { blob: bytes } = await git.readBlob({ fs: this.fs, gitdir: this.gitdir, cache: this.cache, oid });
     this.stats.blobsRead++;
     if (bytes.byteLength > this.maxFileBytes) {
@@ -517,6 +611,11 @@ export class GitSource {
     }
     return translated;
   }
+}
+
+/** isomorphic-git's fetch returns the path of the pack it wrote (undocumented in its types) when the fetch brought objects. */
+function wrotePack(res: object): boolean {
+  return typeof (res as { packfile?: unknown }).packfile === 'string';
 }
 
 function isNotFound(err: unknown, what: string): boolean {

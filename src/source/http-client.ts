@@ -6,7 +6,10 @@
 // stream errors to the reader.
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { createHash } from 'node:crypto';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
+import { GitRepoTooLargeError } from './errors';
+import { RefAdvertisementGuard, UploadPackGuard, type FetchLimits, type ResponseGuard } from './pack-guard';
 
 export type { HttpClient };
 
@@ -15,7 +18,12 @@ export interface HttpClientOptions {
   timeoutMs: number;
   /** Redirects followed for GET requests. Default 5. */
   maxRedirects?: number;
+  /** Limits on what a fetch (an upload-pack response) may bring in: pack-guard.ts. Default: no limits. */
+  fetchLimits?: FetchLimits;
 }
+
+/** Refused fetch requests remembered (per client), so a poll does not download the same refused pack again. */
+const REFUSED_REMEMBERED = 16;
 
 class RequestTimeoutError extends Error {
   readonly code = 'ETIMEDOUT';
@@ -69,8 +77,28 @@ function send(
   });
 }
 
+/**
+ * The response body as isomorphic-git reads it, each chunk shown to the
+ * guard first: past a limit the response is destroyed (the server stops
+ * sending) and the error is what isomorphic-git's fetch rejects with.
+ */
+async function* guarded(res: http.IncomingMessage, guard: ResponseGuard, onRefused: (err: GitRepoTooLargeError) => void): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of res as AsyncIterable<Uint8Array>) {
+      guard.push(chunk);
+      yield chunk;
+    }
+  } catch (err) {
+    res.destroy();
+    if (err instanceof GitRepoTooLargeError) onRefused(err);
+    throw err;
+  }
+}
+
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const maxRedirects = opts.maxRedirects ?? 5;
+  /** sha256 of a refused upload-pack request → why: the same request gets the same pack. */
+  const refused = new Map<string, GitRepoTooLargeError>();
   return {
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
       const method = (req.method ?? 'GET').toUpperCase();
@@ -78,6 +106,11 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       // Packs are small requests; sending them whole gives the server a Content-Length (some hosts require it).
       const body = await collectBody(req.body);
       let url = new URL(req.url);
+      const limits = method === 'POST' && url.pathname.endsWith('/git-upload-pack') ? opts.fetchLimits : undefined;
+      const refLimits = method === 'GET' && url.pathname.endsWith('/info/refs') && url.searchParams.get('service') === 'git-upload-pack' ? opts.fetchLimits : undefined;
+      const key = limits ? createHash('sha256').update(body ?? Buffer.alloc(0)).digest('hex') : '';
+      const before = refused.get(key);
+      if (before) throw new GitRepoTooLargeError(before.reason);
       for (let hops = 0; ; hops++) {
         const res = await send(url, method, headers, body, opts, req.signal);
         const location = res.headers.location;
@@ -93,13 +126,20 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
           url = next;
           continue;
         }
+        const remember = (err: GitRepoTooLargeError): void => {
+          if (!limits) return; // only a pack request has a body to recognise it by
+          refused.set(key, err);
+          if (refused.size > REFUSED_REMEMBERED) refused.delete(refused.keys().next().value!);
+        };
+        const guard: ResponseGuard | undefined =
+          status !== 200 ? undefined : limits ? new UploadPackGuard(limits) : refLimits ? new RefAdvertisementGuard(refLimits) : undefined;
         return {
           url: url.toString(),
           method,
           statusCode: status,
           statusMessage: res.statusMessage ?? '',
           headers: flattenHeaders(res.headers),
-          body: res[Symbol.asyncIterator]() as AsyncIterableIterator<Uint8Array>,
+          body: guard ? guarded(res, guard, remember) : (res[Symbol.asyncIterator]() as AsyncIterableIterator<Uint8Array>),
         };
       }
     },

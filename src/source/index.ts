@@ -20,9 +20,11 @@ export {
   GitPushConflictError,
   GitPushRefusedError,
   GitRepoNotFoundError,
+  GitRepoTooLargeError,
   GitSourceError,
   GitUnreachableError,
 } from './errors';
 export { DEFAULT_TOKEN_USERNAME, redact, splitUrlCredentials } from './credentials';
 export { isValidBranchName } from './branch-name';
 export { createHttpClient, type HttpClient } from './http-client';
+export { DEFAULT_FETCH_LIMITS, type FetchLimits } from './pack-guard';

@@ -117,6 +117,8 @@ describe('defaults', () => {
     assert.equal(defs.healthyThreshold.default, D.DEFAULT_HEALTHY_THRESHOLD);
     assert.equal(defs.unhealthyThreshold.default, D.DEFAULT_UNHEALTHY_THRESHOLD);
     assert.equal(defs.httpHealthcheck.properties.path.default, D.DEFAULT_HEALTH_PATH);
+    assert.equal(props.pids.default, D.DEFAULT_PIDS);
+    assert.equal(props.readOnlyRootfs.default, false);
   });
 });
 
@@ -263,6 +265,7 @@ describe('toRawJob (what ozy render prints) is a valid job with the same spec', 
       }),
       'jobs/db.yaml',
     ],
+    ['pids, user, readOnlyRootfs', JSON.stringify({ name: 'web', containers: { app: { image: 'busybox', pids: 64, user: 1000, readOnlyRootfs: true }, side: { image: 'busybox', user: 'app:app' } } }), 'jobs/web.yaml'],
     ['daemon with node labels', JSON.stringify({ name: 'agent', type: 'daemon', placement: { nodeLabels: { disk: 'ssd' } }, containers: { app: { image: 'busybox' } } }), 'jobs/agent.yaml'],
     ['zone spread with zones and labels', JSON.stringify({ name: 'db', numInstances: 3, placement: { spread: 'zones', zones: ['b', 'a'], nodeLabels: { disk: 'ssd' } }, containers: { app: { image: 'busybox' } } }), 'jobs/db.yaml'],
     ['node spread', JSON.stringify({ name: 'db', numInstances: 3, placement: { spread: 'nodes' }, containers: { app: { image: 'busybox' } } }), 'jobs/db.yaml'],

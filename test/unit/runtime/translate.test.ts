@@ -128,7 +128,36 @@ describe('toCreateOptions', () => {
   test('nothing beyond the job format reaches the engine: no host namespaces, no extra mounts', () => {
     const o = toCreateOptions(ctx, pod, app, 'x');
     const keys = Object.keys(o.HostConfig).sort();
-    assert.deepEqual(keys, ['Memory', 'MemorySwap', 'NanoCpus', 'NetworkMode', 'Privileged', 'RestartPolicy']);
+    assert.deepEqual(keys, ['CapDrop', 'LogConfig', 'Memory', 'MemorySwap', 'NanoCpus', 'NetworkMode', 'PidsLimit', 'Privileged', 'RestartPolicy', 'SecurityOpt']);
+    assert.equal(o.User, undefined, "no user: the image's");
+  });
+
+  test('every container gets the baseline: no-new-privileges, NET_RAW dropped, 1024 processes, a log rotated at 10 MiB', () => {
+    for (const o of [toCreateOptions(ctx, pod, db, undefined), toCreateOptions(ctx, pod, app, 'x')]) {
+      assert.deepEqual(o.HostConfig.SecurityOpt, ['no-new-privileges']);
+      assert.deepEqual(o.HostConfig.CapDrop, ['NET_RAW']);
+      assert.equal(o.HostConfig.PidsLimit, 1024);
+      assert.deepEqual(o.HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': String(10 * 1024 * 1024), 'max-file': '2' } });
+      assert.equal(o.HostConfig.ReadonlyRootfs, undefined);
+      assert.equal(o.HostConfig.Tmpfs, undefined);
+    }
+  });
+
+  test('pids, user and readOnlyRootfs reach the engine; a read-only container gets a tmpfs /tmp bounded by its memory', () => {
+    const c = container('app', { pids: 64, user: '1000:1000', readOnlyRootfs: true });
+    const o = toCreateOptions(ctx, [c], c, undefined);
+    assert.equal(o.HostConfig.PidsLimit, 64);
+    assert.equal(o.User, '1000:1000');
+    assert.equal(o.HostConfig.ReadonlyRootfs, true);
+    assert.deepEqual(o.HostConfig.Tmpfs, { '/tmp': `rw,nosuid,nodev,mode=1777,size=${64 * 1024 * 1024}` });
+  });
+
+  test("a volume mounted at /tmp takes the tmpfs's place (two mounts at one path are refused by the engine)", () => {
+    const c = container('app', { readOnlyRootfs: true, volumes: [{ type: 'local', path: '/tmp', space: 1 << 20 }] });
+    const o = toCreateOptions(ctx, [c], c, undefined, { resolveVolume: () => '/host/v' });
+    assert.equal(o.HostConfig.ReadonlyRootfs, true);
+    assert.equal(o.HostConfig.Tmpfs, undefined);
+    assert.deepEqual(o.HostConfig.Binds, ['/host/v:/tmp']);
   });
 
   test('volumes become binds from the resolver: local per instance, shared per job and path', () => {
