@@ -424,6 +424,7 @@ export class GitSource {
       this.sizes.refresh();
       this.stats.compactions++;
       this.retryCompactionAt = 0;
+      this.grew = false; // the fetch into the fresh clone set it: one pack is what compaction makes
       return head;
     } catch {
       await nodeFs.promises.rm(fresh, { recursive: true, force: true }).catch(() => undefined);

@@ -152,9 +152,10 @@ describe('the container baseline on podman', () => {
     // execs (no fork needed) and the sleeps keep the pids taken.
     const bomb = spec('bomb', { pids: 32, command: ['/bin/sh', '-c', '(while :; do /bin/sleep 600 & done); echo fork-failed; exec /bin/sleep 600'] });
     const bombId = await run(optionsFor(node, 'bomb-0', bomb));
+    // stdout and stderr reach the log through separate pipes: wait for both lines, in either order.
     const log = await waitFor('the bomb to hit its limit', async () => {
       const { stdout, stderr } = await fx.engine.logs(bombId, { tail: 20 });
-      return stdout.includes('fork-failed') ? stderr : undefined;
+      return stdout.includes('fork-failed') && stderr.includes("can't fork") ? stderr : undefined;
     }, { timeoutMs: 30_000 });
     assert.match(log, /can't fork: Resource temporarily unavailable/);
     const pids = await pidsInUse(bombId);
