@@ -8,6 +8,7 @@
 //   node dist/bench/run.js scheduler poll     a subset, by name
 //   node dist/bench/run.js --no-docs latency  leave docs/benchmarks.md alone
 //   node dist/bench/run.js node-idle          Engine API requests/min on an idle node (50 instances)
+//   node dist/bench/run.js autoscale          load step → added instance healthy; flapping at a steady load (~17 min)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot } from '../src/paths';
@@ -24,6 +25,8 @@ import { describeMachine, machineLine } from './lib/machine';
 import { sectionMarkdown, sectionText, updateDoc } from './lib/markdown';
 import { runPollCostBench } from './poll-cost';
 import { cronSection, runCronBench } from './cron';
+import { autoscaleSection } from './adapters/autoscale';
+import { runAutoscaleBench } from './autoscale';
 import { runScaleBench, writeScaleJson } from './scale';
 import { runSchedulerBench } from './scheduler';
 
@@ -94,6 +97,14 @@ const BENCHES: Bench[] = [
     async run() {
       const t0 = Date.now();
       return cronSection(await runCronBench(), Date.now() - t0);
+    },
+  },
+  {
+    id: 'autoscale',
+    title: 'Autoscaling on CPU: reaction to a load step, and flapping at a steady load',
+    async run() {
+      const t0 = Date.now();
+      return autoscaleSection(await runAutoscaleBench(), Date.now() - t0);
     },
   },
   { id: 'footprint', title: 'etcd footprint', run: (shared) => runFootprintBench({ latency: shared.latency }) },

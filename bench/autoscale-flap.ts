@@ -1,0 +1,193 @@
+// Flapping at a steady load near the target (the issue's second figure).
+// The load is a work queue (lib/work-queue.ts): a fixed token rate, so the
+// cluster's CPU use is the same whatever the count and the per-instance
+// average really is load ÷ count.
+//
+// Calibration: one instance (`qcal`, min = max = 1) first idles (its idle
+// cost: polling the empty queue, the health checks), then drains an
+// overfull queue; its tokens/s divided by the CPU share it measured is S,
+// tokens/s at 100 % of its limit. The measured job (`queue`) starts at
+// c = 3 instances with min 1, max 6, the target and the default
+// scaleDownAfter (5m), and gets R = c × S × (target × k − idle) tokens/s:
+// an average of target × k with three instances, inside the ±10 % band
+// (k = 0.97) but not at its edge. Once it has settled (its count unchanged
+// for a minute and `ozy status` saying steady), every change of its count
+// in etcd during the window is a flap; `ozy status --json`'s measured
+// average is sampled every 5 s to show where the load really sat.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { AutoscaleRow } from '../src/agent/cluster-status';
+import { readClusterStatus } from '../src/cli/commands/status';
+import { merge, type TestCluster } from '../test/harness/cluster';
+import { autoscaledJob, sharedDir } from './lib/autoscaled-job';
+import type { ClusterWatch } from './lib/cluster-watch';
+import { AutoscaleLog, type AutoscaleDecision } from './lib/autoscale-log';
+import { median } from './lib/stats';
+import { consumerScript, WorkQueue } from './lib/work-queue';
+
+const MINUTES = Number(process.env.OZY_BENCH_FLAP_MINUTES ?? 10);
+const C = 3;
+const K = 0.97;
+const MAX = 6;
+/** The count must stay unchanged this long (and `ozy status` say steady) before the window opens. */
+const QUIET_MS = 60_000;
+const SETTLE_MAX_MS = 10 * 60_000;
+const SAMPLE_MS = 5_000;
+
+export interface Calibration {
+  /** Median measured CPU of the idle instance (empty queue), percent of its limit. */
+  idlePercent: number;
+  /** Median measured CPU while it drained an overfull queue. */
+  saturatedPercent: number;
+  /** Tokens it took per second meanwhile. */
+  tokensPerSecond: number;
+  /** S: tokensPerSecond ÷ saturatedPercent × 100. */
+  perSecondAt100: number;
+  windowMs: number;
+}
+
+export interface Spread {
+  samples: number;
+  min: number;
+  median: number;
+  max: number;
+}
+
+export interface FlapResult {
+  calibration: Calibration;
+  c: number;
+  k: number;
+  /** Tokens produced per second. */
+  rate: number;
+  targetPercent: number;
+  min: number;
+  max: number;
+  startCount: number;
+  settled: boolean;
+  settleMs: number;
+  /** Count changes while settling: ms after the load started, new count. */
+  settleChanges: Array<{ atMs: number; count: number }>;
+  windowMs: number;
+  countAtStart: number;
+  /** Count changes in the window: ms after it opened, new count. */
+  changes: Array<{ atMs: number; count: number }>;
+  measuredPercent: Spread;
+  /** Tokens waiting, sampled with the CPU: ~0 when the instances keep up. */
+  backlog: Spread;
+  produced: number;
+  taken: number;
+  /** The poller's `autoscale: scaling …` log lines for the job, ms after the window opened (negative: while settling). */
+  decisions: AutoscaleDecision[];
+}
+
+function spread(xs: number[]): Spread {
+  return { samples: xs.length, min: Math.min(...xs), median: median(xs), max: Math.max(...xs) };
+}
+
+async function row(c: TestCluster, job: string): Promise<AutoscaleRow | undefined> {
+  return (await readClusterStatus(c.store)).jobs.find((j) => j.name === job)?.autoscale;
+}
+
+/** Measured averages of `job` every 2 s for `ms` (nulls skipped), running `each` at every sample. */
+async function sampleMeasured(c: TestCluster, job: string, ms: number, each: () => void = () => undefined): Promise<number[]> {
+  const out: number[] = [];
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    each();
+    const m = (await row(c, job))?.measuredPercent;
+    if (m !== null && m !== undefined) out.push(m);
+    await delay(2000);
+  }
+  return out;
+}
+
+async function calibrate(c: TestCluster, watch: ClusterWatch, target: number): Promise<Calibration> {
+  const job = 'qcal';
+  await merge(c.user, { [`jobs/${job}.yaml`]: autoscaledJob({ name: job, script: consumerScript(), instances: 1, min: 1, max: 1, cpuPercent: target }) }, 'qcal: queue calibration');
+  const queue = new WorkQueue(sharedDir(c, job));
+  await watch.when(`${job}-0 healthy`, () => watch.healthy(job, 0), 90_000);
+  await delay(5000); // two sample periods, so the first figures are of the idle loop
+  const idle = await sampleMeasured(c, job, 12_000);
+  const topUp = (): void => {
+    if (queue.backlog() < 1500) queue.add(3000);
+  };
+  topUp();
+  await delay(6000); // the figures now cover whole periods of draining
+  const taken0 = queue.taken();
+  const t0 = performance.now();
+  const busy = await sampleMeasured(c, job, 30_000, topUp);
+  const windowMs = performance.now() - t0;
+  const tokensPerSecond = ((queue.taken() - taken0) * 1000) / windowMs;
+  await merge(c.user, { [`jobs/${job}.yaml`]: null }, 'qcal: removed');
+  await watch.when(`${job} gone`, () => watch.job(job) === undefined, 60_000);
+  queue.drain();
+  if (idle.length === 0 || busy.length === 0) throw new Error(`calibration: ozy status gave no measured CPU for ${job} (idle samples ${idle.length}, busy ${busy.length})`);
+  const saturatedPercent = median(busy);
+  return { idlePercent: median(idle), saturatedPercent, tokensPerSecond, perSecondAt100: (tokensPerSecond * 100) / saturatedPercent, windowMs };
+}
+
+export async function runFlapBench(c: TestCluster, watch: ClusterWatch, target: number): Promise<FlapResult> {
+  const calibration = await calibrate(c, watch, target);
+  const rate = C * calibration.perSecondAt100 * ((target * K - calibration.idlePercent) / 100);
+  console.log(`   autoscale calibration: ${JSON.stringify(calibration)}; producing ${rate.toFixed(1)} tokens/s`);
+  const job = 'queue';
+  await merge(c.user, { [`jobs/${job}.yaml`]: autoscaledJob({ name: job, script: consumerScript(), instances: C, min: 1, max: MAX, cpuPercent: target }) }, 'queue: steady load near the target');
+  const queue = new WorkQueue(sharedDir(c, job));
+  await watch.when(`${C} instances healthy`, () => Array.from({ length: C }, (_, o) => watch.healthy(job, o)).every(Boolean), 120_000);
+  const log = new AutoscaleLog(c, job);
+  const loadAt = Date.now();
+  const stop = queue.produce(rate);
+  try {
+    let settled = false;
+    for (;;) {
+      await delay(2000);
+      log.scan();
+      const last = watch.counts.get(job)!.at(-1)!.at;
+      const r = await row(c, job);
+      if (Date.now() - Math.max(last, loadAt) >= QUIET_MS && r?.state === 'steady') {
+        settled = true;
+        break;
+      }
+      if (Date.now() - loadAt > SETTLE_MAX_MS) break;
+    }
+    const opened = Date.now();
+    const countAtStart = watch.count(job);
+    const measured: number[] = [];
+    const backlog: number[] = [];
+    const until = opened + MINUTES * 60_000;
+    while (Date.now() < until) {
+      const t = Date.now();
+      log.scan();
+      const m = (await row(c, job))?.measuredPercent;
+      if (m !== null && m !== undefined) measured.push(m);
+      backlog.push(queue.backlog());
+      await delay(Math.max(0, Math.min(SAMPLE_MS - (Date.now() - t), until - Date.now())));
+    }
+    const closed = Date.now();
+    log.scan();
+    const history = watch.counts.get(job)!;
+    const totals = stop();
+    return {
+      calibration,
+      c: C,
+      k: K,
+      rate,
+      targetPercent: target,
+      min: 1,
+      max: MAX,
+      startCount: C,
+      settled,
+      settleMs: opened - loadAt,
+      settleChanges: history.filter((h) => h.at > loadAt && h.at <= opened).map((h) => ({ atMs: h.at - loadAt, count: h.count })),
+      windowMs: closed - opened,
+      countAtStart,
+      changes: history.filter((h) => h.at > opened && h.at <= closed).map((h) => ({ atMs: h.at - opened, count: h.count })),
+      measuredPercent: spread(measured),
+      backlog: spread(backlog),
+      produced: totals.produced,
+      taken: totals.taken,
+      decisions: log.decisions(opened),
+    };
+  } finally {
+    stop(); // again after a failure; a second call only reaps what is left
+  }
+}
