@@ -1,12 +1,13 @@
 // Flapping at a steady load near the target (the issue's second figure).
-// The load is a work queue (lib/work-queue.ts): a fixed token rate, so the
-// cluster's CPU use is the same whatever the count and the per-instance
-// average really is load ÷ count.
+// The load is a fixed token rate handed out round-robin over the healthy
+// instances (lib/round-robin-load.ts), as `ozy ingress` spreads requests: the
+// cluster's CPU use is the same whatever the count, and every instance
+// carries load ÷ count.
 //
 // Calibration: one instance (`qcal`, min = max = 1) first idles (its idle
-// cost: polling the empty queue, the health checks), then drains an
-// overfull queue; its tokens/s divided by the CPU share it measured is S,
-// tokens/s at 100 % of its limit. The measured job (`queue`) starts at
+// cost: polling for tokens, the health checks), then works through a
+// backlog of tokens that never runs dry; its tokens/s divided by the CPU share it measured is S,
+// tokens/s at 100 % of its limit. The measured job (`steady`) starts at
 // c = 3 instances with min 1, max 6, the target and the default
 // scaleDownAfter (5m), and gets R = c × S × (target × k − idle) tokens/s:
 // an average of target × k with three instances, inside the ±10 % band
@@ -15,6 +16,7 @@
 // in etcd during the window is a flap; `ozy status --json`'s measured
 // average is sampled every 5 s to show where the load really sat.
 import { setTimeout as delay } from 'node:timers/promises';
+import Docker from 'dockerode';
 import type { AutoscaleRow } from '../src/agent/cluster-status';
 import { readClusterStatus } from '../src/cli/commands/status';
 import { merge, type TestCluster } from '../test/harness/cluster';
@@ -22,7 +24,7 @@ import { autoscaledJob, sharedDir } from './lib/autoscaled-job';
 import type { ClusterWatch } from './lib/cluster-watch';
 import { AutoscaleLog, type AutoscaleDecision } from './lib/autoscale-log';
 import { median } from './lib/stats';
-import { consumerScript, WorkQueue } from './lib/work-queue';
+import { consumerScript, RoundRobinLoad } from './lib/round-robin-load';
 
 const MINUTES = Number(process.env.OZY_BENCH_FLAP_MINUTES ?? 10);
 const C = 3;
@@ -34,9 +36,9 @@ const SETTLE_MAX_MS = 10 * 60_000;
 const SAMPLE_MS = 5_000;
 
 export interface Calibration {
-  /** Median measured CPU of the idle instance (empty queue), percent of its limit. */
+  /** Median measured CPU of the idle instance (no tokens), percent of its limit. */
   idlePercent: number;
-  /** Median measured CPU while it drained an overfull queue. */
+  /** Median measured CPU while it worked through a backlog. */
   saturatedPercent: number;
   /** Tokens it took per second meanwhile. */
   tokensPerSecond: number;
@@ -100,42 +102,74 @@ async function sampleMeasured(c: TestCluster, job: string, ms: number, each: () 
   return out;
 }
 
-async function calibrate(c: TestCluster, watch: ClusterWatch, target: number): Promise<Calibration> {
+/**
+ * The hostnames of a job's healthy instances: what the consumer script
+ * names its directory after. Asked of the engine once per container.
+ */
+class Hostnames {
+  private readonly known = new Map<string, string | null>();
+  private readonly docker: Docker;
+
+  constructor(socketPath: string, private readonly watch: ClusterWatch) {
+    this.docker = new Docker({ socketPath });
+  }
+
+  healthy(job: string): string[] {
+    const out: string[] = [];
+    for (const id of this.watch.healthyContainerIds(job, 'app')) {
+      const host = this.known.get(id);
+      if (host) out.push(host);
+      else if (host === undefined) this.ask(id);
+    }
+    return out.sort();
+  }
+
+  private ask(id: string): void {
+    this.known.set(id, null);
+    this.docker.getContainer(id).inspect().then(
+      (info) => this.known.set(id, info.Config.Hostname),
+      () => this.known.delete(id), // asked again next time
+    );
+  }
+}
+
+async function calibrate(c: TestCluster, watch: ClusterWatch, hosts: Hostnames, target: number): Promise<Calibration> {
   const job = 'qcal';
-  await merge(c.user, { [`jobs/${job}.yaml`]: autoscaledJob({ name: job, script: consumerScript(), instances: 1, min: 1, max: 1, cpuPercent: target }) }, 'qcal: queue calibration');
-  const queue = new WorkQueue(sharedDir(c, job));
-  await watch.when(`${job}-0 healthy`, () => watch.healthy(job, 0), 90_000);
+  await merge(c.user, { [`jobs/${job}.yaml`]: autoscaledJob({ name: job, script: consumerScript(), instances: 1, min: 1, max: 1, cpuPercent: target }) }, 'qcal: calibration');
+  const load = new RoundRobinLoad(sharedDir(c, job), () => hosts.healthy(job));
+  await watch.when(`${job}-0 healthy and its hostname known`, () => hosts.healthy(job).length === 1, 90_000);
   await delay(5000); // two sample periods, so the first figures are of the idle loop
   const idle = await sampleMeasured(c, job, 12_000);
   const topUp = (): void => {
-    if (queue.backlog() < 1500) queue.add(3000);
+    if (load.backlog() < 1500) load.fill(3000);
   };
   topUp();
   await delay(6000); // the figures now cover whole periods of draining
-  const taken0 = queue.taken();
+  const taken0 = load.taken();
   const t0 = performance.now();
   const busy = await sampleMeasured(c, job, 30_000, topUp);
   const windowMs = performance.now() - t0;
-  const tokensPerSecond = ((queue.taken() - taken0) * 1000) / windowMs;
+  const tokensPerSecond = ((load.taken() - taken0) * 1000) / windowMs;
   await merge(c.user, { [`jobs/${job}.yaml`]: null }, 'qcal: removed');
   await watch.when(`${job} gone`, () => watch.job(job) === undefined, 60_000);
-  queue.drain();
   if (idle.length === 0 || busy.length === 0) throw new Error(`calibration: ozy status gave no measured CPU for ${job} (idle samples ${idle.length}, busy ${busy.length})`);
+  if (tokensPerSecond <= 0) throw new Error(`calibration: the instance took no token (does its hostname match ${hosts.healthy(job).join(', ')}?)`);
   const saturatedPercent = median(busy);
   return { idlePercent: median(idle), saturatedPercent, tokensPerSecond, perSecondAt100: (tokensPerSecond * 100) / saturatedPercent, windowMs };
 }
 
 export async function runFlapBench(c: TestCluster, watch: ClusterWatch, target: number): Promise<FlapResult> {
-  const calibration = await calibrate(c, watch, target);
+  const hosts = new Hostnames(c.podman.socketPath, watch);
+  const calibration = await calibrate(c, watch, hosts, target);
   const rate = C * calibration.perSecondAt100 * ((target * K - calibration.idlePercent) / 100);
   console.log(`   autoscale calibration: ${JSON.stringify(calibration)}; producing ${rate.toFixed(1)} tokens/s`);
-  const job = 'queue';
-  await merge(c.user, { [`jobs/${job}.yaml`]: autoscaledJob({ name: job, script: consumerScript(), instances: C, min: 1, max: MAX, cpuPercent: target }) }, 'queue: steady load near the target');
-  const queue = new WorkQueue(sharedDir(c, job));
-  await watch.when(`${C} instances healthy`, () => Array.from({ length: C }, (_, o) => watch.healthy(job, o)).every(Boolean), 120_000);
+  const job = 'steady';
+  await merge(c.user, { [`jobs/${job}.yaml`]: autoscaledJob({ name: job, script: consumerScript(), instances: C, min: 1, max: MAX, cpuPercent: target }) }, 'steady: a steady load near the target');
+  const load = new RoundRobinLoad(sharedDir(c, job), () => hosts.healthy(job));
+  await watch.when(`${C} instances healthy and their hostnames known`, () => hosts.healthy(job).length === C, 120_000);
   const log = new AutoscaleLog(c, job);
   const loadAt = Date.now();
-  const stop = queue.produce(rate);
+  const stop = load.produce(rate);
   try {
     let settled = false;
     for (;;) {
@@ -159,7 +193,7 @@ export async function runFlapBench(c: TestCluster, watch: ClusterWatch, target: 
       log.scan();
       const m = (await row(c, job))?.measuredPercent;
       if (m !== null && m !== undefined) measured.push(m);
-      backlog.push(queue.backlog());
+      backlog.push(load.backlog());
       await delay(Math.max(0, Math.min(SAMPLE_MS - (Date.now() - t), until - Date.now())));
     }
     const closed = Date.now();

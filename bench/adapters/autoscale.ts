@@ -4,6 +4,7 @@
 // flapping at a steady load).
 import type { AutoscaleBenchResult, StepResult } from '../autoscale';
 import type { FlapResult } from '../autoscale-flap';
+import { TOLERANCE } from '../../src/autoscale/recommend';
 import { INSTANCE_CPU } from '../lib/autoscaled-job';
 import type { Figure, Section } from '../lib/figures';
 import { median, round } from '../lib/stats';
@@ -53,8 +54,8 @@ function flapFigures(r: FlapResult): Figure[] {
   const minutes = r.windowMs / 60_000;
   const changes = r.changes.length;
   const per10 = (changes * 10) / minutes;
-  const lo = r.targetPercent * 0.9;
-  const hi = r.targetPercent * 1.1;
+  const lo = round(r.targetPercent * (1 - TOLERANCE), 1);
+  const hi = round(r.targetPercent * (1 + TOLERANCE), 1);
   const m = r.measuredPercent;
   const counts = [r.countAtStart, ...r.changes.map((x) => x.count)];
   const cal = r.calibration;
@@ -91,13 +92,13 @@ export function autoscaleSection(r: AutoscaleBenchResult, durationMs: number): S
   const notes: string[] = [];
   if (r.step) {
     notes.push(
-      `bench/autoscale.ts, step: three \`ozy agent\` processes (real etcd, podman, git), one busybox instance (cpu ${INSTANCE_CPU}) spinning while a file exists in its shared volume; from one idle instance the bench creates the file and reads from etcd watches when the node's CPU record shows it above ${r.step.targetPercent * 1.1} %, when the count is 2, when ordinal 1 is \`healthy\` (HTTP check every 500 ms). scaleDownAfter ${r.step.scaleDownAfter} only so the load-off cycles between steps are short; a random 2–4 s before each step so steps land anywhere in the 2 s sampling cycle. The HPA figures are the ones the issue quotes for Kubernetes' HorizontalPodAutoscaler, not measured here.`,
+      `bench/autoscale.ts, step: three \`ozy agent\` processes (real etcd, podman, git), one busybox instance (cpu ${INSTANCE_CPU}) spinning while a file exists in its shared volume; from one idle instance the bench creates the file and reads from etcd watches when the node's CPU record shows it above ${round(r.step.targetPercent * (1 + TOLERANCE), 1)} %, when the count is 2, when ordinal 1 is \`healthy\` (HTTP check every 500 ms). scaleDownAfter ${r.step.scaleDownAfter} only so the load-off cycles between steps are short; a random 2–4 s before each step so steps land anywhere in the 2 s sampling cycle. The HPA figures are the ones the issue quotes for Kubernetes' HorizontalPodAutoscaler, not measured here.`,
     );
   }
   if (r.flap) {
     const cal = r.flap.calibration;
     notes.push(
-      `bench/autoscale-flap.ts, steady load: a work queue in the job's shared volume (the bench drops ${round(r.flap.rate, 1)} empty token files a second into it; each instance takes tokens by an atomic \`mv\` and burns a fixed number of shell loop iterations per token), so the total CPU use does not depend on the count. Calibration on one instance: idle ${round(cal.idlePercent, 1)} %, drained an overfull queue at ${round(cal.tokensPerSecond, 1)} tokens/s measuring ${round(cal.saturatedPercent, 1)} % ⇒ S = ${round(cal.perSecondAt100, 1)} tokens/s at 100 %. The job started at ${r.flap.startCount} instances; the window opened once its count had been unchanged for a minute and \`ozy status\` said steady.`,
+      `bench/autoscale-flap.ts, steady load: the bench plays a round-robin load balancer (as \`ozy ingress\` spreads requests) handing out ${round(r.flap.rate, 1)} token files a second, each to the next healthy instance in its own directory of the job's shared volume; an instance burns a fixed number of shell loop iterations per token, so the total CPU use does not depend on the count and every instance carries 1/count of it. Calibration on one instance: idle ${round(cal.idlePercent, 1)} %, worked through a backlog at ${round(cal.tokensPerSecond, 1)} tokens/s measuring ${round(cal.saturatedPercent, 1)} % ⇒ S = ${round(cal.perSecondAt100, 1)} tokens/s at 100 %. The job started at ${r.flap.startCount} instances; the window opened once its count had been unchanged for a minute and \`ozy status\` said steady. (A shared queue that instances take tokens from was tried first: its random assignment of ~50 tokens/s put ±15 % on the 2 s per-instance figure, beyond the ±10 % band, so the bench itself moved the count.)`,
     );
     const decisions = r.flap.decisions;
     if (decisions.length > 0) {

@@ -63,6 +63,19 @@ export class ClusterWatch {
     return s?.state === 'healthy' && s.specHash === versionOf(job, p).specHash;
   }
 
+  /** The engine id of container `container` of every healthy instance of `job`, in ordinal order. */
+  healthyContainerIds(name: string, container: string): string[] {
+    const job = this.job(name);
+    if (!job) return [];
+    const ids: string[] = [];
+    job.instances.forEach((p, ordinal) => {
+      if (!this.healthy(name, ordinal)) return;
+      const id = this.statuses.values.get(`${p.node}/${placementName(name, p, ordinal)}`)?.containers[container]?.id;
+      if (id !== undefined) ids.push(id);
+    });
+    return ids;
+  }
+
   /** Whether any node still has a status record for instance `instance` (a removed one is deleted). */
   hasStatus(instance: string): boolean {
     for (const s of this.statuses.values.values()) if (s.instance === instance) return true;
