@@ -14,7 +14,9 @@
 // (k = 0.97) but not at its edge. Once it has settled (its count unchanged
 // for a minute and `ozy status` saying steady), every change of its count
 // in etcd during the window is a flap; `ozy status --json`'s measured
-// average is sampled every 5 s to show where the load really sat.
+// average is sampled every 5 s to show where the load really sat, and
+// every second the instances' own figures (CPU records) and the tokens
+// waiting, so a change can be explained by what preceded it.
 import { setTimeout as delay } from 'node:timers/promises';
 import Docker from 'dockerode';
 import type { AutoscaleRow } from '../src/agent/cluster-status';
@@ -34,6 +36,7 @@ const MAX = 6;
 const QUIET_MS = 60_000;
 const SETTLE_MAX_MS = 10 * 60_000;
 const SAMPLE_MS = 5_000;
+const TRACE_MS = 1_000;
 
 export interface Calibration {
   /** Median measured CPU of the idle instance (no tokens), percent of its limit. */
@@ -54,6 +57,21 @@ export interface Spread {
   max: number;
 }
 
+/** `ozy status --json`'s view of the job, every SAMPLE_MS. */
+export interface FlapSample {
+  atMs: number;
+  count: number;
+  measuredPercent: number;
+}
+
+/** Every TRACE_MS: the job's count, each ordinal's latest figure in its node's CPU record, the tokens waiting. */
+export interface TracePoint {
+  atMs: number;
+  count: number;
+  percents: Array<number | null>;
+  backlog: number;
+}
+
 export interface FlapResult {
   calibration: Calibration;
   c: number;
@@ -70,10 +88,13 @@ export interface FlapResult {
   settleChanges: Array<{ atMs: number; count: number }>;
   windowMs: number;
   countAtStart: number;
-  /** Count changes in the window: ms after it opened, new count. */
-  changes: Array<{ atMs: number; count: number }>;
+  /** Count changes in the window: ms after it opened, new count, and the trace of the 6 s before. */
+  changes: Array<{ atMs: number; count: number; before: TracePoint[] }>;
+  /** The measured average while the job ran at the count it settled at. */
   measuredPercent: Spread;
-  /** Tokens waiting, sampled with the CPU: ~0 when the instances keep up. */
+  measuredByCount: Record<number, Spread>;
+  samples: FlapSample[];
+  /** Tokens waiting, every TRACE_MS: ~0 when the instances keep up. */
   backlog: Spread;
   produced: number;
   taken: number;
@@ -83,6 +104,12 @@ export interface FlapResult {
 
 function spread(xs: number[]): Spread {
   return { samples: xs.length, min: Math.min(...xs), median: median(xs), max: Math.max(...xs) };
+}
+
+function byCount(samples: readonly FlapSample[]): Record<number, Spread> {
+  const out: Record<number, Spread> = {};
+  for (const n of new Set(samples.map((x) => x.count))) out[n] = spread(samples.filter((x) => x.count === n).map((x) => x.measuredPercent));
+  return out;
 }
 
 async function row(c: TestCluster, job: string): Promise<AutoscaleRow | undefined> {
@@ -185,16 +212,23 @@ export async function runFlapBench(c: TestCluster, watch: ClusterWatch, target: 
     }
     const opened = Date.now();
     const countAtStart = watch.count(job);
-    const measured: number[] = [];
-    const backlog: number[] = [];
+    const samples: FlapSample[] = [];
+    const trace: TracePoint[] = [];
     const until = opened + MINUTES * 60_000;
-    while (Date.now() < until) {
+    for (let tick = 0; Date.now() < until; tick++) {
       const t = Date.now();
-      log.scan();
-      const m = (await row(c, job))?.measuredPercent;
-      if (m !== null && m !== undefined) measured.push(m);
-      backlog.push(load.backlog());
-      await delay(Math.max(0, Math.min(SAMPLE_MS - (Date.now() - t), until - Date.now())));
+      const count = watch.count(job);
+      const percents = Array.from({ length: count }, (_, o) => {
+        const p = watch.cpuPercent(`${job}-${o}`);
+        return p === undefined ? null : Math.round(p * 10) / 10;
+      });
+      trace.push({ atMs: t - opened, count, percents, backlog: load.backlog() });
+      if (tick % (SAMPLE_MS / TRACE_MS) === 0) {
+        log.scan();
+        const r = await row(c, job);
+        if (r?.measuredPercent !== null && r?.measuredPercent !== undefined) samples.push({ atMs: t - opened, count: r.count, measuredPercent: r.measuredPercent });
+      }
+      await delay(Math.max(0, Math.min(TRACE_MS - (Date.now() - t), until - Date.now())));
     }
     const closed = Date.now();
     log.scan();
@@ -214,9 +248,13 @@ export async function runFlapBench(c: TestCluster, watch: ClusterWatch, target: 
       settleChanges: history.filter((h) => h.at > loadAt && h.at <= opened).map((h) => ({ atMs: h.at - loadAt, count: h.count })),
       windowMs: closed - opened,
       countAtStart,
-      changes: history.filter((h) => h.at > opened && h.at <= closed).map((h) => ({ atMs: h.at - opened, count: h.count })),
-      measuredPercent: spread(measured),
-      backlog: spread(backlog),
+      changes: history
+        .filter((h) => h.at > opened && h.at <= closed)
+        .map((h) => ({ atMs: h.at - opened, count: h.count, before: trace.filter((x) => x.atMs > h.at - opened - 6000 && x.atMs <= h.at - opened) })),
+      measuredPercent: spread(samples.filter((x) => x.count === countAtStart).map((x) => x.measuredPercent)),
+      measuredByCount: byCount(samples),
+      samples,
+      backlog: spread(trace.map((x) => x.backlog)),
       produced: totals.produced,
       taken: totals.taken,
       decisions: log.decisions(opened),

@@ -3,7 +3,7 @@
 // times, the goals the issue's (< 10 s to a healthy new instance, no
 // flapping at a steady load).
 import type { AutoscaleBenchResult, StepResult } from '../autoscale';
-import type { FlapResult } from '../autoscale-flap';
+import type { FlapResult, Spread } from '../autoscale-flap';
 import { TOLERANCE } from '../../src/autoscale/recommend';
 import { INSTANCE_CPU } from '../lib/autoscaled-job';
 import type { Figure, Section } from '../lib/figures';
@@ -50,6 +50,10 @@ function stepFigures(r: StepResult): Figure[] {
   ];
 }
 
+function spreadText(x: Spread): string {
+  return `min ${round(x.min, 1)}, median ${round(x.median, 1)}, max ${round(x.max, 1)} % over ${x.samples} samples`;
+}
+
 function flapFigures(r: FlapResult): Figure[] {
   const minutes = r.windowMs / 60_000;
   const changes = r.changes.length;
@@ -59,12 +63,16 @@ function flapFigures(r: FlapResult): Figure[] {
   const m = r.measuredPercent;
   const counts = [r.countAtStart, ...r.changes.map((x) => x.count)];
   const cal = r.calibration;
+  const others = Object.entries(r.measuredByCount)
+    .filter(([n]) => Number(n) !== r.countAtStart)
+    .map(([n, x]) => `; at ${n} instances ${spreadText(x)}`)
+    .join('');
   return [
     {
       id: 'autoscale.flap.changes',
       label: `steady load near the target: count changes in the ${round(minutes, 1)}-minute window (min ${r.min}, max ${r.max}, scaleDownAfter 5m, started at ${r.startCount})`,
       value: changes,
-      unit: 'changes',
+      unit: '',
       goal: { text: '0', met: changes === 0 },
       detail: `counts in the window: ${counts.join(' → ')}${changes ? ` (at ${r.changes.map((x) => `${s(x.atMs)} s`).join(', ')})` : ''}; ${r.settled ? 'settled' : 'NOT settled'} after ${s(r.settleMs)} s of load${r.settleChanges.length ? ` with changes ${r.settleChanges.map((x) => `${x.count} at ${s(x.atMs)} s`).join(', ')}` : ' without a change'}`,
     },
@@ -72,19 +80,25 @@ function flapFigures(r: FlapResult): Figure[] {
       id: 'autoscale.flap.per10min',
       label: 'steady load near the target: count changes per 10 minutes',
       value: round(per10, 1),
-      unit: 'changes',
+      unit: '',
       goal: { text: '0', met: changes === 0 },
     },
     {
       id: 'autoscale.flap.measuredPercent',
-      label: `steady load: measured average CPU (\`ozy status --json\`, every 5 s in the window), median`,
+      label: `steady load: measured average CPU at the count it settled at (${r.countAtStart}), \`ozy status --json\` every 5 s, median`,
       value: round(m.median, 1),
       unit: '%',
       vs: { kind: 'bound', label: 'the job’s target', value: r.targetPercent, unit: '%', measured: false },
       goal: { text: `inside the ±10 % band (${lo}–${hi} %)`, met: m.median > lo && m.median < hi },
-      detail: `min ${round(m.min, 1)}, median ${round(m.median, 1)}, max ${round(m.max, 1)} % over ${m.samples} samples; load ${round(r.rate, 1)} tokens/s = ${r.c} × S ${round(cal.perSecondAt100, 1)}/s × (${r.targetPercent} % × ${r.k} − idle ${round(cal.idlePercent, 1)} %); backlog max ${r.backlog.max} tokens; ${r.produced} produced, ${r.taken} taken`,
+      detail: `${spreadText(m)}${others}; load ${round(r.rate, 1)} tokens/s = ${r.c} × S ${round(cal.perSecondAt100, 1)}/s × (${r.targetPercent} % × ${r.k} − idle ${round(cal.idlePercent, 1)} %); tokens waiting max ${r.backlog.max}, median ${r.backlog.median}; ${r.produced} produced, ${r.taken} done`,
     },
   ];
+}
+
+/** "412.7 s → 4: before it, 45/48/97 % (12 waiting), …": what the instances' CPU records said in the seconds before a change. */
+function changeText(ch: FlapResult['changes'][number]): string {
+  const points = ch.before.map((p) => `${s(p.atMs - ch.atMs)} s ${p.percents.map((x) => (x === null ? '–' : round(x, 0))).join('/')} % (${p.backlog} waiting)`);
+  return `${s(ch.atMs)} s → ${ch.count}: per-instance figures before it ${points.join(', ')}`;
 }
 
 export function autoscaleSection(r: AutoscaleBenchResult, durationMs: number): Section {
@@ -100,6 +114,7 @@ export function autoscaleSection(r: AutoscaleBenchResult, durationMs: number): S
     notes.push(
       `bench/autoscale-flap.ts, steady load: the bench plays a round-robin load balancer (as \`ozy ingress\` spreads requests) handing out ${round(r.flap.rate, 1)} token files a second, each to the next healthy instance in its own directory of the job's shared volume; an instance burns a fixed number of shell loop iterations per token, so the total CPU use does not depend on the count and every instance carries 1/count of it. Calibration on one instance: idle ${round(cal.idlePercent, 1)} %, worked through a backlog at ${round(cal.tokensPerSecond, 1)} tokens/s measuring ${round(cal.saturatedPercent, 1)} % ⇒ S = ${round(cal.perSecondAt100, 1)} tokens/s at 100 %. The job started at ${r.flap.startCount} instances; the window opened once its count had been unchanged for a minute and \`ozy status\` said steady. (A shared queue that instances take tokens from was tried first: its random assignment of ~50 tokens/s put ±15 % on the 2 s per-instance figure, beyond the ±10 % band, so the bench itself moved the count.)`,
     );
+    if (r.flap.changes.length > 0) notes.push(`what the instances' CPU records said in the 6 s before each change (ordinals 0/1/2…, 1 s apart): ${r.flap.changes.map(changeText).join('; ')}`);
     const decisions = r.flap.decisions;
     if (decisions.length > 0) {
       notes.push(`the poller's autoscale decisions for the job (s from the window's start; average % over counted instances): ${decisions.map((d) => `${s(d.atMs)} s ${d.from}→${d.to} at ${d.averagePercent ?? '?'} % (${d.counted ?? '?'} counted)`).join('; ')}`);
