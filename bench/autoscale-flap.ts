@@ -6,12 +6,14 @@
 //
 // Calibration: one instance (`qcal`, min = max = 1) first idles (its idle
 // cost: polling for tokens, the health checks), then works through a
-// backlog of tokens that never runs dry; its tokens/s divided by the CPU share it measured is S,
-// tokens/s at 100 % of its limit. The measured job (`steady`) starts at
-// c = 3 instances with min 1, max 6, the target and the default
-// scaleDownAfter (5m), and gets R = c × S × (target × k − idle) tokens/s:
-// an average of target × k with three instances, inside the ±10 % band
-// (k = 0.97) but not at its edge. Once it has settled (its count unchanged
+// backlog of tokens that never runs dry; its tokens/s divided by the CPU
+// share it measured is S, tokens/s at 100 % of its limit. The measured job
+// (`steady`) starts at c = 3 instances with min 1, max 6, the target and
+// the default scaleDownAfter (5m), and gets R = c × S × (target × k − idle)
+// tokens/s: an average of target × k with three instances, inside the
+// ±10 % band (k = 0.97) but not at its edge. R is corrected from the
+// measured average before the window if it is off (trim()), then held
+// fixed. Once the job has settled (its count unchanged
 // for a minute and `ozy status` saying steady), every change of its count
 // in etcd during the window is a flap; `ozy status --json`'s measured
 // average is sampled every 5 s to show where the load really sat, and
@@ -37,6 +39,8 @@ const QUIET_MS = 60_000;
 const SETTLE_MAX_MS = 10 * 60_000;
 const SAMPLE_MS = 5_000;
 const TRACE_MS = 1_000;
+/** The average may sit this many points off target × k before the rate is corrected. */
+const TRIM_WITHIN = 1.5;
 
 export interface Calibration {
   /** Median measured CPU of the idle instance (no tokens), percent of its limit. */
@@ -72,12 +76,20 @@ export interface TracePoint {
   backlog: number;
 }
 
+/** A correction of the token rate before the window (see trim()). */
+export interface Trim {
+  measuredPercent: number;
+  from: number;
+  to: number;
+}
+
 export interface FlapResult {
   calibration: Calibration;
   c: number;
   k: number;
-  /** Tokens produced per second. */
+  /** Tokens produced per second during the window. */
   rate: number;
+  trims: Trim[];
   targetPercent: number;
   min: number;
   max: number;
@@ -185,19 +197,51 @@ async function calibrate(c: TestCluster, watch: ClusterWatch, hosts: Hostnames, 
   return { idlePercent: median(idle), saturatedPercent, tokensPerSecond, perSecondAt100: (tokensPerSecond * 100) / saturatedPercent, windowMs };
 }
 
+/**
+ * The CPU a token costs moves with the machine's other work (±20 % between
+ * runs here), so a rate from the calibration alone can put the average well
+ * off target × k. Before the window opens, while the job is at its starting
+ * count, the average is measured for 30 s and the rate corrected (at most
+ * twice); during the window the rate is fixed.
+ */
+async function trim(c: TestCluster, watch: ClusterWatch, job: string, want: number, idle: number, rate: number, setRate: (r: number) => void): Promise<Trim[]> {
+  const trims: Trim[] = [];
+  for (let i = 0; i < 2; i++) {
+    await delay(6000); // the records now cover whole periods at this rate
+    const count = watch.count(job);
+    const ms = await sampleMeasured(c, job, 30_000);
+    if (count !== C || watch.count(job) !== C || ms.length === 0) break; // not at the starting count: nothing to correct against
+    const measured = median(ms);
+    if (Math.abs(measured - want) <= TRIM_WITHIN) break;
+    const next = (rate * (want - idle)) / Math.max(1, measured - idle);
+    console.log(`   autoscale trim: measured ${measured.toFixed(1)} % at ${rate.toFixed(1)} tokens/s, now ${next.toFixed(1)} tokens/s`);
+    trims.push({ measuredPercent: measured, from: rate, to: next });
+    setRate(next);
+    rate = next;
+  }
+  return trims;
+}
+
 export async function runFlapBench(c: TestCluster, watch: ClusterWatch, target: number): Promise<FlapResult> {
   const hosts = new Hostnames(c.podman.socketPath, watch);
   const calibration = await calibrate(c, watch, hosts, target);
-  const rate = C * calibration.perSecondAt100 * ((target * K - calibration.idlePercent) / 100);
-  console.log(`   autoscale calibration: ${JSON.stringify(calibration)}; producing ${rate.toFixed(1)} tokens/s`);
+  console.log(`   autoscale calibration: ${JSON.stringify(calibration)}`);
   const job = 'steady';
   await merge(c.user, { [`jobs/${job}.yaml`]: autoscaledJob({ name: job, script: consumerScript(), instances: C, min: 1, max: MAX, cpuPercent: target }) }, 'steady: a steady load near the target');
   const load = new RoundRobinLoad(sharedDir(c, job), () => hosts.healthy(job));
   await watch.when(`${C} instances healthy and their hostnames known`, () => hosts.healthy(job).length === C, 120_000);
   const log = new AutoscaleLog(c, job);
   const loadAt = Date.now();
-  const stop = load.produce(rate);
+  const written0 = load.written();
+  const taken0 = load.taken();
+  let rate = C * calibration.perSecondAt100 * ((target * K - calibration.idlePercent) / 100);
+  let stop = load.produce(rate);
   try {
+    const trims = await trim(c, watch, job, target * K, calibration.idlePercent, rate, (next) => {
+      stop();
+      rate = next;
+      stop = load.produce(rate);
+    });
     let settled = false;
     for (;;) {
       await delay(2000);
@@ -233,7 +277,7 @@ export async function runFlapBench(c: TestCluster, watch: ClusterWatch, target: 
     const closed = Date.now();
     log.scan();
     const history = watch.counts.get(job)!;
-    const totals = stop();
+    stop();
     return {
       calibration,
       c: C,
@@ -255,11 +299,12 @@ export async function runFlapBench(c: TestCluster, watch: ClusterWatch, target: 
       measuredByCount: byCount(samples),
       samples,
       backlog: spread(trace.map((x) => x.backlog)),
-      produced: totals.produced,
-      taken: totals.taken,
+      trims,
+      produced: load.written() - written0,
+      taken: load.taken() - taken0,
       decisions: log.decisions(opened),
     };
   } finally {
-    stop(); // again after a failure; a second call only reaps what is left
+    stop(); // again after a failure: nothing more is handed out
   }
 }

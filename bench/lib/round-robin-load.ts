@@ -53,6 +53,7 @@ interface Consumer {
 export class RoundRobinLoad {
   private readonly consumers = new Map<string, Consumer>();
   private turn = 0;
+  private writes = 0;
 
   /**
    * `volume`: the host directory of the job's shared volume (sharedVolumePath);
@@ -66,6 +67,11 @@ export class RoundRobinLoad {
   /** Puts `n` tokens in front of every healthy instance at once (an overfull queue, for calibration). */
   fill(n: number): void {
     for (const host of this.healthy()) for (let i = 0; i < n; i++) this.write(host);
+  }
+
+  /** Tokens handed out, in all. */
+  written(): number {
+    return this.writes;
   }
 
   /** Tokens the instances have done, in all. */
@@ -86,11 +92,10 @@ export class RoundRobinLoad {
    * Hands out `perSecond` tokens a second, round-robin over the healthy
    * instances, until stopped, drift-free (each tick tops up to elapsed ×
    * rate, so a late timer loses nothing), and deletes done tokens every
-   * 10 s. Returns a stop function giving the totals of this production.
+   * 10 s. Returns the stop function.
    */
-  produce(perSecond: number): () => { produced: number; taken: number } {
+  produce(perSecond: number): () => void {
     const t0 = performance.now();
-    const taken0 = this.taken();
     let produced = 0;
     const tick = setInterval(() => {
       const due = Math.floor(((performance.now() - t0) / 1000) * perSecond);
@@ -104,7 +109,6 @@ export class RoundRobinLoad {
     return () => {
       clearInterval(tick);
       clearInterval(reaper);
-      return { produced, taken: this.taken() - taken0 };
     };
   }
 
@@ -121,6 +125,7 @@ export class RoundRobinLoad {
   private write(host: string): void {
     const c = this.consumer(host);
     fs.writeFileSync(path.join(c.dir, `t${c.next++}`), '');
+    this.writes++;
   }
 
   /** The instance's `done` (a read can catch the file truncated mid-write: the last value stands). */
