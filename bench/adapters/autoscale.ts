@@ -90,7 +90,7 @@ function flapFigures(r: FlapResult): Figure[] {
       unit: '%',
       vs: { kind: 'bound', label: 'the job’s target', value: r.targetPercent, unit: '%', measured: false },
       goal: { text: `inside the ±10 % band (${lo}–${hi} %)`, met: m.median > lo && m.median < hi },
-      detail: `${spreadText(m)}${others}; load ${round(r.rate, 1)} tokens/s = ${r.c} × S ${round(cal.perSecondAt100, 1)}/s × (${r.targetPercent} % × ${r.k} − idle ${round(cal.idlePercent, 1)} %); tokens waiting max ${r.backlog.max}, median ${r.backlog.median}; ${r.produced} produced, ${r.taken} done`,
+      detail: `${spreadText(m)}${others}; load ${round(r.rate, 1)} tokens/s (from the calibration ${r.c} × S ${round(cal.perSecondAt100, 1)}/s × (${r.targetPercent} % × ${r.k} − idle ${round(cal.idlePercent, 1)} %) = ${round(r.trims[0]?.from ?? r.rate, 1)}${r.trims.length ? ', corrected while pinned' : ''}); tokens waiting max ${r.backlog.max}, median ${r.backlog.median}; ${r.produced} produced, ${r.taken} done`,
     },
   ];
 }
