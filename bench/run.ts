@@ -9,6 +9,7 @@
 //   node dist/bench/run.js --no-docs latency  leave docs/benchmarks.md alone
 //   node dist/bench/run.js node-idle          Engine API requests/min on an idle node (50 instances)
 //   node dist/bench/run.js cpu-sampling       CPU sampling for autoscaling: CPU per 100 instances
+//   node dist/bench/run.js autoscale          load step → added instance healthy; flapping at a steady load (~17 min)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot } from '../src/paths';
@@ -26,6 +27,8 @@ import { sectionMarkdown, sectionText, updateDoc } from './lib/markdown';
 import { runPollCostBench } from './poll-cost';
 import { cronSection, runCronBench } from './cron';
 import { cpuSamplingSection, runCpuSamplingBench } from './cpu-sampling';
+import { autoscaleSection } from './adapters/autoscale';
+import { runAutoscaleBench } from './autoscale';
 import { runScaleBench, writeScaleJson } from './scale';
 import { runSchedulerBench } from './scheduler';
 import { runSecretsBench, secretsSection } from './secrets';
@@ -113,6 +116,14 @@ const BENCHES: Bench[] = [
     async run() {
       const t0 = Date.now();
       return secretsSection(await runSecretsBench(), Date.now() - t0);
+    },
+  },
+  {
+    id: 'autoscale',
+    title: 'Autoscaling on CPU: reaction to a load step, and flapping at a steady load',
+    async run() {
+      const t0 = Date.now();
+      return autoscaleSection(await runAutoscaleBench(), Date.now() - t0);
     },
   },
   { id: 'footprint', title: 'etcd footprint', run: (shared) => runFootprintBench({ latency: shared.latency }) },

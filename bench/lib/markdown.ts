@@ -4,7 +4,7 @@
 // BEGIN and END markers. Inside it every benchmark has its own block, so a
 // run of a subset (`node dist/bench/run.js poll`) replaces only the blocks
 // it measured and keeps the others, each block stating its own date,
-// machine and command.
+// machine and command, and any hand-written remarks placed between blocks.
 import { formatRatio, formatValue, ratioOf, type Figure, type Section } from './figures';
 
 export const BEGIN = '<!-- bench:generated:begin (rewritten by `npm run bench`; edit outside these markers) -->';
@@ -66,18 +66,45 @@ export function parseBlocks(doc: string): Map<string, string> {
 }
 
 /**
- * Replaces the blocks of `fresh` sections in `doc` (keeping the others),
- * in `order`; a doc without the generated region gets one appended.
+ * Replaces the blocks of `fresh` sections in `doc` where they are, keeping
+ * everything else in the generated region (the other blocks and the
+ * hand-written text between them, e.g. the remarks under a block). A block
+ * not there yet goes right before the nearest block after it in `order`, so
+ * the remarks under the block before it stay under that block (else right
+ * after the nearest one before it, else at the region's end).
+ * A doc without the generated region gets one appended.
  */
 export function updateDoc(doc: string, fresh: ReadonlyMap<string, string>, order: readonly string[]): string {
-  const blocks = parseBlocks(doc);
-  for (const [id, md] of fresh) blocks.set(id, md);
-  const ids = [...order.filter((id) => blocks.has(id)), ...[...blocks.keys()].filter((id) => !order.includes(id))];
-  const region = [BEGIN, ...ids.flatMap((id) => [blockBegin(id), blocks.get(id)!, blockEnd(id), '']), END].join('\n');
   const start = doc.indexOf(BEGIN);
   const end = doc.indexOf(END);
-  if (start >= 0 && end > start) return doc.slice(0, start) + region + doc.slice(end + END.length);
-  return `${doc.trimEnd()}\n\n${region}\n`;
+  if (start < 0 || end < start) {
+    const ids = [...order.filter((id) => fresh.has(id)), ...[...fresh.keys()].filter((id) => !order.includes(id))];
+    const region = [BEGIN, ...ids.flatMap((id) => [blockBegin(id), fresh.get(id)!, blockEnd(id), '']), END].join('\n');
+    return `${doc.trimEnd()}\n\n${region}\n`;
+  }
+  let region = doc.slice(start + BEGIN.length, end);
+  for (const [id, md] of fresh) {
+    const block = `${blockBegin(id)}\n${md}\n${blockEnd(id)}`;
+    const at = region.indexOf(blockBegin(id));
+    const until = region.indexOf(blockEnd(id));
+    if (at >= 0 && until > at) {
+      region = region.slice(0, at) + block + region.slice(until + blockEnd(id).length);
+      continue;
+    }
+    const i = order.indexOf(id);
+    const before = (i < 0 ? order : order.slice(0, i)).filter((o) => region.includes(blockEnd(o))).at(-1);
+    const after = i < 0 ? undefined : order.slice(i + 1).find((o) => region.includes(blockBegin(o)));
+    if (after !== undefined) {
+      const pos = region.indexOf(blockBegin(after));
+      region = `${region.slice(0, pos)}${block}\n\n${region.slice(pos)}`;
+    } else if (before !== undefined) {
+      const pos = region.indexOf(blockEnd(before)) + blockEnd(before).length;
+      region = `${region.slice(0, pos)}\n\n${block}${region.slice(pos)}`;
+    } else {
+      region = `${region.trimEnd()}\n${block}\n\n`;
+    }
+  }
+  return doc.slice(0, start) + BEGIN + region + doc.slice(end);
 }
 
 /** Plain-text lines for the console. */
