@@ -98,8 +98,8 @@ describe('secrets end to end (2 agents on podman, the age CLI)', () => {
     } finally {
       etcd.close();
     }
-    // Every agent log line (debug level).
-    for (const a of c.agents) scan(`the log of ${a.node}`, a.logs(), [PLAINTEXT]);
+    // Every agent log line (debug level): neither the secret nor a plain value.
+    for (const a of c.agents) scan(`the log of ${a.node}`, a.logs(), [PLAINTEXT, PLAIN_VALUE]);
     // Every file under the agents' data dirs (the repository clone included).
     for (const a of c.agents) for (const f of filesUnder(a.dataDir)) scan(f, fs.readFileSync(f).toString('latin1'), [PLAINTEXT]);
     // The CLI's output: plan, status and render, human and JSON.
