@@ -46,7 +46,7 @@ class RecordingReporter implements RunReporter {
     this.reports.push({ a, exit });
   }
   exitOf(instance: string): Promise<InstanceExit> {
-    return waitFor(`the exit of ${instance}`, () => this.reports.find((r) => r.a.instance === instance)?.exit, { timeoutMs: 20_000 });
+    return waitFor(`the exit of ${instance}`, () => this.reports.find((r) => r.a.instance === instance)?.exit, { timeoutMs: 30_000 });
   }
 }
 
@@ -178,7 +178,8 @@ describe('RunExecutor (podman)', () => {
   test('restarted executor: a running pod is adopted (no second container), one that exited meanwhile is reported, one not assigned is removed', async () => {
     const first = new RecordingReporter();
     const n = await startNode('restart', first);
-    const keeps = assignment(cronJob('keeps', [container('main', { command: sh('sleep 4; echo done') })]));
+    // Long enough to still run once the restarted executor has reported `exits` and removed `stale`, on a loaded machine too.
+    const keeps = assignment(cronJob('keeps', [container('main', { command: sh('sleep 12; echo done') })]));
     const exits = assignment(cronJob('exits', [container('main', { command: sh('sleep 1; echo bye; exit 7') })]));
     const stale = assignment(cronJob('stale', [container('main', { command: ['/bin/sleep', '600'] })]));
     n.executor.assign([keeps, exits, stale]);
