@@ -6,7 +6,7 @@
 // be checked, so jobs with secrets are refused with a report saying so.
 import type { RenderResult } from '../render';
 import type { SecretIdentity } from '../secrets/age';
-import { bindSecrets, secretFilesOf, secretsOf, sha256Hex, type SecretFiles } from '../secrets/bind';
+import { bindSecrets, secretFilesOf, secretsOf, sha256Hex } from '../secrets/bind';
 import type { SourceFile } from './ports';
 
 const NO_IDENTITY = 'the deciding agent has no --secrets-identity to decrypt it with';
@@ -45,4 +45,3 @@ export class SecretsGate {
   }
 }
 
-export type { SecretFiles };
