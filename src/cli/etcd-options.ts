@@ -8,6 +8,7 @@ import { ConfigError } from '../config-error';
 import { loadEtcdAccess } from '../etcd-access-config';
 import { isStoreError, type EtcdAuth, type EtcdTls } from '../store';
 import type { CommandIo } from './command';
+import { discoveredEtcd } from './up-discovery';
 
 /** The parseArgs options of the etcd connection, spread into a command's own. */
 export const ETCD_OPTIONS = {
@@ -48,10 +49,14 @@ export function etcdPrefix(flag: string | undefined, env: NodeJS.ProcessEnv): st
 /**
  * The connection from the flags and the environment (TLS files are read
  * here, once), or the problem with them in one line: "--etcd is required",
- * "--etcd-ca: cannot read ca.pem (ENOENT)", ...
+ * "--etcd-ca: cannot read ca.pem (ENOENT)", ... With `discover` (the
+ * commands a user types: status, plan, runs, logs, dashboard) a missing
+ * endpoint is the running `ozy up`'s, else http://127.0.0.1:2379; services
+ * (ingress, dns) must be told.
  */
-export function etcdConnection(values: EtcdValues, env: NodeJS.ProcessEnv): EtcdConnection | { problem: string } {
-  const endpoints = etcdEndpoints(values.etcd, env);
+export function etcdConnection(values: EtcdValues, env: NodeJS.ProcessEnv, opts: { discover?: boolean } = {}): EtcdConnection | { problem: string } {
+  let endpoints = etcdEndpoints(values.etcd, env);
+  if (endpoints.length === 0 && opts.discover === true) endpoints = [discoveredEtcd(env)];
   if (endpoints.length === 0) return { problem: '--etcd is required' };
   try {
     const { tls, auth } = loadEtcdAccess(endpoints, values, env);

@@ -10,7 +10,7 @@ import type { Command, CommandIo } from '../command';
 import { plural } from '../format';
 import { ETCD_ACCESS_USAGE, ETCD_OPTIONS, etcdConnection, storeFailure } from '../etcd-options';
 
-const USAGE = `Usage: ozy plan [DIR] --etcd URL [--json | --markdown] [--commit SHA] [--etcd-prefix P]
+const USAGE = `Usage: ozy plan [DIR] [--etcd URL] [--json | --markdown] [--commit SHA] [--etcd-prefix P]
 
 Render and validate the job repository in DIR (default: the current
 directory), read the live cluster from etcd and print what an agent would do:
@@ -19,7 +19,8 @@ reschedule with the node of every instance, or the problem it would get
 (with each node's reason). Nothing is written.
 
 Options:
-  --etcd URL        etcd endpoints, comma-separated (or OZY_ETCD)
+  --etcd URL        etcd endpoints, comma-separated (or OZY_ETCD; else the
+                    running ozy up's, else http://127.0.0.1:2379)
   --etcd-prefix P   key prefix (default /ozy, or OZY_ETCD_PREFIX)
 ${ETCD_ACCESS_USAGE}  --commit SHA      commit to name in problems (default "working-tree")
   --json            the decision as JSON
@@ -45,7 +46,7 @@ export const command: Command = {
         markdown: { type: 'boolean' },
       },
     });
-    const conn = etcdConnection(values, io.env);
+    const conn = etcdConnection(values, io.env, { discover: true });
     if ('problem' in conn) {
       io.stderr.write(`ozy plan: ${conn.problem}\n\n${USAGE}`);
       return 1;

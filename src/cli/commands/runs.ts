@@ -11,7 +11,7 @@ import type { Command, CommandIo } from '../command';
 import { ETCD_ACCESS_USAGE, ETCD_OPTIONS, etcdConnection, storeFailure } from '../etcd-options';
 import { formatAge, table } from '../table';
 
-const USAGE = `Usage: ozy runs JOB --etcd URL [--json] [--etcd-prefix P]
+const USAGE = `Usage: ozy runs JOB [--etcd URL] [--json] [--etcd-prefix P]
 
 A cron job's next scheduled time and its runs, newest first: the active ones
 (pending: waiting for room, with the reason; running) and the kept records
@@ -19,7 +19,8 @@ A cron job's next scheduled time and its runs, newest first: the active ones
 the last 4 KiB of each container's output (--json).
 
 Options:
-  --etcd URL        etcd endpoints, comma-separated (or OZY_ETCD)
+  --etcd URL        etcd endpoints, comma-separated (or OZY_ETCD; else the
+                    running ozy up's, else http://127.0.0.1:2379)
   --etcd-prefix P   key prefix (default /ozy, or OZY_ETCD_PREFIX)
 ${ETCD_ACCESS_USAGE}  --json            {"job", "nextRunAt", "runs": [{"run", "scheduledAt", "startedAt", "finishedAt",
                     "node", "result", "exitCodes", "reason", "output"}]}
@@ -36,7 +37,7 @@ export const command: Command = {
   usage: USAGE,
   async run(argv: string[], io: CommandIo): Promise<number> {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...ETCD_OPTIONS, json: { type: 'boolean' } } });
-    const conn = etcdConnection(values, io.env);
+    const conn = etcdConnection(values, io.env, { discover: true });
     const job = positionals[0];
     if ('problem' in conn || job === undefined || positionals.length > 1) {
       io.stderr.write(`ozy runs: ${job === undefined ? 'JOB is required' : positionals.length > 1 ? 'one JOB only' : 'problem' in conn ? conn.problem : ''}\n\n${USAGE}`);

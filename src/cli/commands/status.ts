@@ -8,7 +8,7 @@ import type { Command, CommandIo } from '../command';
 import { formatAge, table } from '../table';
 import { ETCD_ACCESS_USAGE, ETCD_OPTIONS, etcdConnection, storeFailure } from '../etcd-options';
 
-const USAGE = `Usage: ozy status --etcd URL [--json] [--etcd-prefix P]
+const USAGE = `Usage: ozy status [--etcd URL] [--json] [--etcd-prefix P]
 
 Show the cluster as etcd holds it:
   nodes       capacity, allocated, zone, lease alive, the agent's git head and last git error
@@ -23,7 +23,8 @@ Show the cluster as etcd holds it:
   rejections  the problem each rejected job or file got
 
 Options:
-  --etcd URL        etcd endpoints, comma-separated (or OZY_ETCD)
+  --etcd URL        etcd endpoints, comma-separated (or OZY_ETCD; else the
+                    running ozy up's, else http://127.0.0.1:2379)
   --etcd-prefix P   key prefix (default /ozy, or OZY_ETCD_PREFIX)
 ${ETCD_ACCESS_USAGE}  --json            print the status as JSON
 `;
@@ -36,7 +37,7 @@ export const command: Command = {
       args: argv,
       options: { ...ETCD_OPTIONS, json: { type: 'boolean' } },
     });
-    const conn = etcdConnection(values, io.env);
+    const conn = etcdConnection(values, io.env, { discover: true });
     if ('problem' in conn) {
       io.stderr.write(`ozy status: ${conn.problem}\n\n${USAGE}`);
       return 1;
