@@ -13,7 +13,7 @@ function inst(instance: string, state: string, extra: Partial<InstanceRow> = {})
 function status(over: Partial<ClusterStatus> = {}): ClusterStatus {
   return {
     nodes: [{ name: 'node-1', alive: true, zone: 'a', labels: {}, capacity: { memory: 1024 ** 3, disk: 1024 ** 3, cpu: 1000 }, allocated: { memory: 32 * 1024 ** 2, disk: 0, cpu: 100 }, used: { memory: 32 * 1024 ** 2, disk: 0, cpu: 100 }, instances: 2 }],
-    jobs: [{ name: 'hello', commit: 'abcdef0123456789', file: 'jobs/hello.yaml', acceptedAt: '2026-01-01T11:59:00Z', desired: 2, placed: 2, pending: 0, healthy: 1, rollout: 'running', type: 'service' }],
+    jobs: [{ name: 'hello', commit: 'abcdef0123456789', specHash: 'h1', file: 'jobs/hello.yaml', acceptedAt: '2026-01-01T11:59:00Z', desired: 2, placed: 2, pending: 0, healthy: 1, rollout: 'running', type: 'service' }],
     instances: [inst('hello-0', 'healthy'), inst('hello-1', 'starting')],
     runs: [],
     rejections: [],
