@@ -57,7 +57,10 @@ describe('ozy status JOB: why each instance is not healthy (one agent on podman)
   });
 
   test('a TCP check on a closed port says connection refused', async () => {
-    await waitFor('closed says why', async () => /TCP 9999 → connection refused/.test(await messageOf('closed')), { timeoutMs: 30_000 });
+    let seen = '';
+    await waitFor('closed says why', async () => /TCP 9999 → connection refused/.test((seen = await messageOf('closed'))), { timeoutMs: 30_000 }).catch((err: unknown) => {
+      throw new Error(`${String(err)}; last message: ${JSON.stringify(seen)}`);
+    });
   });
 
   test('an exec check shows its exit code and the first line of its output', async () => {
