@@ -34,6 +34,7 @@ export function assembleSeparate(services: readonly MappedService[], f: FindingL
     job.containers = { [name]: s.container };
     out.push({ name, services: [s.service], job: ordered(job) });
   }
+  if (out.length > 1) f.note(['services'], `each job answers in DNS as <job>.<zone> (${out[0]!.name}.ozy.local by default; docs/dns.md), not by its service name`);
   return out;
 }
 
@@ -76,6 +77,7 @@ export function assemblePod(pod: string, services: readonly MappedService[], f: 
     sharedVolumes(s, volumeOwner, f);
     containers[name] = c;
   }
+  if (members.length > 1) f.note(['services'], `the containers of pod ${pod} reach each other on localhost, not by service name: change addresses like ${members[1]!.service}:PORT to localhost:PORT`);
   const job: Job = { name: pod, containers };
   const daemons = members.filter((s) => s.daemon);
   if (daemons.length === members.length) job.type = 'daemon';

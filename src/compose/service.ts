@@ -98,7 +98,7 @@ export function mapService(service: string, raw: unknown, ctx: ServiceContext, f
   }
   const volumes = volumesOf(raw, at, ctx, f);
   if (volumes.length > 0) container.volumes = volumes.map((v) => v.volume);
-  for (const v of volumes) if (v.named) out.namedVolumes.push({ name: v.named, at: [...at, 'volumes'] });
+  for (const v of volumes) if (v.named) out.namedVolumes.push({ name: v.named, at: v.at ?? [...at, 'volumes'] });
   out.dependsOn = dependenciesOf(raw.depends_on, [...at, 'depends_on'], f);
   if (raw.stop_grace_period !== undefined && raw.stop_grace_period !== null) {
     const ms = composeDurationMs(raw.stop_grace_period);
@@ -265,7 +265,7 @@ function volumesOf(raw: Mapping, at: Segment[], ctx: ServiceContext, f: FindingL
     } else if (out.length >= MAX_VOLUMES) {
       f.leftOut(where, `more than ${MAX_VOLUMES} volumes`);
     } else {
-      out.push(v);
+      out.push({ ...v, at: where });
     }
   };
   list(raw.volumes, [...at, 'volumes'], f, (entry, where) => add(mapVolume(entry, where, ctx.declaredVolumes, f), where));

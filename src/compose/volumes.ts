@@ -20,6 +20,8 @@ export interface VolumeUse {
   volume: Volume;
   /** The named volume's name, for sharing checks across services. */
   named?: string;
+  /** Where it was declared (set by the caller). */
+  at?: Segment[];
 }
 
 /** Compose's rule: a source that starts like a path is a bind mount, anything else names a volume. */

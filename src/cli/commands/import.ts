@@ -91,15 +91,22 @@ export const command: Command = {
       io.stderr.write(`ozy import: ${outcome.why}${outcome.conflicts.length > 0 ? `: ${outcome.conflicts.join(', ')}` : ''}; nothing written (remove them, or import into another -o DIR)\n`);
       return 1;
     }
+    const shownDir = displayed(io.cwd, dir);
     result.jobs.forEach((j, i) => {
       const from = j.services.length === 1 ? `service ${j.services[0]}` : `services ${j.services.join(', ')}`;
-      io.stdout.write(`wrote ${path.join(path.relative(io.cwd, dir) || '.', outcome.written[i]!)} (${from})\n`);
+      io.stdout.write(`wrote ${path.join(shownDir, outcome.written[i]!)} (${from})\n`);
     });
     const summary = losses === 0 ? 'everything carried over' : `${plural(losses, 'key')} not carried over (listed on stderr)`;
-    io.stdout.write(`${plural(result.jobs.length, 'job')} written; ${summary}. Next: ozy validate ${path.relative(io.cwd, dir) || '.'}\n`);
+    io.stdout.write(`${plural(result.jobs.length, 'job')} written; ${summary}. Next: ozy validate ${shownDir}\n`);
     return losses > 0 ? 3 : 0;
   },
 };
+
+/** DIR as the user would type it: relative below the working directory, else absolute. */
+function displayed(cwd: string, dir: string): string {
+  const rel = path.relative(cwd, dir);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? dir : rel;
+}
 
 function isFsError(err: unknown): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
