@@ -102,7 +102,7 @@ function noteInterpolatedEnvironment(services: Record<string, unknown>, substitu
     names.set(service, [...(names.get(service) ?? []), name]);
   }
   for (const [service, list] of names) {
-    f.note(['services', service, 'environment'], `${list.join(', ')}: value${list.length === 1 ? '' : 's'} interpolated from variables (the environment or .env) and written into the job file: if any is a secret, make it {name, secret} with \`ozy secret encrypt NAME\` (docs/secrets.md) before committing`);
+    f.note(['services', service, 'environment'], `${list.join(', ')}: value${list.length === 1 ? '' : 's'} written with variables (from the environment, .env or a default) and now in the job file: if any is a secret, make it {name, secret} with \`ozy secret encrypt NAME\` (docs/secrets.md) before committing`);
   }
 }
 
