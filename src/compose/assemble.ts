@@ -77,7 +77,7 @@ export function assemblePod(pod: string, services: readonly MappedService[], f: 
     sharedVolumes(s, volumeOwner, f);
     containers[name] = c;
   }
-  if (members.length > 1) f.note(['services'], `the containers of pod ${pod} reach each other on localhost, not by service name: change addresses like ${members[1]!.service}:PORT to localhost:PORT`);
+  if (members.length > 1) f.note(['services'], `the containers of pod ${pod} reach each other on localhost, not by service name: change addresses like ${members[0]!.service}:PORT to localhost:PORT`);
   const job: Job = { name: pod, containers };
   const daemons = members.filter((s) => s.daemon);
   if (daemons.length === members.length) job.type = 'daemon';

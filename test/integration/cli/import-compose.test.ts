@@ -1,13 +1,15 @@
 // `ozy import compose` round trip on real components: a docker-compose file
 // (busybox httpd checked by a CMD-SHELL wget, a value from the .env beside
-// it) and a two-service pod (--pod, a CMD check, depends_on) are imported
+// it; the same server checked on a missing page) and a two-service pod (--pod, a CMD check, depends_on) are imported
 // with the CLI, pushed to the cluster's repository as they were written,
 // and run by an `ozy agent` on podman until etcd says every instance is
-// healthy: the imported health checks pass, and nothing is rejected.
+// healthy: the imported health checks pass (and one that cannot pass does
+// not), and nothing is rejected.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { JobStatus } from '../../../src/cli/job-status';
 import { merge, readJsonIfExists, startClusterWithAgents, type TestCluster } from '../../harness/cluster';
 import { tempDir } from '../../harness/tmp';
 import { waitFor } from '../../harness/wait';
@@ -33,6 +35,18 @@ services:
       replicas: 2
       resources:
         limits: {memory: 16m, cpus: "0.05"}
+  # The same server checked on a page it does not have: the imported check must fail.
+  broken:
+    image: localhost/ozy-busybox:1
+    command: ["/bin/httpd", "-f", "-p", "8000", "-h", "/www"]
+    healthcheck:
+      test: /bin/wget -q -O /dev/null http://127.0.0.1:8000/missing.html
+      interval: 1s
+      timeout: 2s
+      retries: 1
+    restart: always
+    mem_limit: 16m
+    cpus: 0.05
 `;
 
 const POD = `
@@ -92,13 +106,21 @@ describe('ozy import compose: imported jobs run and pass their health checks (on
     const web = fs.readFileSync(path.join(jobs, 'web.yaml'), 'utf8');
     assert.match(web, /GREETING: bonjour/);
     assert.match(web, /- \/bin\/wget -q -O \/dev\/null http:\/\/127\.0\.0\.1:8000\/index\.html \|\| exit 1/);
-    await merge(c.user, { 'jobs/web.yaml': web, 'jobs/sidecar.yaml': fs.readFileSync(path.join(jobs, 'sidecar.yaml'), 'utf8') }, 'import from docker-compose');
+    const read = (name: string) => fs.readFileSync(path.join(jobs, name), 'utf8');
+    await merge(c.user, { 'jobs/web.yaml': web, 'jobs/broken.yaml': read('broken.yaml'), 'jobs/sidecar.yaml': read('sidecar.yaml') }, 'import from docker-compose');
 
     await healthy('web', 2);
     await healthy('sidecar', 1);
     const snapshot = await c.store.snapshot();
     assert.equal(snapshot.jobs.get('web')?.spec.containers[0]?.healthcheck?.type, 'exec');
     assert.deepEqual(snapshot.jobs.get('sidecar')?.spec.containers.map((x) => x.name), ['app', 'poller']);
+    // The check really runs: where it cannot pass, the instance is not healthy, and says why.
+    const whyBroken = async (): Promise<string> => {
+      const r = await runCli(['status', 'broken', '--etcd', c.etcd.endpoint, '--json'], work.dir);
+      return r.code === 0 ? ((JSON.parse(r.stdout) as JobStatus).instances[0]?.message ?? '') : '';
+    };
+    await waitFor('broken to report its failing check', async () => /exec → exit 1/.test(await whyBroken()), { timeoutMs: 60_000, intervalMs: 500 });
+    assert.equal((await c.store.listInstanceStatus()).filter((s) => s.job === 'broken' && s.state === 'healthy').length, 0);
     await c.user.pull();
     assert.equal(readJsonIfExists(path.join(c.user.dir, 'rejections', 'web.json')), undefined);
     assert.equal(readJsonIfExists(path.join(c.user.dir, 'rejections', 'sidecar.json')), undefined);
