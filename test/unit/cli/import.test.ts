@@ -145,3 +145,22 @@ describe('ozy import compose', () => {
     assert.match((await runCli(['--help'], '/')).stdout, /^ {2}import {5}turn a docker-compose file into job files/m);
   });
 });
+
+describe('env_file stays inside the compose file\'s directory', () => {
+  test('absolute paths, ~ and .. out of it are not read; a link pointing out of it is not followed', async () => {
+    const outside = scratch();
+    fs.writeFileSync(path.join(outside, 'secret.env'), 'STOLEN=yes\n');
+    const dir = scratch();
+    fs.mkdirSync(path.join(dir, 'app'));
+    fs.symlinkSync(path.join(outside, 'secret.env'), path.join(dir, 'app', 'link.env'));
+    fs.writeFileSync(path.join(dir, 'app', 'ok.env'), 'FINE=yes\n');
+    const compose = `services:\n  a:\n    image: alpine\n    restart: always\n    mem_limit: 16m\n    cpus: 0.1\n    env_file: [ok.env, ${path.join(outside, 'secret.env')}, ~/.aws/credentials, ../../${path.basename(outside)}/secret.env, link.env]\n`;
+    fs.writeFileSync(path.join(dir, 'app', 'compose.yaml'), compose);
+    const r = await runCli(['import', 'compose', 'app/compose.yaml', '-o', 'out'], dir);
+    assert.equal(r.code, 3, r.stderr);
+    for (const i of [1, 2, 3, 4]) assert.match(r.stderr, new RegExp(`^services\\.a\\.env_file\\[${i}\\]: left out: .*not read`, 'm'));
+    const job = fs.readFileSync(path.join(dir, 'out', 'jobs', 'a.yaml'), 'utf8');
+    assert.match(job, /FINE: 'yes'/);
+    assert.doesNotMatch(job, /STOLEN/);
+  });
+});
