@@ -25,11 +25,11 @@ export interface ServiceContext {
   declaredVolumes: ReadonlySet<string>;
 }
 
+/** One `depends_on` entry; its other long-syntax keys (`restart`, `required: false`) are reported where read. */
 export interface Dependency {
   service: string;
   at: Segment[];
   condition: string;
-  /** Long-syntax keys besides `condition` (`restart`, `required: false`), already reported. */
 }
 
 export interface MappedService {
@@ -82,7 +82,7 @@ export function mapService(service: string, raw: unknown, ctx: ServiceContext, f
   if (ports.length > 0) container.ports = ports;
   const restart = restartOf(raw, at, f);
   const deployment = mapDeployment(raw, at, f);
-  container.restart = restart ?? restartFromDeploy(deployment.restartCondition) ?? (noteDefaultRestart(at, f), D.DEFAULT_RESTART);
+  container.restart = restart ?? restartFromDeploy(deployment.restartCondition) ?? defaultRestart(at, f);
   if (deployment.replicas !== undefined) out.replicas = deployment.replicas;
   if (deployment.daemon) out.daemon = true;
   if (raw.user !== undefined && raw.user !== null) {
@@ -217,8 +217,10 @@ function restartFromDeploy(c: 'none' | 'on-failure' | 'any' | undefined): Restar
   return c === 'none' ? 'never' : c === 'on-failure' ? 'on-failure' : c === 'any' ? 'always' : undefined;
 }
 
-function noteDefaultRestart(at: Segment[], f: FindingList): void {
+/** Compose's default is `no`; a scheduler's services are restarted, so the job format's default is kept, and said. */
+function defaultRestart(at: Segment[], f: FindingList): Restart {
   f.note(at, 'no restart policy: Compose\'s default is `no`; the job gets `restart: always` (the job format\'s default for services); set `restart: never` for a one-off');
+  return D.DEFAULT_RESTART;
 }
 
 /** memory, cpu, pids: written out always, so the job shows what the scheduler reserves for it. */
