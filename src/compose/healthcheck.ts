@@ -40,7 +40,7 @@ export function mapHealthcheck(hc: unknown, at: Segment[], f: FindingList): Exec
     if (['test', 'interval', 'timeout', 'retries', 'disable'].includes(key) || key.startsWith('x-')) continue;
     const why =
       key === 'start_period' || key === 'start_interval'
-        ? 'the job format has no start period: failures count from the first check (raise `retries`, or `interval`, for a service that starts slowly)'
+        ? 'the job format has no start period: the agent forgives failures before the first success for its ready timeout (2 minutes by default; docs/node-runtime.md), which stands in for it'
         : 'not a healthcheck key of the Compose Specification';
     f.leftOut([...at, key], why);
   }
