@@ -5,7 +5,7 @@
 import { FunctionError, LimitExceeded } from './errors';
 import type { Budget } from './limits';
 import { formatNumber, isMap, isNil, newMap, setOwn, sortedKeys } from './values';
-import { dumpYaml } from './yaml';
+import { emitYaml } from './yaml-emit';
 
 /** A sorted-key deep copy; throws before it grows past the string limit. */
 export function toPlainTree(value: unknown, budget: Budget): unknown {
@@ -51,8 +51,24 @@ export function toPlainTree(value: unknown, budget: Budget): unknown {
   return copy(value, 0);
 }
 
+/**
+ * Helm's toYaml: the text go-yaml v2 writes (yaml-emit.ts) without its
+ * final newline. A value JSON cannot hold (NaN, infinities) makes Helm's
+ * toYaml return "" (it swallows the marshalling error); so does this.
+ */
 export function toYaml(value: unknown, budget: Budget): string {
-  return dumpYaml(toPlainTree(value, budget));
+  const tree = toPlainTree(value, budget);
+  if (hasNonFinite(tree)) return '';
+  const text = emitYaml(tree);
+  budget.checkLength(text.length);
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+function hasNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (Array.isArray(v)) return v.some(hasNonFinite);
+  if (isMap(v)) return Object.keys(v).some((k) => hasNonFinite(v[k]));
+  return false;
 }
 
 /**

@@ -4,7 +4,9 @@
 // Maps are read with own-property checks only, so `.constructor` or
 // `.__proto__` never reach JavaScript internals; maps that templates build
 // have no prototype at all.
-import { FunctionError, LimitExceeded } from './errors';
+import { FunctionError } from './errors';
+import { formatGoFloat } from './gofloat';
+import { goFormatValue, goTypeName, isGoInt } from './gofmt';
 import type { Budget } from './limits';
 
 export type MapValue = Record<string, unknown>;
@@ -49,7 +51,7 @@ export function kindOf(v: unknown): Kind {
     case 'string':
       return 'string';
     case 'number':
-      return Number.isInteger(v) ? 'int' : 'float64';
+      return isGoInt(v) ? 'int' : 'float64';
     case 'boolean':
       return 'bool';
     default:
@@ -59,20 +61,9 @@ export function kindOf(v: unknown): Kind {
   }
 }
 
-/** The Go type name, as `typeOf` and error messages show it. */
+/** The Go type name, as `typeOf`, `%T` and error messages show it (float64 for a fraction). */
 export function typeName(v: unknown): string {
-  switch (kindOf(v)) {
-    case 'invalid':
-      return '<nil>';
-    case 'slice':
-      return '[]interface {}';
-    case 'map':
-      return 'map[string]interface {}';
-    case 'unknown':
-      return typeof v;
-    default:
-      return kindOf(v);
-  }
+  return goTypeName(v);
 }
 
 /** Go template truth: false, 0, nil, and empty strings, lists and maps are false. */
@@ -86,11 +77,10 @@ export function isTrue(v: unknown): boolean {
   return true;
 }
 
+/** Go's `%v` of a number: an int's digits, or a float64 in strconv's shortest 'g' form (1e+06). */
 export function formatNumber(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (n === Infinity) return '+Inf';
-  if (n === -Infinity) return '-Inf';
-  return String(n);
+  if (Number.isInteger(n) && Math.abs(n) < 2 ** 63) return BigInt(n).toString();
+  return formatGoFloat(n, 'g', -1);
 }
 
 /**
@@ -99,44 +89,7 @@ export function formatNumber(n: number): string {
  * their printed size can be exponential in the steps that built them).
  */
 export function formatValue(v: unknown, budget: Budget): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return formatNumber(v);
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (isNil(v)) return '<nil>';
-  const parts: string[] = [];
-  let length = 0;
-  const add = (s: string): void => {
-    length += s.length;
-    budget.checkLength(length);
-    parts.push(s);
-  };
-  const walk = (x: unknown, depth: number): void => {
-    budget.step();
-    if (depth > budget.limits.maxNesting) throw new LimitExceeded(`value nested more than ${budget.limits.maxNesting} levels deep (self-referential?)`);
-    if (Array.isArray(x)) {
-      add('[');
-      x.forEach((item, i) => {
-        if (i > 0) add(' ');
-        walk(item, depth + 1);
-      });
-      add(']');
-    } else if (isMap(x)) {
-      add('map[');
-      sortedKeys(x).forEach((k, i) => {
-        add(i > 0 ? ` ${k}:` : `${k}:`);
-        walk(x[k], depth + 1);
-      });
-      add(']');
-    } else if (isNil(x)) {
-      add('<nil>');
-    } else if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') {
-      add(formatValue(x, budget));
-    } else {
-      add(String(x));
-    }
-  };
-  walk(v, 0);
-  return parts.join('');
+  return goFormatValue(v, budget);
 }
 
 /** What `{{ value }}` prints: like `%v`, but a missing value prints nothing (Helm). */
