@@ -75,7 +75,7 @@ function hasNonFinite(v: unknown): boolean {
  * Go's json.Marshal output: sorted keys, `<`, `>`, `&`, U+2028 and U+2029
  * escaped; `indent` gives MarshalIndent's layout (toPrettyJson).
  */
-export function toJson(value: unknown, budget: Budget, indent = ''): string {
+export function toJson(value: unknown, budget: Budget, indent = '', escapeHtml = true): string {
   const tree = toPlainTree(value, budget);
   const parts: string[] = [];
   const write = (v: unknown, prefix: string): void => {
@@ -94,7 +94,7 @@ export function toJson(value: unknown, budget: Budget, indent = ''): string {
       if (keys.length === 0) return void parts.push('{}');
       parts.push('{');
       keys.sort().forEach((k, i) => {
-        parts.push(i > 0 ? `,${nl}` : nl, jsonString(k), indent ? ': ' : ':');
+        parts.push(i > 0 ? `,${nl}` : nl, jsonString(k, escapeHtml), indent ? ': ' : ':');
         write(v[k], inner);
       });
       parts.push(indent ? `\n${prefix}}` : '}');
@@ -102,7 +102,7 @@ export function toJson(value: unknown, budget: Budget, indent = ''): string {
       if (!Number.isFinite(v)) throw new FunctionError(`json: unsupported value: ${formatNumber(v)}`);
       parts.push(String(v));
     } else if (typeof v === 'string') {
-      parts.push(jsonString(v));
+      parts.push(jsonString(v, escapeHtml));
     } else if (typeof v === 'boolean') {
       parts.push(v ? 'true' : 'false');
     } else {
@@ -113,6 +113,6 @@ export function toJson(value: unknown, budget: Budget, indent = ''): string {
   return parts.join('');
 }
 
-function jsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`);
+function jsonString(s: string, escapeHtml: boolean): string {
+  return JSON.stringify(s).replace(escapeHtml ? /[<>&\u2028\u2029]/g : /[\u2028\u2029]/g, (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`);
 }

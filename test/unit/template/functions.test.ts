@@ -140,7 +140,9 @@ describe('lists and maps', () => {
 
   test('index and slice', () => {
     const data = values({ l: ['a', 'b', 'c'], m: { 'with-dash': { inner: 'v' } } });
-    assert.equal(render('{{ index .Values.l 1 }} {{ index .Values.m "with-dash" "inner" }} {{ slice .Values.l 1 }} {{ slice "hello" 1 3 }}', data), 'b v [b c] el');
+    assert.equal(render('{{ index .Values.l 1 }} {{ index .Values.m "with-dash" "inner" }} {{ slice .Values.l 1 }}', data), 'b v [b c]');
+    // In Helm, Sprig's slice replaces Go's builtin: lists only.
+    assert.match(renderError('{{ slice "hello" 1 3 }}').message, /list should be type of slice or array but string/);
     assert.match(renderError('{{ index .Values.l 5 }}', data).message, /index out of range: 5/);
   });
 });
