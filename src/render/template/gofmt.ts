@@ -445,6 +445,16 @@ function printInt(p: Printer, n: number, verb: string, depth: number): void {
     case 'U':
       p.fmtUnicode(v);
       break;
+    case 'e':
+    case 'E':
+    case 'f':
+    case 'F':
+    case 'g':
+    case 'G':
+      // A whole number may be a float64 in Helm (every number from a values
+      // file is): float verbs format it as one instead of %!f(int=1).
+      printFloat(p, n, verb, depth);
+      break;
     default:
       badVerb(p, n, verb, depth);
   }
