@@ -296,10 +296,14 @@ export const SPRIG_STRING_FUNCTIONS: ReadonlyArray<[string, FunctionSpec]> = [
     if (right < 4 || (left > 0 && right < 7)) return asString(s);
     return abbreviateFull(asString(s), left, right);
   })],
+  // goutils.Uncapitalize: the first letter of every whitespace-separated word.
   ['untitle', spec(1, 1, ([s]) => {
-    const str = asString(s);
-    const first = Array.from(str)[0] ?? '';
-    return first.toLowerCase() + str.slice(first.length);
+    let prevSpace = true;
+    return Array.from(asString(s), (c) => {
+      const out = prevSpace ? c.toLowerCase() : c;
+      prevSpace = /\s/u.test(c);
+      return out;
+    }).join('');
   })],
   ['trimall', spec(2, 2, ([cutset, s]) => {
     const cut = new Set(Array.from(asString(cutset)));
