@@ -41,6 +41,13 @@ function parseYaml(text: string, budget: Budget): unknown {
   return adopt(r.value, budget);
 }
 
+/** encoding/json's name for a JSON value's kind in "cannot unmarshal X into ..." errors. */
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (isMap(v)) return 'object';
+  return typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : 'string';
+}
+
 function errorMap(e: unknown): unknown {
   const m = newMap();
   setOwn(m, 'Error', e instanceof Error ? e.message : String(e));
@@ -73,19 +80,23 @@ export const SERIALIZATION_FUNCTIONS: ReadonlyArray<[string, FunctionSpec]> = [
   ['mustToJson', spec(1, 1, ([v], ctx) => mustJson(v, ctx.budget, '', true))],
   ['mustToPrettyJson', spec(1, 1, ([v], ctx) => mustJson(v, ctx.budget, '  ', true))],
   ['mustToRawJson', spec(1, 1, ([v], ctx) => mustJson(v, ctx.budget, '', false))],
+  // Helm's fromJson (it replaces Sprig's): a map, or a map holding the error under "Error".
   ['fromJson', spec(1, 1, ([s], ctx) => {
     try {
-      return parseJson(asString(s), ctx.budget);
+      const v = parseJson(asString(s), ctx.budget);
+      if (v === null) return newMap();
+      if (!isMap(v)) throw new FunctionError(`json: cannot unmarshal ${jsonKind(v)} into Go value of type map[string]interface {}`);
+      return v;
     } catch (e) {
       if (e instanceof LimitExceeded) throw e;
-      return null;
+      return errorMap(e);
     }
   })],
   ['mustFromJson', spec(1, 1, ([s], ctx) => parseJson(asString(s), ctx.budget))],
   ['fromJsonArray', spec(1, 1, ([s], ctx) => {
     try {
       const v = parseJson(asString(s), ctx.budget);
-      if (!Array.isArray(v)) throw new FunctionError('json: cannot unmarshal object into Go value of type []interface {}');
+      if (!Array.isArray(v)) throw new FunctionError(`json: cannot unmarshal ${jsonKind(v)} into Go value of type []interface {}`);
       return v;
     } catch (e) {
       if (e instanceof LimitExceeded) throw e;
