@@ -38,7 +38,7 @@ function underscoreOK(text: string): boolean {
 }
 
 /** strconv.ParseInt(text, 0, 64) / ParseUint, as a BigInt, or undefined. */
-function parseGoInt(text: string): bigint | undefined {
+export function parseGoInt(text: string): bigint | undefined {
   if (text.includes('_') && !underscoreOK(text)) return undefined;
   const s = text.replace(/_/g, '');
   const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);

@@ -7,6 +7,7 @@
 import { FunctionError } from './errors';
 import { formatGoFloat } from './gofloat';
 import { goFormatValue, goTypeName, isGoInt } from './gofmt';
+import { parseGoInt } from './gonumber';
 import type { Budget } from './limits';
 
 export type MapValue = Record<string, unknown>;
@@ -129,19 +130,45 @@ export function asMap(v: unknown, what = 'argument'): MapValue {
   throw new FunctionError(`${what}: expected map; got ${typeName(v)}`);
 }
 
-/** Sprig's lenient number conversion (cast.ToInt64): strings are parsed, junk is 0. */
+/**
+ * Sprig's lenient integer conversion (spf13/cast ToInt64): numbers are
+ * truncated, booleans are 0/1, a string is read by strconv.ParseInt with
+ * base 0 (so "010" is 8 and "0x10" 16) after dropping a zero fraction
+ * ("3.00" is 3), and anything else, "3.5" included, is 0.
+ */
 export function toInteger(v: unknown): number {
   if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : 0;
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string') {
-    const s = v.trim();
-    if (/^[+-]?\d+$/.test(s)) return parseInt(s, 10);
-    if (/^[+-]?0[xX][0-9a-fA-F]+$/.test(s)) return parseInt(s, 16);
-    // Written so that no two quantifiers compete for the same digits (no backtracking blow-up).
-    if (/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(s)) return Math.trunc(Number(s));
-    return 0;
+    const n = parseGoInt(trimZeroDecimal(v));
+    return n === undefined || n > INT64_MAX || n < -INT64_MAX - 1n ? 0 : Number(n);
   }
   return 0;
+}
+
+const INT64_MAX = 9223372036854775807n;
+
+/** cast's trimZeroDecimal: "3.000" → "3"; anything else unchanged. */
+function trimZeroDecimal(s: string): string {
+  let foundZero = false;
+  for (let i = s.length; i > 0; i--) {
+    const c = s[i - 1];
+    if (c === '.') {
+      if (foundZero) return s.slice(0, i - 1);
+    } else if (c === '0') {
+      foundZero = true;
+    } else {
+      return s;
+    }
+  }
+  return s;
+}
+
+/** strconv.Atoi: decimal only, anything else is 0 (Sprig swallows the error). */
+export function atoi(s: string): number {
+  if (!/^[+-]?[0-9]+$/.test(s)) return 0;
+  const n = BigInt(s);
+  return n > INT64_MAX || n < -INT64_MAX - 1n ? 0 : Number(n);
 }
 
 export function toFloat(v: unknown): number {

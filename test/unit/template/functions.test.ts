@@ -150,6 +150,8 @@ describe('lists and maps', () => {
 describe('conversion and serialization', () => {
   test('int, int64, float64, atoi', () => {
     assert.equal(render('{{ int "42" }} {{ int 3.9 }} {{ int "junk" }} {{ int64 "7" }} {{ float64 "1.5" }} {{ atoi "12" }} {{ int true }}'), '42 3 0 7 1.5 12 1');
+    // spf13/cast, as Sprig uses it: base-0 integers, a zero fraction dropped, anything else 0; atoi is decimal only.
+    assert.equal(render('{{ int "010" }} {{ int "0x10" }} {{ int "3.00" }} {{ int "3.5" }} {{ int " 4" }} {{ atoi "010" }} {{ atoi "0x10" }}'), '8 16 3 0 0 10 0');
   });
 
   test('kindOf, kindIs, typeOf', () => {

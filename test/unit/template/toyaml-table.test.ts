@@ -82,6 +82,13 @@ const helmAndRules: Case[] = [
   y('long string in a list folds at the item indentation', { l: ['one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen'] }, 'l:\n- one two three four five six seven eight nine ten eleven twelve thirteen fourteen\n  fifteen'),
   y('long quoted string folds with its quotes', { k: 'true and also a very long sentence that keeps going and going until it is past eighty' }, 'k: true and also a very long sentence that keeps going and going until it is past\n  eighty'),
   y('long double-quoted string folds', { a: 'x\ty aaaaaaaaa bbbbbbbbb ccccccccc ddddddddd eeeeeeeee fffffffff ggggggggg hhhhhhhhh iiiiiiiii' }, 'a: "x\\ty aaaaaaaaa bbbbbbbbb ccccccccc ddddddddd eeeeeeeee fffffffff ggggggggg hhhhhhhhh\n  iiiiiiiii"'),
+  // The shape of helm/helm#31173: a multi-line string that cannot be a block (a space before a line break) is double-quoted and folded.
+  y(
+    'multi-line string with a trailing space folds double-quoted',
+    { t: 'webhook:\n  teams-workflow:\n    method: POST\n    body: |\n      {\n        "attachments": [\n          {\n            "contentType": "object",  \n            "version": "1.2",\n              "body": [\n                {\n                  "type": "ColumnSet"\n' },
+    't: "webhook:\\n  teams-workflow:\\n    method: POST\\n    body: |\\n      {\\n        \\"attachments\\":\n  [\\n          {\\n            \\"contentType\\": \\"object\\",  \\n            \\"version\\":\n  \\"1.2\\",\\n              \\"body\\": [\\n                {\\n                  \\"type\\":\n  \\"ColumnSet\\"\\n"',
+  ),
+  y('a double-quoted fold before two spaces escapes the second', { a: `tab\t${'x'.repeat(72)}  two` }, `a: "tab\\t${'x'.repeat(72)}\n  \\ two"`),
   y('a long word is not broken', { a: 'x'.repeat(100) }, `a: ${'x'.repeat(100)}`),
   y('keys are never folded', { ['k '.repeat(50).trim()]: 1 }, `${'k '.repeat(50).trim()}: 1`),
   y('empty collections are flow style', { a: {}, b: [], c: [[]], d: [{}] }, 'a: {}\nb: []\nc:\n- []\nd:\n- {}'),
