@@ -8,6 +8,7 @@ import { FORMAT_FUNCTIONS } from './format';
 import { LOGIC_FUNCTIONS } from './logic';
 import { SERIALIZATION_FUNCTIONS } from './serialization';
 import { SPRIG_LIST_FUNCTIONS } from './sprig-lists';
+import { SPRIG_MATH_FUNCTIONS } from './sprig-math';
 import { SPRIG_STRING_FUNCTIONS } from './sprig-strings';
 import { STRING_FUNCTIONS } from './strings';
 import { spec, type FunctionSpec, type FunctionTable } from './types';
@@ -31,6 +32,7 @@ export const FUNCTIONS: FunctionTable = new Map([
   ...CONVERT_FUNCTIONS,
   ...SPRIG_LIST_FUNCTIONS,
   ...SPRIG_STRING_FUNCTIONS,
+  ...SPRIG_MATH_FUNCTIONS,
   ...SERIALIZATION_FUNCTIONS,
   ...TEMPLATE_FUNCTIONS,
 ]);
