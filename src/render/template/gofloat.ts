@@ -20,6 +20,17 @@ function shortestDigits(abs: number): Digits {
   return { d: d.replace(/0+$/, ''), dp: Number(exp) + 1 };
 }
 
+/** 5^k for k ≤ 1074 (the most a double needs), computed once each: formatting a tiny number repeatedly stays cheap. */
+const POW5 = new Map<number, bigint>();
+function pow5(k: number): bigint {
+  let p = POW5.get(k);
+  if (p === undefined) {
+    p = 5n ** BigInt(k);
+    POW5.set(k, p);
+  }
+  return p;
+}
+
 /** The exact decimal expansion of a finite, non-negative double. */
 function exactDigits(abs: number): Digits {
   if (abs === 0) return { d: '', dp: 0 };
@@ -42,7 +53,7 @@ function exactDigits(abs: number): Digits {
     dp = digits.length;
   } else {
     // mant × 2^e2 = mant × 5^-e2 / 10^-e2
-    digits = (mant * 5n ** BigInt(-e2)).toString();
+    digits = (mant * pow5(-e2)).toString();
     dp = digits.length + e2;
   }
   const trimmed = digits.replace(/^0+/, '');

@@ -262,6 +262,9 @@ export class Printer {
   fmtFloat(v: number, verb: string, defaultPrec: number): void {
     const prec = this.f.precPresent ? this.f.prec : defaultPrec;
     if (prec > 0) this.budget.checkLength(this.buf.length + prec + 30);
+    // With a precision the digits come from the exact value, whose length
+    // grows with the exponent (hundreds of digits for 1e-300): charge for it.
+    if (prec >= 0 && Number.isFinite(v) && v !== 0) this.budget.step(Math.ceil((Math.abs(Math.floor(Math.log2(Math.abs(v)))) + 53) / 64));
     const fmtVerb = (verb === 'v' ? 'g' : verb) as 'e' | 'E' | 'f' | 'F' | 'g' | 'G';
     let num = formatGoFloat(v, fmtVerb, prec);
     if (num[0] !== '-' && num[0] !== '+') num = `+${num}`;
