@@ -253,7 +253,7 @@ describe('ozy up', () => {
     assert.match(walk.stdout, /^ok: \d+ valid jobs: .*\bsite\b/m, 'ozy validate accepts the new job');
     assert.match(walk.stdout, /create +site/, 'ozy plan creates it');
     assert.match(walk.stdout, /site-0 .*healthy +healthy/, 'ozy status site shows it healthy');
-    assert.match(walk.stdout, /"type": "[^"]*#insufficient-memory"/, 'the report says why');
+    assert.match(walk.stdout, /"detail": "[^"]*Job requires [^"]* of memory/, 'the report says why');
     assert.match(walk.stdout, /REPORT\n {2}\(none\)\s*$/, 'the last status shows the report gone');
     assert.ok(fs.readFileSync(path.join(walkDir, 'ozy-jobs', 'jobs', 'web.yaml'), 'utf8').includes('ozy/web-service'), 'the example web job is untouched');
     const site = (await readClusterStatus(s)).instances.filter((i) => i.job === 'site');
