@@ -288,3 +288,12 @@ export function sectionFingerprints(d: DashData): Record<Section, string> {
     runs: JSON.stringify(d.runs),
   };
 }
+
+/** The git poller as its own agent record says (the poller writes its head there; followers show it). */
+export function pollerOf(agents: ReadonlyMap<string, Record<string, unknown>>): { node: string; head?: string; gitError?: string } | null {
+  for (const [node, a] of agents) {
+    if (a.role !== 'poller') continue;
+    return { node, ...(typeof a.head === 'string' ? { head: a.head } : {}), ...(typeof a.gitError === 'string' ? { gitError: a.gitError } : {}) };
+  }
+  return null;
+}

@@ -14,10 +14,19 @@ import { projectRoot } from '../paths';
 import { ALLOWED_METHODS, hostAllowed, securityHeaders } from './http-rules';
 import { instanceQuery, jobQuery, pageParams, paginate, queryInstances, queryJobs } from './query';
 import { SseClient, sseComment, sseFrame } from './sse';
-import type { DashboardView } from './view';
+import type { DashData, Section } from './model';
+import type { ChangeEvent } from './sse';
+
+/** What the server reads (DashboardView; a fixed value in unit tests). */
+export interface DashboardSource {
+  readonly data: DashData;
+  readonly sectionVersions: Readonly<Record<Section, number>>;
+  readonly revision: number;
+  subscribe(fn: (ev: ChangeEvent) => void): () => void;
+}
 
 export interface DashboardServerOptions {
-  view: DashboardView;
+  view: DashboardSource;
   host: string;
   port: number;
   /** Heartbeat period of the event stream (default 15 s). */

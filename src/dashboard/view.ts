@@ -13,7 +13,7 @@ import { buildClusterStatus } from '../agent/cluster-status';
 import { nextRunAt } from '../cron/next-run';
 import type { ClusterStore, Mirror, ScheduleCache } from '../store';
 import type { CpuMirror } from '../store';
-import { buildDashData, SECTIONS, sectionFingerprints, type DashData, type Section } from './model';
+import { buildDashData, pollerOf, SECTIONS, sectionFingerprints, type DashData, type Section } from './model';
 import type { ChangeEvent } from './sse';
 
 export interface ViewOptions {
@@ -145,13 +145,4 @@ export class DashboardView {
     const ev: ChangeEvent = { revision, changed: [...changed] };
     for (const fn of this.listeners) fn(ev);
   }
-}
-
-/** The git poller as its own agent record says (the poller writes its head there; followers show it). */
-function pollerOf(agents: ReadonlyMap<string, Record<string, unknown>>): { node: string; head?: string; gitError?: string } | null {
-  for (const [node, a] of agents) {
-    if (a.role !== 'poller') continue;
-    return { node, ...(typeof a.head === 'string' ? { head: a.head } : {}), ...(typeof a.gitError === 'string' ? { gitError: a.gitError } : {}) };
-  }
-  return null;
 }
