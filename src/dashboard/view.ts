@@ -22,6 +22,8 @@ export interface ViewOptions {
   /** Rebuild this often even without changes: next cron runs and waiting times move with the clock (default 30 s). */
   clockRefreshMs?: number;
   onError?(err: Error): void;
+  /** After each rebuild: how long it took and which sections changed (logged at debug). */
+  onRebuild?(ms: number, changed: readonly Section[]): void;
   now?(): number;
 }
 
@@ -141,6 +143,7 @@ export class DashboardView {
     this.fingerprints = prints;
     this.lastRebuildMs = performance.now() - t0;
     this.rebuilds++;
+    this.opts.onRebuild?.(this.lastRebuildMs, changed);
     if (changed.length === 0) return;
     const ev: ChangeEvent = { revision, changed: [...changed] };
     for (const fn of this.listeners) fn(ev);

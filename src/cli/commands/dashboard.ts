@@ -56,7 +56,10 @@ export const command: Command = {
       ...conn,
       onCorrupt: (err) => log.warn({ key: err.key, reason: err.reason }, 'skipped a corrupt value'),
     });
-    const view = new DashboardView(store, { onError: (err) => log.warn({ err: err.message }, 'etcd watch trouble (carrying on)') });
+    const view = new DashboardView(store, {
+      onError: (err) => log.warn({ err: err.message }, 'etcd watch trouble (carrying on)'),
+      onRebuild: (ms, changed) => log.debug({ rebuildMs: Math.round(ms * 10) / 10, changed }, 'view rebuilt'),
+    });
     const server = new DashboardServer({ view, host: listen.host, port: listen.port });
     const stopped = untilSignal();
     try {

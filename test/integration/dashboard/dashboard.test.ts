@@ -3,13 +3,16 @@
 // merged in git and a rejection report appear without a reload; no
 // environment value reaches the page or any API answer; writes are refused.
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { merge, shellJob, startClusterWithAgents, type TestCluster } from '../../harness/cluster';
 import type { OzyProcess } from '../../harness/ozy-process';
-import { launchBrowser, pageUntil, startDashboard } from './browser';
+import { launchBrowser, pageUntil, startDashboard } from '../../harness/browser';
 
 const ENV_VALUE = 'dash-env-value-5b7e21';
+/** Set to a directory to keep screenshots of the page (how docs/img/dashboard*.png are made). */
+const SHOTS = process.env.OZY_DASHBOARD_SCREENSHOTS;
 
 function webJob(name: string, instances: number): string {
   return shellJob({
@@ -75,6 +78,10 @@ describe('ozy dashboard on a 3-agent cluster, in headless Chromium', () => {
     assert.match(detail ?? '', /memory/i);
     const href = await card.locator('a').getAttribute('href');
     assert.match(href ?? '', /errors\.md#[a-z-]+$/);
+    if (SHOTS) {
+      await page.setViewportSize({ width: 1300, height: 900 });
+      await page.screenshot({ path: path.join(SHOTS, 'dashboard.png'), fullPage: true });
+    }
     assert.equal(await page.evaluate('window.stillHere === true'), true);
   });
 

@@ -4,13 +4,14 @@
 // etcd change shows without a reload. Times are the benchmark's business
 // (`node dist/bench/run.js dashboard`), not asserted here.
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ClusterStore } from '../../../src/store';
 import { seedCluster, seededJobName, type SeededCluster } from '../../harness/dashboard-seed';
 import { startEtcd, type EtcdServer } from '../../harness/etcd';
 import type { OzyProcess } from '../../harness/ozy-process';
-import { launchBrowser, pageUntil, startDashboard } from './browser';
+import { launchBrowser, pageUntil, startDashboard } from '../../harness/browser';
 
 const JOBS = 5000;
 
@@ -65,6 +66,10 @@ describe('ozy dashboard at 5,000 jobs, in headless Chromium', () => {
     await pageUntil(page, text('#jobs-count', '(200)'));
     assert.equal((await rows()).length, 50);
     assert.equal((await rows())[0], seededJobName(7));
+    if (process.env.OZY_DASHBOARD_SCREENSHOTS) {
+      await page.setViewportSize({ width: 1300, height: 900 });
+      await page.screenshot({ path: path.join(process.env.OZY_DASHBOARD_SCREENSHOTS, 'dashboard-5000-jobs.png') });
+    }
   });
 
   test('an etcd change shows without a reload', async () => {

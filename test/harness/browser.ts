@@ -1,8 +1,8 @@
 // Headless Chromium (Debian's, driven by playwright-core) for the dashboard
 // tests and benchmark, and `ozy dashboard` as a child process.
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { waitFor } from '../../harness/wait';
-import { startOzy, type OzyProcess } from '../../harness/ozy-process';
+import { waitFor } from './wait';
+import { startOzy, type OzyProcess } from './ozy-process';
 
 export const CHROMIUM = process.env.OZY_CHROMIUM ?? '/usr/bin/chromium';
 
