@@ -11,8 +11,8 @@
 // Requests read `data` as it stands: no etcd round trip on the request path.
 import { buildClusterStatus } from '../agent/cluster-status';
 import { nextRunAt } from '../cron/next-run';
-import type { ClusterStore, Mirror, ScheduleCache } from '../store';
-import type { CpuMirror } from '../store';
+import type { InstanceStatus } from '../model/cluster';
+import type { ClusterStore, CpuMirror, Mirror, ScheduleCache } from '../store';
 import { buildDashData, pollerOf, SECTIONS, sectionFingerprints, type DashData, type Section } from './model';
 import type { ChangeEvent } from './sse';
 
@@ -29,7 +29,7 @@ export interface ViewOptions {
 
 export class DashboardView {
   private cache?: ScheduleCache;
-  private statuses?: Mirror<import('../model/cluster').InstanceStatus>;
+  private statuses?: Mirror<InstanceStatus>;
   private agents?: Mirror<Record<string, unknown>>;
   private cpu?: CpuMirror;
   private current: DashData | undefined;
