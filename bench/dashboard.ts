@@ -139,7 +139,11 @@ export async function runDashboardBench(opts: { jobs?: number; paints?: number; 
       const updatedAt = new Date().toISOString();
       const t0 = Date.now();
       await store.putInstanceStatus(session, { instance: `${name}-0`, job: name, node, specHash: job.specHash, state: next, restarts: 0, containers: {}, updatedAt });
-      const seenAt = await waitFor(`the page to show ${name} ${next}`, () => page.evaluate<number>('window.__seenAt'), { timeoutMs: 20_000, intervalMs: 20 });
+      // 0 until the observer fires (waitFor takes any value but undefined/null/false as done).
+      const seenAt = await waitFor(`the page to show ${name} ${next}`, async () => {
+        const v = await page.evaluate<number>('window.__seenAt');
+        return v > 0 ? v : undefined;
+      }, { timeoutMs: 20_000, intervalMs: 20 });
       updateMs.push(seenAt - t0);
       const watched = await waitFor('the watch to see it', () => seenByWatch.get(`${node}/${name}-0@${updatedAt}`), { timeoutMs: 10_000, intervalMs: 5 });
       watchFloorMs.push(watched - t0);
