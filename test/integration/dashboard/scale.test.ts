@@ -68,6 +68,7 @@ describe('ozy dashboard at 5,000 jobs, in headless Chromium', () => {
     assert.equal((await rows())[0], seededJobName(7));
     if (process.env.OZY_DASHBOARD_SCREENSHOTS) {
       await page.setViewportSize({ width: 1300, height: 900 });
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: path.join(process.env.OZY_DASHBOARD_SCREENSHOTS, 'dashboard-5000-jobs.png') });
     }
   });
