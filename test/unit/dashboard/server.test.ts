@@ -99,4 +99,33 @@ describe('dashboard server', () => {
     assert.match(got, /^retry: 2000\nevent: hello\ndata: \{"revision":42,/);
     assert.match(got, /event: change\ndata: \{"revision":43,"changed":\["jobs"\]\}\n\n/);
   });
+
+  test('/events: heartbeats, and a bounded number of streams (503 beyond)', async () => {
+    // A server of its own: no stream of another test counts against its bound.
+    const small = new DashboardServer({ view: source, host: '127.0.0.1', port: 0, heartbeatMs: 50, maxClients: 2 });
+    const port = await small.start();
+    const open: http.ClientRequest[] = [];
+    const heard = await new Promise<string>((resolve, reject) => {
+      const req = http.get({ port, host: '127.0.0.1', path: '/events' }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => {
+          text += d;
+          if (text.includes(': heartbeat')) resolve(text);
+        });
+      });
+      req.on('error', reject);
+      open.push(req);
+    });
+    assert.match(heard, /\n: heartbeat\n\n/);
+    const second = await new Promise<number>((resolve, reject) => {
+      const req = http.get({ port, host: '127.0.0.1', path: '/events' }, (res) => resolve(res.statusCode!));
+      req.on('error', reject);
+      open.push(req);
+    });
+    assert.equal(second, 200);
+    const third = await request(port, '/events');
+    assert.deepEqual([third.status, third.headers['retry-after']], [503, '5']);
+    for (const r of open) r.destroy();
+    await small.stop();
+  });
 });
