@@ -59,10 +59,17 @@ export interface DashInstance {
   /** Why: the health check's result, the exit, the pull error, why it is pending. */
   message: string | null;
   restarts: number;
+  /** The latest restart's cause and time (agents that record it). */
+  lastRestart: { cause: string; at: string } | null;
+  /** Pending: why each node cannot take it (capped by the scheduler's explanation). */
+  nodeReasons: Record<string, string> | null;
   since: string;
   spec: string;
   away: string | null;
 }
+
+/** Fields of `ozy status`'s instance rows that arrive with the "why, everywhere" work; read defensively until then. */
+type WhyFields = { lastRestart?: unknown; nodeReasons?: unknown };
 
 /** A rejection report, rendered as problem details (RFC 9457). */
 export interface DashRejection {
@@ -193,7 +200,10 @@ function dashJob(j: JobRow, rejected: boolean): DashJob {
   };
 }
 
-function dashInstance(i: InstanceRow): DashInstance {
+export function dashInstance(i: InstanceRow): DashInstance {
+  const why = i as InstanceRow & WhyFields;
+  const lr = why.lastRestart as { cause?: unknown; at?: unknown } | undefined;
+  const reasons = why.nodeReasons;
   return {
     instance: i.instance,
     job: i.job,
@@ -203,6 +213,11 @@ function dashInstance(i: InstanceRow): DashInstance {
     health: i.health,
     message: i.message ?? null,
     restarts: i.restarts,
+    lastRestart: lr && typeof lr.cause === 'string' && typeof lr.at === 'string' ? { cause: lr.cause, at: lr.at } : null,
+    nodeReasons:
+      reasons && typeof reasons === 'object' && !Array.isArray(reasons)
+        ? Object.fromEntries(Object.entries(reasons as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'))
+        : null,
     since: i.since,
     spec: i.spec,
     away: i.away ?? null,

@@ -182,6 +182,18 @@
     reload('instances');
   }
 
+  /** Why an instance is as it is: the message, the last restart's cause, each node's reason for a pending one. */
+  function why(i) {
+    const out = [i.message || ''];
+    if (i.lastRestart) out.push(el('div', { class: 'muted' }, `last restart ${age(i.lastRestart.at)} ago: ${i.lastRestart.cause}`));
+    const nodes = i.nodeReasons ? Object.entries(i.nodeReasons) : [];
+    if (nodes.length > 0) {
+      out.push(el('details', {}, el('summary', {}, `why not on each node (${nodes.length})`),
+        el('ul', {}, ...nodes.map(([n, r]) => el('li', {}, el('code', {}, n), ` ${r}`)))));
+    }
+    return out;
+  }
+
   async function loadInstances() {
     const r = await getJson(`/api/instances?${qs(view.instances)}`);
     const rows = r.items.map((i) =>
@@ -193,7 +205,7 @@
         el('td', { class: `state-${i.health === 'healthy' ? 'healthy' : i.health === 'unhealthy' ? 'unhealthy' : 'pending'}` }, i.health),
         el('td', {}, String(i.restarts)),
         el('td', { title: i.since }, age(i.since)),
-        el('td', { class: 'why' }, i.message || '')));
+        el('td', { class: 'why' }, ...why(i))));
     fillBody('instances', rows, 8, view.instances.job ? `no instance of ${view.instances.job}${view.instances.state ? ' in that state' : ''}` : 'no instance');
     $('instances-of').textContent = view.instances.job ? `of ${view.instances.job}` : 'of every job';
     $('all-instances').hidden = !view.instances.job;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { dashRejection, safeHttpUrl, sectionFingerprints } from '../../../src/dashboard/model';
+import { dashInstance, dashRejection, safeHttpUrl, sectionFingerprints } from '../../../src/dashboard/model';
 import { ENV_VALUE, REJECTION, smallCluster } from './fixtures';
 
 describe('dashboard rows', () => {
@@ -58,5 +58,16 @@ describe('dashboard rows', () => {
     assert.deepEqual(a, b);
     const c = sectionFingerprints({ ...d, rejections: [] });
     assert.deepEqual(Object.keys(a).filter((k) => a[k as keyof typeof a] !== c[k as keyof typeof c]), ['rejections']);
+  });
+});
+
+describe('why, everywhere', () => {
+  test('the last restart and the per-node reasons pass through, checked', () => {
+    const row = { instance: 'w-0', job: 'w', node: null, state: 'pending', health: 'unknown' as const, restarts: 2, since: 'x', spec: 'h' };
+    const i = dashInstance({ ...row, lastRestart: { cause: 'exit code 137 (OOM killed)', at: 'y' }, nodeReasons: { n1: 'memory: 1Gi free, needs 2Gi', n2: 7 } } as unknown as Parameters<typeof dashInstance>[0]);
+    assert.deepEqual(i.lastRestart, { cause: 'exit code 137 (OOM killed)', at: 'y' });
+    assert.deepEqual(i.nodeReasons, { n1: 'memory: 1Gi free, needs 2Gi' });
+    const bare = dashInstance(row);
+    assert.deepEqual([bare.lastRestart, bare.nodeReasons], [null, null]);
   });
 });
