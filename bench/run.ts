@@ -10,6 +10,7 @@
 //   node dist/bench/run.js node-idle          Engine API requests/min on an idle node (50 instances)
 //   node dist/bench/run.js cpu-sampling       CPU sampling for autoscaling: CPU per 100 instances
 //   node dist/bench/run.js autoscale          load step → added instance healthy; flapping at a steady load (~17 min)
+//   node dist/bench/run.js dashboard          ozy dashboard at 5,000 jobs in Chromium: first paint, update latency
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot } from '../src/paths';
@@ -27,6 +28,7 @@ import { sectionMarkdown, sectionText, updateDoc } from './lib/markdown';
 import { runPollCostBench } from './poll-cost';
 import { cronSection, runCronBench } from './cron';
 import { cpuSamplingSection, runCpuSamplingBench } from './cpu-sampling';
+import { dashboardSection, runDashboardBench } from './dashboard';
 import { autoscaleSection } from './adapters/autoscale';
 import { runAutoscaleBench } from './autoscale';
 import { runScaleBench, writeScaleJson } from './scale';
@@ -124,6 +126,14 @@ const BENCHES: Bench[] = [
     async run() {
       const t0 = Date.now();
       return autoscaleSection(await runAutoscaleBench(), Date.now() - t0);
+    },
+  },
+  {
+    id: 'dashboard',
+    title: 'Dashboard at 5,000 jobs: first paint and update latency',
+    async run() {
+      const t0 = Date.now();
+      return dashboardSection(await runDashboardBench(), Date.now() - t0);
     },
   },
   { id: 'footprint', title: 'etcd footprint', run: (shared) => runFootprintBench({ latency: shared.latency }) },

@@ -517,6 +517,11 @@ export class ClusterStore {
     return this.openMirror(this.keys.statusPrefix(), decodeNamedStatus, handlers);
   }
 
+  /** Every agent's own report (role, git head, last git error), by node: what `ozy dashboard` shows. */
+  mirrorAgentStatus(handlers: MirrorHandlers = {}): Promise<Mirror<Record<string, unknown>>> {
+    return this.openMirror(this.keys.agentsPrefix, (_name, kv) => decodeObject(kv.value), handlers);
+  }
+
   /** The CoreDNS records, keyed by their path below the DNS prefix ("local/ozy/web/web-1"). */
   mirrorDnsRecords(handlers: MirrorHandlers = {}): Promise<Mirror<DnsRecord>> {
     return this.openMirror(this.keys.dnsRoot, (_name, kv) => decodeDnsRecord(kv.value), handlers);

@@ -30,7 +30,7 @@ function safeRealpath(p: string): string {
   }
 }
 
-export function readyText(r: { self: string; etcd: string; repoUrl: string; socket: string; stateDir: string; ingress: string; dns: string }): string {
+export function readyText(r: { self: string; etcd: string; repoUrl: string; socket: string; stateDir: string; ingress: string; dns: string; dashboard?: string }): string {
   const [dnsHost, dnsPort] = [r.dns.slice(0, r.dns.lastIndexOf(':')), r.dns.slice(r.dns.lastIndexOf(':') + 1)];
   return [
     'Ready. In another terminal:',
@@ -38,6 +38,7 @@ export function readyText(r: { self: string; etcd: string; repoUrl: string; sock
     `  git clone ${r.repoUrl} ozy-jobs`,
     '  # the cluster as etcd holds it: nodes, jobs, instances, rejections',
     `  ${r.self} status --etcd ${r.etcd}`,
+    ...(r.dashboard ? ['  # the same, live, in a browser (read-only)', `  open http://${r.dashboard}/`] : []),
     '  # DNS records of the healthy instances (CoreDNS etcd format)',
     `  ETCDCTL_API=3 etcdctl --endpoints ${r.etcd} get --prefix /skydns`,
     '  # through the ingress, by Host header (the example job hello routes hello.ozy.test)',
@@ -58,6 +59,7 @@ export function describeRunning(s: UpState, self: string): string {
   if (s.podman) lines.push(`  engine    unix://${s.podman.socketPath}`);
   if (s.ingress) lines.push(`  ingress   http://${s.ingress.address}`);
   if (s.dns) lines.push(`  dns       ${s.dns.address} (zone ${s.dns.zone})`);
+  if (s.dashboard) lines.push(`  dashboard http://${s.dashboard.address}/`);
   if (s.nodes.length) lines.push(`  nodes     ${s.nodes.join(', ')}`);
   if (s.etcd) lines.push(`  status    ${self} status --etcd ${s.etcd.endpoint}`);
   lines.push(`Stop it with Ctrl-C in its terminal (or kill -INT ${s.pid}), or start another with --state-dir DIR.`, '');

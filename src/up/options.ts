@@ -87,7 +87,7 @@ export function parseUpOptions(argv: string[], cwd: string): UpOptions {
     const base = v('port-base');
     if (base !== undefined) {
       const n = Number(base);
-      if (!Number.isInteger(n) || n < 0 || n > 65533) throw new UpError('UP_USAGE', `--port-base: expected a port number (or 0 for any free ports), got "${base}"`);
+      if (!Number.isInteger(n) || n < 0 || n > 65530) throw new UpError('UP_USAGE', `--port-base: expected a port number (or 0 for any free ports), got "${base}"`);
       ports = n === 0 ? { mode: 'free' } : { mode: 'fixed', base: n };
     }
 

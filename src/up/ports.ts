@@ -29,15 +29,15 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-export type PortRole = 'etcdClient' | 'etcdPeer' | 'git' | 'ingress' | 'dns';
+export type PortRole = 'etcdClient' | 'etcdPeer' | 'git' | 'ingress' | 'dns' | 'dashboard';
 export type PortSet = Record<PortRole, number>;
 
-/** The defaults: etcd's well-known client and peer ports, then git, the ingress (HTTP) and DNS (UDP + TCP). */
-export const DEFAULT_PORTS: PortSet = { etcdClient: 2379, etcdPeer: 2380, git: 2381, ingress: 2382, dns: 2383 };
+/** The defaults: etcd's well-known client and peer ports, then git, the ingress (HTTP), DNS (UDP + TCP) and the dashboard (HTTP). */
+export const DEFAULT_PORTS: PortSet = { etcdClient: 2379, etcdPeer: 2380, git: 2381, ingress: 2382, dns: 2383, dashboard: 2384 };
 
-/** `--port-base N`: N … N+4 for etcd client, etcd peer, git, ingress and DNS. */
+/** `--port-base N`: N … N+5 for etcd client, etcd peer, git, ingress, DNS and the dashboard. */
 export function portsFromBase(base: number): PortSet {
-  return { etcdClient: base, etcdPeer: base + 1, git: base + 2, ingress: base + 3, dns: base + 4 };
+  return { etcdClient: base, etcdPeer: base + 1, git: base + 2, ingress: base + 3, dns: base + 4, dashboard: base + 5 };
 }
 
 /**

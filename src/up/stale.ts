@@ -6,7 +6,7 @@ import { pollUntil } from './wait';
 
 /** A previous `ozy up` on this state dir was killed: stop what it left running (only its own processes). */
 export async function cleanUpAfterDeadUp(stale: UpState, say: (l?: string) => void): Promise<void> {
-  const rank = (name: string): number => (name.startsWith('agent') ? 0 : name === 'ingress' || name === 'dns' ? 1 : name === 'podman' ? 2 : 3);
+  const rank = (name: string): number => (name.startsWith('agent') ? 0 : name === 'ingress' || name === 'dns' || name === 'dashboard' ? 1 : name === 'podman' ? 2 : 3);
   const entries = Object.entries(stale.processes).sort((a, b) => rank(a[0]) - rank(b[0]));
   const ours = entries.filter(([, p]) => isOurProcess(p, procProbe));
   if (ours.length === 0) return;

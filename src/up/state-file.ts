@@ -24,6 +24,8 @@ export interface UpState {
   ingress?: { address: string };
   /** `ozy dns`'s address (host:port, UDP and TCP). */
   dns?: { address: string; zone: string };
+  /** `ozy dashboard`'s HTTP address (host:port). */
+  dashboard?: { address: string };
   nodes: string[];
   /** Everything we spawned that outlives us if we are killed. */
   processes: Record<string, StartedProcess>;

@@ -4,7 +4,7 @@
 //   3. a podman API service on a socket of ours, configured to work here (or --docker-socket)
 //   4. the example image, built locally (no registry is reachable)
 //   5. the job repository (a copy of examples/ or --repo-dir), served over smart HTTP on loopback
-//   6. N agents as child processes (node-1..N, zones a/b/c)
+//   6. N agents as child processes (node-1..N, zones a/b/c); then ozy ingress, ozy dns, ozy dashboard
 //   7. follow the cluster until SIGINT/SIGTERM, then stop all of it in reverse:
 //      agents, their containers, podman, git server, etcd. Nothing else is touched.
 import * as fs from 'node:fs';
@@ -120,6 +120,7 @@ class UpRun {
           stateDir: this.L.root,
           ingress: this.state.ingress!.address,
           dns: this.state.dns!.address,
+          dashboard: this.state.dashboard!.address,
         }),
       );
       // Recorded after the instructions are out: whoever sees 'running' can read them.
@@ -166,7 +167,7 @@ class UpRun {
 
   private async choosePorts(): Promise<Partial<PortSet>> {
     const { opts, L } = this;
-    const roles: PortRole[] = opts.etcd ? ['git', 'ingress', 'dns'] : ['etcdClient', 'etcdPeer', 'git', 'ingress', 'dns'];
+    const roles: PortRole[] = opts.etcd ? ['git', 'ingress', 'dns', 'dashboard'] : ['etcdClient', 'etcdPeer', 'git', 'ingress', 'dns', 'dashboard'];
     const ports = await choosePorts(roles, {
       ...(opts.ports.mode === 'fixed' ? { fixed: portsFromBase(opts.ports.base) } : {}),
       ...(opts.ports.mode === 'free' ? { anyFree: true } : {}),
@@ -315,8 +316,9 @@ class UpRun {
   }
 
   /**
-   * `ozy ingress` (HTTP by Host header; TCP routes on loopback) and `ozy dns`
-   * (the zone's A and SRV records), both reading only etcd, on loopback ports.
+   * `ozy ingress` (HTTP by Host header; TCP routes on loopback), `ozy dns`
+   * (the zone's A and SRV records) and `ozy dashboard` (the read-only web
+   * page), all reading only etcd, on loopback ports.
    */
   private async startFrontDoors(ports: Partial<PortSet>): Promise<void> {
     const { L } = this;
@@ -325,6 +327,7 @@ class UpRun {
     const doors = [
       { name: 'ingress', address: `127.0.0.1:${ports.ingress!}`, args: ['ingress', '--etcd', etcd, '--listen', `127.0.0.1:${ports.ingress!}`, '--tcp-ip', '127.0.0.1'] },
       { name: 'dns', address: `127.0.0.1:${ports.dns!}`, args: ['dns', '--etcd', etcd, '--listen', `127.0.0.1:${ports.dns!}`, '--zone', DNS_ZONE] },
+      { name: 'dashboard', address: `127.0.0.1:${ports.dashboard!}`, args: ['dashboard', '--etcd', etcd, '--listen', `127.0.0.1:${ports.dashboard!}`] },
     ];
     for (const d of doors) {
       const logFile = path.join(L.logs, `${d.name}.log`);
@@ -342,8 +345,14 @@ class UpRun {
         throw new UpError('UP_START_FAILED', `${err.message}\nlast lines of ${logFile}:\n${logTail(logFile, 15)}`);
       });
       if (d.name === 'ingress') this.save({ ingress: { address: d.address } });
-      else this.save({ dns: { address: d.address, zone: DNS_ZONE } });
-      const what = d.name === 'ingress' ? `http://${d.address}  (HTTP by Host header; TCP routes on 127.0.0.1` : `${d.address}  (UDP and TCP, zone ${DNS_ZONE}`;
+      else if (d.name === 'dns') this.save({ dns: { address: d.address, zone: DNS_ZONE } });
+      else this.save({ dashboard: { address: d.address } });
+      const what =
+        d.name === 'ingress'
+          ? `http://${d.address}  (HTTP by Host header; TCP routes on 127.0.0.1`
+          : d.name === 'dns'
+            ? `${d.address}  (UDP and TCP, zone ${DNS_ZONE}`
+            : `http://${d.address}/  (read-only web page of the cluster`;
       this.say(`  ${d.name.padEnd(11)} started  ${what}, log ${logFile})`);
       if (this.stop.aborted) throw new Interrupted();
     }
@@ -372,7 +381,7 @@ class UpRun {
     await this.store?.close().catch(() => undefined);
 
     // The front doors read only etcd: they go first, with nothing to lose.
-    const doors = ['ingress', 'dns'].filter((n) => this.sup.find(n) !== undefined);
+    const doors = ['ingress', 'dns', 'dashboard'].filter((n) => this.sup.find(n) !== undefined);
     if (doors.length > 0) {
       await Promise.all(doors.map((n) => this.sup.find(n)!.child.terminate(AGENT_STOP_GRACE_MS)));
       this.say(`  ${doors.join(', ').padEnd(11)} stopped`);

@@ -44,7 +44,8 @@ Options:
   --lease-ttl D        the agents' lease TTL (the agent's default, 10s)
   --etcd URLS          use this etcd instead of starting one
   --docker-socket PATH use this Docker Engine API instead of starting podman
-  --port-base N        etcd client N, etcd peer N+1, git N+2, exactly; 0: any free ports
+  --port-base N        etcd client N, etcd peer N+1, git N+2, ingress N+3, dns N+4, dashboard N+5,
+                       exactly; 0: any free ports
                        (default: last run's ports, else 2379, 2380, 2381, else free ones)
   --refresh D          how often the summary is refreshed (1s)
 

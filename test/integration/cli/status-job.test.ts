@@ -58,8 +58,12 @@ describe('ozy status JOB: why each instance is not healthy (one agent on podman)
 
   test('a TCP check on a closed port says connection refused', async () => {
     let seen = '';
-    await waitFor('closed says why', async () => /TCP 9999 → connection refused/.test((seen = await messageOf('closed'))), { timeoutMs: 30_000 }).catch((err: unknown) => {
-      throw new Error(`${String(err)}; last message: ${JSON.stringify(seen)}`);
+    await waitFor('closed says why', async () => {
+      const i = (await status('closed')).instances[0];
+      seen = JSON.stringify(i);
+      return /TCP 9999 → connection refused/.test(i?.message ?? '');
+    }, { timeoutMs: 30_000 }).catch((err: unknown) => {
+      throw new Error(`${String(err)}; last seen: ${seen}`);
     });
   });
 

@@ -154,11 +154,18 @@ describe('ozy up', () => {
     assert.equal(state.podman!.startedByUp, true);
     assert.ok(socket.startsWith(stateDir) && fs.existsSync(socket));
     assert.deepEqual(state.nodes, [node]);
-    assert.deepEqual(Object.keys(state.processes).sort(), ['agent ' + node, 'dns', 'etcd', 'ingress', 'podman'].sort());
+    assert.deepEqual(Object.keys(state.processes).sort(), ['agent ' + node, 'dashboard', 'dns', 'etcd', 'ingress', 'podman'].sort());
     assert.ok(state.ingress && u.stdout().includes(`curl -H 'Host: hello.ozy.test' http://${state.ingress.address}/`), u.stdout());
     assert.ok(state.dns && u.stdout().includes(`-p ${state.dns.address.split(':')[1]}`), u.stdout());
     assert.ok(u.stdout().includes(`git clone ${repoUrl}`), u.stdout());
     assert.ok(u.stdout().includes(`status --etcd ${etcd}`), u.stdout());
+    // The dashboard it started answers on the address it printed, and shows the node.
+    assert.ok(state.dashboard && u.stdout().includes(`http://${state.dashboard.address}/`), u.stdout());
+    const nodes = await waitFor('the dashboard to show the node', async () => {
+      const r = await httpGet(`http://${state.dashboard!.address}/api/nodes`, { host: state.dashboard!.address });
+      return r.status === 200 && r.body.includes(`"name":"${node}"`) ? r : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.equal(nodes.status, 200);
 
     // 2. The example jobs become healthy, and their DNS keys appear.
     store = ClusterStore.connect({ endpoints: [etcd] });
@@ -296,7 +303,7 @@ describe('ozy up after a crash, with an existing etcd', () => {
     const crashed = await waitRunning(first);
     otherStates.push(crashed);
     assert.equal(crashed.etcd?.startedByUp, false);
-    assert.deepEqual(Object.keys(crashed.processes).sort(), ['agent ' + node, 'dns', 'ingress', 'podman']);
+    assert.deepEqual(Object.keys(crashed.processes).sort(), ['agent ' + node, 'dashboard', 'dns', 'ingress', 'podman']);
     // (The git server lives in the ozy up process: wait until the agent has fetched and started something.)
     await waitFor('a container of the run about to crash', async () => (await containersOfNode()).length > 0, { timeoutMs: 60_000, intervalMs: 300 });
     first.proc.kill('SIGKILL');
@@ -309,7 +316,7 @@ describe('ozy up after a crash, with an existing etcd', () => {
     others.push(second);
     const st = await waitRunning(second);
     otherStates.push(st);
-    assert.match(second.stdout(), new RegExp(`the previous ozy up \\(pid ${first.proc.pid}\\) died; stopping what it left: agent ${node}, (ingress, dns|dns, ingress), podman`));
+    assert.match(second.stdout(), new RegExp(`the previous ozy up \\(pid ${first.proc.pid}\\) died; stopping what it left: agent ${node}, (?:(?:ingress|dns|dashboard), ){3}podman`));
     for (const pid of orphans) assert.equal(alive(pid), false, `orphan ${pid} was stopped`);
     assert.match(second.stdout(), /etcd {8}using {4}http/);
 

@@ -15,7 +15,7 @@ function fakes(taken: number[]) {
 describe('choosing ports', () => {
   test('the well-known defaults when they are free', async () => {
     const f = fakes([]);
-    assert.deepEqual(await choosePorts(['etcdClient', 'etcdPeer', 'git', 'ingress', 'dns'], {}, f.probe, f.pickFree), DEFAULT_PORTS);
+    assert.deepEqual(await choosePorts(['etcdClient', 'etcdPeer', 'git', 'ingress', 'dns', 'dashboard'], {}, f.probe, f.pickFree), DEFAULT_PORTS);
   });
 
   test("the previous run's ports come first, so the URLs a user copied keep working", async () => {
@@ -50,7 +50,7 @@ describe('choosing ports', () => {
 
   test('--port-base is exact: a taken port is an error that names it', async () => {
     const f = fakes([3001]);
-    assert.deepEqual(portsFromBase(3000), { etcdClient: 3000, etcdPeer: 3001, git: 3002, ingress: 3003, dns: 3004 });
+    assert.deepEqual(portsFromBase(3000), { etcdClient: 3000, etcdPeer: 3001, git: 3002, ingress: 3003, dns: 3004, dashboard: 3005 });
     await assert.rejects(
       choosePorts(['etcdClient', 'etcdPeer', 'git'], { fixed: portsFromBase(3000) }, f.probe, f.pickFree),
       (err: unknown) => err instanceof UpError && err.code === 'UP_PORT_TAKEN' && /3001/.test(err.message),
