@@ -2,7 +2,11 @@
 // an anchor in docs/errors.md; `type` is the URL of that anchor.
 import type { Problem, ProblemFieldError } from './model/problem';
 
-/** Base URL of docs/errors.md; override with OZY_DOCS_URL for a fork or mirror. */
+/**
+ * Base URL of docs/errors.md: OZY_DOCS_URL (where you serve the docs; `ozy up`
+ * sets it to its dashboard's /docs/errors.md, which every `ozy dashboard`
+ * serves), else this file in the project's repository.
+ */
 export const DOCS_URL =
   process.env.OZY_DOCS_URL ?? 'https://github.com/ozymandias-scheduler/ozymandias/blob/main/docs/errors.md';
 

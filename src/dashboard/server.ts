@@ -7,11 +7,13 @@
 //   GET /app.js, /app.css its code and style  GET /api/instances?job=&q=&state=&offset=&limit=
 //   GET /api/summary      counts, versions    GET /api/nodes | /api/rejections | /api/runs (paged)
 //   GET /events           change events       anything but GET/HEAD: 405
+//   GET /docs/errors.md   the problem types (every problem's `type` links here under `ozy up`)
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { projectRoot } from '../paths';
 import { ALLOWED_METHODS, hostAllowed, securityHeaders } from './http-rules';
+import { renderErrorsDoc } from './errors-doc';
 import { instanceQuery, jobQuery, pageParams, paginate, queryInstances, queryJobs } from './query';
 import { SseClient, sseComment, sseFrame } from './sse';
 import type { DashData, Section } from './model';
@@ -46,10 +48,13 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };
 
-/** The page's files, read once at start from src/dashboard/assets (they are not compiled). */
+/** The page's files, read once at start from src/dashboard/assets (they are not compiled), and docs/errors.md as a page. */
 function loadAssets(): Map<string, Asset> {
   const dir = path.join(projectRoot(), 'src', 'dashboard', 'assets');
-  return new Map(Object.entries(ASSETS).map(([route, a]) => [route, { type: a.type, body: fs.readFileSync(path.join(dir, a.file)) }]));
+  const assets = new Map(Object.entries(ASSETS).map(([route, a]) => [route, { type: a.type, body: fs.readFileSync(path.join(dir, a.file)) }]));
+  const errors = renderErrorsDoc(fs.readFileSync(path.join(projectRoot(), 'docs', 'errors.md'), 'utf8'));
+  assets.set('/docs/errors.md', { type: 'text/html; charset=utf-8', body: Buffer.from(errors) });
+  return assets;
 }
 
 export class DashboardServer {

@@ -108,7 +108,7 @@ class UpRun {
       await this.step(() => this.startEngine(stale));
       await this.step(() => this.buildImage());
       await this.step(() => this.serveRepo(ports.git!));
-      await this.step(() => this.startAgents());
+      await this.step(() => this.startAgents(ports));
       await this.step(() => this.startFrontDoors(ports));
       this.say('');
       this.say(
@@ -274,7 +274,7 @@ class UpRun {
   }
 
   /** Spawns the agents and waits until each has registered its node in etcd. */
-  private async startAgents(): Promise<void> {
+  private async startAgents(ports: Partial<PortSet>): Promise<void> {
     const { opts, L } = this;
     this.agents = planAgents({
       count: opts.agents,
@@ -291,6 +291,8 @@ class UpRun {
       secretsIdentity: demoIdentity(L.root),
     });
     const env = this.childEnv();
+    // The `type` of every problem the agents write links to the dashboard's copy of docs/errors.md (unless set).
+    if (ports.dashboard !== undefined && env.OZY_DOCS_URL === undefined) env.OZY_DOCS_URL = `http://127.0.0.1:${ports.dashboard}/docs/errors.md`;
     for (const a of this.agents) {
       const child = spawnLogged(process.execPath, [ozyEntry(), ...a.args], { logFile: a.logFile, env, detached: true });
       this.sup.add({ name: `agent ${a.node}`, child, logFile: a.logFile, marker: a.dataDir });

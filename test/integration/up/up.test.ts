@@ -262,6 +262,12 @@ describe('ozy up', () => {
     assert.match(walk.stdout, /site-0 .*healthy +healthy/, 'ozy status site shows it healthy');
     assert.match(walk.stdout, /"detail": "[^"]*Job requires [^"]* of memory/, 'the report says why');
     assert.match(walk.stdout, /REPORT\n {2}\(none\)\s*$/, 'the last status shows the report gone');
+    // The report's `type` resolves: ozy up points it at its dashboard's copy of docs/errors.md.
+    const typeUrl = /"type": "([^"]+)"/.exec(walk.stdout)?.[1] ?? '';
+    assert.ok(typeUrl.startsWith(`http://${state.dashboard!.address}/docs/errors.md#`), typeUrl);
+    const doc = await httpGet(typeUrl.split('#')[0]!, {});
+    assert.equal(doc.status, 200);
+    assert.ok(doc.body.includes(` id="${typeUrl.split('#')[1]}"`), 'the anchor exists');
     assert.ok(fs.readFileSync(path.join(walkDir, 'ozy-jobs', 'jobs', 'web.yaml'), 'utf8').includes('ozy/web-service'), 'the example web job is untouched');
     const site = (await readClusterStatus(s)).instances.filter((i) => i.job === 'site');
     assert.deepEqual(site.map((i) => [i.instance, i.state, i.restarts]), [['site-0', 'healthy', 0], ['site-1', 'healthy', 0]], 'site never stopped');
