@@ -17,6 +17,7 @@ import { formatBytes, formatCpu } from '../schedule';
 import { ETCD_ACCESS_ENV } from '../etcd-access-config';
 import { ClusterStore } from '../store';
 import { planAgents, type AgentPlan } from './agents';
+import { ensureApiToken } from './api-token';
 import { logTail, spawnLogged } from './child';
 import { removeNodeContainers } from './containers';
 import { UpError } from './errors';
@@ -289,7 +290,8 @@ class UpRun {
       perAgent: opts.perAgent,
       secretsIdentity: demoIdentity(L.root),
     });
-    const env = this.childEnv();
+    // The logs endpoint's token: the caller's OZY_API_TOKEN, else a new one kept 0600 in the state dir for `ozy logs`.
+    const env = { ...this.childEnv(), OZY_API_TOKEN: ensureApiToken(L.root, this.io.env) };
     for (const a of this.agents) {
       const child = spawnLogged(process.execPath, [ozyEntry(), ...a.args], { logFile: a.logFile, env, detached: true });
       this.sup.add({ name: `agent ${a.node}`, child, logFile: a.logFile, marker: a.dataDir });
