@@ -136,7 +136,8 @@ export class AgentMetrics {
         poller.set(src.polling() ? 1 : 0);
       },
     });
-    // Cluster-wide: set on the poller, absent elsewhere (reset() drops the sample).
+    // Cluster-wide: a sample on the poller, none elsewhere. (A label-less prom-client
+    // gauge always has a sample, 0 after reset(): get() drops it on followers.)
     const clusterGauge = (name: string, help: string, value: (c: NonNullable<ReturnType<AgentMetricsSource['cluster']>>) => number): Gauge => {
       const g: Gauge = new Gauge({
         name,
@@ -144,10 +145,14 @@ export class AgentMetrics {
         registers,
         collect() {
           const c = src.cluster();
-          g.reset();
           if (c) g.set(value(c));
         },
       });
+      const get = g.get.bind(g);
+      g.get = async () => {
+        const r = await get();
+        return src.cluster() ? r : { ...r, values: [] };
+      };
       return g;
     };
     // One pass over the jobs per scrape serves both pending series.
