@@ -10,6 +10,7 @@
 //   node dist/bench/run.js node-idle          Engine API requests/min on an idle node (50 instances)
 //   node dist/bench/run.js cpu-sampling       CPU sampling for autoscaling: CPU per 100 instances
 //   node dist/bench/run.js autoscale          load step → added instance healthy; flapping at a steady load (~17 min)
+//   node dist/bench/run.js metrics            one /metrics scrape of an agent with 5,000 jobs (ms, bytes)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot } from '../src/paths';
@@ -32,6 +33,7 @@ import { runAutoscaleBench } from './autoscale';
 import { runScaleBench, writeScaleJson } from './scale';
 import { runSchedulerBench } from './scheduler';
 import { runSecretsBench, secretsSection } from './secrets';
+import { runMetricsScrapeBench } from './metrics-scrape';
 
 /** What one benchmark may hand to a later one in the same run. */
 interface RunShared {
@@ -126,6 +128,7 @@ const BENCHES: Bench[] = [
       return autoscaleSection(await runAutoscaleBench(), Date.now() - t0);
     },
   },
+  { id: 'metrics', title: 'Metrics: one /metrics scrape of an agent with 5,000 jobs', run: () => runMetricsScrapeBench() },
   { id: 'footprint', title: 'etcd footprint', run: (shared) => runFootprintBench({ latency: shared.latency }) },
   { id: 'scale', title: 'Scale simulation', run: () => runScaleBench() },
   {
