@@ -40,6 +40,9 @@ export class IngressMetrics {
   /** In a worker of `--workers N`: answer the primary's aggregation requests with this registry. */
   shareWithPrimary(): void {
     AggregatorRegistry.setRegistries([this.registry]);
+    // prom-client answers the primary's requests only once an AggregatorRegistry
+    // exists in this process (its constructor adds the IPC listener).
+    new AggregatorRegistry();
   }
 }
 
