@@ -124,15 +124,25 @@ async function logs(opts: AgentHttpOptions, req: http.IncomingMessage, res: http
   try {
     for await (const frame of opts.streamLogs(chosen.id, { ...(q.tail !== undefined ? { tail: q.tail } : {}), follow: q.follow, signal: abort.signal })) {
       if (abort.signal.aborted) break;
-      if (!res.write(frame.data)) await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        abort.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+      if (!res.write(frame.data)) await drained(res, abort.signal);
     }
   } finally {
     abort.abort();
     res.end();
   }
+}
+
+/** A slow client: wait until it took what was written, or went away. */
+function drained(res: http.ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function text(res: http.ServerResponse, status: number, body: string): void {
