@@ -131,6 +131,7 @@ describe('agent HTTP endpoint', () => {
 
     const env = { ...baseEnv(), OZY_API_TOKEN: TOKEN };
     const all = await ozy(['logs', 'chatty-0'], env);
+    const a2 = [all, none, wrong];
     assert.equal(all.code, 0, all.err);
     assert.match(all.out, /^line-0\nline-1\n/);
     assert.match(all.err, /Defaulted container "app" out of: app, side/);
@@ -162,6 +163,9 @@ describe('agent HTTP endpoint', () => {
     } finally {
       follow.kill('SIGTERM');
     }
+    // The token never reaches a log: the agents' (debug level, config included) nor the CLI's messages.
+    for (const a of c.agents) assert.ok(!a.logs().includes(TOKEN), `${a.node} logged the token`);
+    assert.ok(a2.every((r) => !r.err.includes(TOKEN)));
   });
 
   test('a real Prometheus server scrapes both agents: its query API returns ozy_instances of each', async (t) => {
