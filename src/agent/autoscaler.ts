@@ -31,6 +31,8 @@ export interface AutoscalerOptions {
   onWanted(): void;
   /** How often counts are recomputed. Default 1000 ms. */
   evalMs?: number;
+  /** A higher count must be asked for this long (the lowest ask over it is taken). Default SCALE_UP_WINDOW_MS. */
+  scaleUpWindowMs?: number;
   /** Monotonic ms. */
   monotonic?: () => number;
 }
@@ -40,6 +42,9 @@ export interface WantedCounts {
   counts: ReadonlyMap<string, number>;
   revision: number;
 }
+
+/** Two CPU samples at the nodes' default 2 s period: one high sample does not start an instance. */
+export const SCALE_UP_WINDOW_MS = 3000;
 
 /** A node's record counts while it is younger than this many of its sample periods (by our clock). */
 const STALE_PERIODS = 3;
@@ -132,7 +137,7 @@ export class Autoscaler {
       out.set(name, rec);
       let window = this.windows.get(name);
       if (!window) this.windows.set(name, (window = new ScaleDownWindow(now)));
-      const target = window.next(rec.count, rec.wanted, now, policy.scaleDownAfterMs);
+      const target = window.next(rec.count, rec.wanted, now, policy.scaleDownAfterMs, this.opts.scaleUpWindowMs ?? SCALE_UP_WINDOW_MS);
       if (target !== rec.count) counts.set(name, target);
     }
     for (const name of this.windows.keys()) if (!names.has(name)) this.windows.delete(name);

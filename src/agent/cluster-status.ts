@@ -41,6 +41,8 @@ export interface NodeRow {
 export interface JobRow {
   name: string;
   commit: string;
+  /** The hash of the pod spec accepted (instances an update has not reached run an older one). */
+  specHash: string;
   file: string;
   acceptedAt: string;
   desired: number;
@@ -90,6 +92,10 @@ export interface InstanceRow {
   health: 'healthy' | 'unhealthy' | 'unknown';
   message?: string;
   restarts: number;
+  /** The latest restart's cause and time, when it restarted. */
+  lastRestart?: { cause: string; at: string };
+  /** Pending only: why each node cannot take it (`memory: 1Gi free, needs 2Gi`), when some node was ruled out. */
+  nodeReasons?: Record<string, string>;
   /** Since when the instance has had this placement (pending: how long it has waited). */
   since: string;
   /** Pending only: seconds it has waited (`message` says why). */
@@ -234,8 +240,9 @@ export function buildClusterStatus(input: {
         state,
         health: state === 'healthy' ? 'healthy' : state === 'unhealthy' ? 'unhealthy' : 'unknown',
         ...(reported?.message ? { message: reported.message } : {}),
-        ...(p.node === null ? { message: volumeWait(job, ordinal) ?? waitReasons.get(job.spec.name) ?? 'waiting for room' } : {}),
+        ...(p.node === null ? pendingWhy(volumeWait(job, ordinal), waitReasons.get(job.spec.name)) : {}),
         restarts: reported?.restarts ?? 0,
+        ...(reported?.lastRestart ? { lastRestart: reported.lastRestart } : {}),
         since: p.since,
         ...(p.node === null ? { waitingSeconds: Math.max(0, Math.round((now - Date.parse(p.since)) / 1000)) } : {}),
         spec: runs,
@@ -246,6 +253,7 @@ export function buildClusterStatus(input: {
     jobs.push({
       name: job.spec.name,
       commit: job.commit,
+      specHash: job.specHash,
       file: job.file,
       acceptedAt: job.acceptedAt,
       desired: job.instances.length,
@@ -348,8 +356,20 @@ function runRows(states: Iterable<CronState>, now: number): RunRow[] {
  * now: what the accepted instances and running runs leave free, explained for
  * the job's pending count (schedule/explain.ts).
  */
-function pendingReasons(nodes: readonly NodeInfo[], jobs: ReadonlyMap<string, AcceptedJob>, runs: ReadonlyMap<string, CronState>): Map<string, string> {
-  const out = new Map<string, string>();
+/** Why a pending instance waits: its volume, else the placement's explanation (with the per-node reasons). */
+function pendingWhy(volume: string | undefined, placement: PendingReason | undefined): { message: string; nodeReasons?: Record<string, string> } {
+  if (volume !== undefined) return { message: volume };
+  if (!placement) return { message: 'waiting for room' };
+  return Object.keys(placement.nodes).length > 0 ? { message: placement.message, nodeReasons: placement.nodes } : { message: placement.message };
+}
+
+interface PendingReason {
+  message: string;
+  nodes: Record<string, string>;
+}
+
+function pendingReasons(nodes: readonly NodeInfo[], jobs: ReadonlyMap<string, AcceptedJob>, runs: ReadonlyMap<string, CronState>): Map<string, PendingReason> {
+  const out = new Map<string, PendingReason>();
   const waiting = [...jobs.values()].filter((j) => j.instances.some((p) => p.node === null));
   if (waiting.length === 0) return out;
   const state = placedState(nodes, jobs);
@@ -358,7 +378,14 @@ function pendingReasons(nodes: readonly NodeInfo[], jobs: ReadonlyMap<string, Ac
     const pending = job.instances.filter((p) => p.node === null).length;
     const req = withRules(makeRequest(state, job.spec.name, instanceDemand(job.spec)), job.spec);
     const exp = explainPlacement(state, req, pending);
-    out.set(job.spec.name, exp.fit >= pending ? 'placed by the next round' : placementProblem(exp, { job: job.spec.name, scope: 'pending', perInstance: describeDemand(req) }).problem.detail ?? 'no room');
+    if (exp.fit >= pending) {
+      out.set(job.spec.name, { message: 'placed by the next round', nodes: {} });
+      continue;
+    }
+    const { problem } = placementProblem(exp, { job: job.spec.name, scope: 'pending', perInstance: describeDemand(req) });
+    // The problem's per-node reasons are capped (a large cluster is not listed node by node).
+    const shown = (problem.nodes ?? {}) as Record<string, string>;
+    out.set(job.spec.name, { message: problem.detail ?? 'no room', nodes: shown });
   }
   return out;
 }

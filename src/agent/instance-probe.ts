@@ -2,11 +2,13 @@
 // checks. The agent runs on the host: it reaches a pod on its bridge IP.
 import type { HealthCheck, PortMapping } from '../model/job';
 import type { ContainerEngine } from '../runtime';
-import { probeHttp, probeTcp } from './probes';
+import { ExecTimeoutError } from '../runtime/errors';
+import { firstLine } from '../runtime/exec-output';
+import { formatMs, probeHttp, probeTcp, type CheckResult } from './probes';
 
 export interface Probes {
-  http(host: string, port: number, path: string, timeoutMs: number): Promise<boolean>;
-  tcp(host: string, port: number, timeoutMs: number): Promise<boolean>;
+  http(host: string, port: number, path: string, timeoutMs: number): Promise<CheckResult>;
+  tcp(host: string, port: number, timeoutMs: number): Promise<CheckResult>;
 }
 
 export const NETWORK_PROBES: Probes = { http: probeHttp, tcp: probeTcp };
@@ -20,18 +22,30 @@ export interface CheckTarget {
   ports: readonly PortMapping[];
 }
 
-/** Runs `hc` once; true when it passed. Never throws: an error is a failed check. */
-export async function runCheck(hc: HealthCheck, target: CheckTarget, engine: Pick<ContainerEngine, 'exec'>, probes: Probes): Promise<boolean> {
+/** Runs `hc` once: whether it passed and what it saw. Never throws: an error is a failed check that says so. */
+export async function runCheck(hc: HealthCheck, target: CheckTarget, engine: Pick<ContainerEngine, 'exec'>, probes: Probes): Promise<CheckResult> {
+  if (hc.type === 'exec') return runExecCheck(hc.command, hc.timeoutMs, target.containerId, engine);
   try {
-    if (hc.type === 'exec') {
-      if (target.containerId === undefined) return false;
-      return (await engine.exec(target.containerId, hc.command, hc.timeoutMs)) === 0;
-    }
     const at = checkAddress(hc.port, target.podIp, target.ports);
     return hc.type === 'http' ? await probes.http(at.host, at.port, hc.path, hc.timeoutMs) : await probes.tcp(at.host, at.port, hc.timeoutMs);
-  } catch {
-    return false;
+  } catch (err) {
+    return { ok: false, saw: `${hc.type === 'http' ? `GET ${hc.path}` : `TCP ${hc.port}`} → ${errText(err)}` };
   }
+}
+
+async function runExecCheck(command: string[], timeoutMs: number, containerId: string | undefined, engine: Pick<ContainerEngine, 'exec'>): Promise<CheckResult> {
+  if (containerId === undefined) return { ok: false, saw: 'exec → the container is not created yet' };
+  try {
+    const r = await engine.exec(containerId, command, timeoutMs);
+    const line = firstLine(r.output);
+    return { ok: r.exitCode === 0, saw: `exec → exit ${r.exitCode}${line ? `: ${line}` : ''}` };
+  } catch (err) {
+    return { ok: false, saw: err instanceof ExecTimeoutError ? `exec → timed out after ${formatMs(timeoutMs)}` : `exec → ${errText(err)}` };
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**

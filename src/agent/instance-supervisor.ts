@@ -41,6 +41,7 @@ import type { StatusPublisher } from './instance-publisher';
 import { containerStatuses, deriveInstanceState, isDown, stopCauseOf, type ContainerView, type PodPhase } from './instance-view';
 import type { AssignedInstance } from './node-plan';
 import { NETWORK_PROBES, readyTimeoutFor, runCheck, type Probes } from './instance-probe';
+import type { CheckResult } from './probes';
 import { InstanceNews } from './instance-news';
 
 /** The engine calls a supervisor makes (ContainerEngine satisfies it). */
@@ -124,6 +125,10 @@ interface Track {
   startedAtMs?: number;
   /** Passed its health check since it last started. */
   everHealthy: boolean;
+  /** What the latest health check saw when it failed (`GET /health → 404`); cleared by a pass. */
+  checkFailure?: string;
+  /** Why the scheduled restart is due (`exited with code 1`, `failed its health check (GET / → 500)`). */
+  restartCause?: string;
 }
 
 const MIN_SLEEP_MS = 10;
@@ -144,6 +149,8 @@ export class InstanceSupervisor {
   private readonly tracks: Track[];
   private phase: PodPhase;
   private restarts = 0;
+  /** The latest restart's cause and time (ISO), shown next to the count. */
+  private lastRestart: { cause: string; at: string } | undefined;
   private startFailures = 0;
   private podIp: string | undefined;
   /** Host ports the engine bound for the pod (the owner's), e.g. the ingress ports it chose. */
@@ -353,7 +360,7 @@ export class InstanceSupervisor {
         this.publish();
         if (t.health.health === 'healthy') return;
       }
-      if (this.opts.now() > deadline) throw new Error(`${name} was not ready within ${this.readyTimeoutOf(hc)} ms`);
+      if (this.opts.now() > deadline) throw new Error(`${name} was not ready within ${this.readyTimeoutOf(hc)} ms${t?.checkFailure ? ` (${t.checkFailure})` : ''}`);
       await this.sleep(hc ? hc.intervalMs : READY_POLL_MS);
     }
   }
@@ -445,7 +452,8 @@ export class InstanceSupervisor {
       if (shouldRestart(t.spec.restart, cause)) {
         t.restartInMs = this.backoff(t.consecutive);
         t.restartAt = now + t.restartInMs;
-        this.log.info({ container: t.spec.name, cause: describeCause(cause, t), restartInMs: t.restartInMs }, 'container will be restarted');
+        t.restartCause = describeCause(cause, t);
+        this.log.info({ container: t.spec.name, cause: t.restartCause, restartInMs: t.restartInMs }, 'container will be restarted');
       } else {
         t.gaveUp = true;
         this.log.info({ container: t.spec.name, cause: describeCause(cause, t), policy: t.spec.restart }, 'container left stopped (restart policy)');
@@ -461,8 +469,10 @@ export class InstanceSupervisor {
     const whole = due.some((t) => t.owner);
     const targets = whole ? this.tracks : due;
     for (const t of due) t.consecutive++;
+    const cause = due.map((t) => `container ${t.spec.name} ${t.restartCause ?? 'stopped'}`).join('; ');
     for (const t of targets) this.resetTrack(t, 'restarting');
     this.restarts++;
+    this.lastRestart = { cause, at: new Date(now).toISOString() };
     this.news.bump();
     this.publish();
     try {
@@ -529,6 +539,7 @@ export class InstanceSupervisor {
       specHash: this.specHash,
       state,
       restarts: this.restarts,
+      ...(this.lastRestart ? { lastRestart: this.lastRestart } : {}),
       containers: containerStatuses(views),
       updatedAt: new Date(now).toISOString(),
     };
@@ -557,6 +568,7 @@ export class InstanceSupervisor {
       health: t.health.health,
       gaveUp: t.gaveUp,
     };
+    if (t.checkFailure !== undefined) v.checkFailure = t.checkFailure;
     if (t.id !== undefined) v.id = t.id;
     if (t.exitCode !== undefined) v.exitCode = t.exitCode;
     if (t.restartInMs !== undefined) v.restartInMs = t.restartInMs;
@@ -565,7 +577,7 @@ export class InstanceSupervisor {
 
   // ── helpers ───────────────────────────────────────────────────────
 
-  private async probe(t: Track, hc: HealthCheck): Promise<boolean> {
+  private async probe(t: Track, hc: HealthCheck): Promise<CheckResult> {
     if (hc.type !== 'exec' && this.podIp === undefined) await this.refreshPodIp();
     const ports = this.assigned.spec.containers.flatMap((c) => c.ports);
     return runCheck(hc, { containerId: t.id, podIp: this.podIp, ports }, this.opts.engine, this.probes);
@@ -586,7 +598,9 @@ export class InstanceSupervisor {
   }
 
   /** Counts one probe result; before its first success a container gets the start-up grace. */
-  private record(t: Track, hc: HealthCheck, ok: boolean): void {
+  private record(t: Track, hc: HealthCheck, result: CheckResult): void {
+    const ok = result.ok;
+    t.checkFailure = ok ? undefined : result.saw;
     const now = this.opts.now();
     t.nextProbeAt = now + hc.intervalMs;
     const next = recordProbe(t.health, ok, hc);
@@ -612,6 +626,8 @@ export class InstanceSupervisor {
     t.servingSince = undefined;
     t.startedAtMs = state === 'running' ? this.opts.now() : undefined;
     t.everHealthy = false;
+    t.checkFailure = undefined;
+    t.restartCause = undefined;
   }
 
   private track(name: string): Track | undefined {
@@ -667,7 +683,7 @@ function startFailureMessage(err: unknown): string {
 }
 
 function describeCause(cause: StopCause, t: Track): string {
-  if (cause.kind === 'unhealthy') return 'failed its health check';
+  if (cause.kind === 'unhealthy') return t.checkFailure ? `failed its health check (${t.checkFailure})` : 'failed its health check';
   return t.oomKilled ? 'OOM killed' : t.state === 'missing' ? 'missing' : `exited with code ${cause.exitCode}`;
 }
 

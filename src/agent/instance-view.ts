@@ -26,6 +26,8 @@ export interface ContainerView {
   restartInMs?: number;
   /** Down, and its restart policy says to leave it so. */
   gaveUp: boolean;
+  /** What its latest health check saw, when that check failed. */
+  checkFailure?: string;
 }
 
 /** Where the instance's pod is in its life, before container states matter. */
@@ -64,10 +66,10 @@ export function deriveInstanceState(phase: PodPhase, containers: readonly Contai
   const down = containers.find((c) => isDown(c.state));
   if (down) return { state: 'exited', message: `${describeExit(down)}${restartNote(down)}` };
   const failing = containers.find((c) => c.state === 'running' && c.health === 'unhealthy');
-  if (failing) return { state: 'unhealthy', message: `container ${failing.name} fails its health check${restartNote(failing)}` };
+  if (failing) return { state: 'unhealthy', message: `container ${failing.name} fails its health check${sawNote(failing)}${restartNote(failing)}` };
   const waiting = containers.find((c) => c.state !== 'running' || (c.hasHealthcheck && c.health !== 'healthy'));
   if (waiting) {
-    const why = waiting.state !== 'running' ? `container ${waiting.name} is ${waiting.state}` : `waiting for the health check of ${waiting.name}`;
+    const why = waiting.state !== 'running' ? `container ${waiting.name} is ${waiting.state}` : `waiting for the health check of ${waiting.name}${sawNote(waiting)}`;
     return { state: 'starting', message: why };
   }
   return { state: 'healthy' };
@@ -78,6 +80,10 @@ export function describeExit(c: Pick<ContainerView, 'name' | 'state' | 'exitCode
   if (c.state === 'created') return `container ${c.name} was created but not started`;
   if (c.oomKilled) return `container ${c.name}: OOM killed (memory limit ${formatBytes(c.memoryLimit)})`;
   return `container ${c.name} exited with code ${c.exitCode ?? 0}`;
+}
+
+function sawNote(c: Pick<ContainerView, 'checkFailure'>): string {
+  return c.checkFailure !== undefined ? `: ${c.checkFailure}` : '';
 }
 
 function restartNote(c: Pick<ContainerView, 'restartInMs' | 'gaveUp'>): string {

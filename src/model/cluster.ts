@@ -143,6 +143,8 @@ export interface InstanceStatus {
   /** Human-readable reason: "OOM killed", "pull failed: ...", ... */
   message?: string;
   restarts: number;
+  /** The latest restart: why (`container app exited with code 1`) and when (ISO). */
+  lastRestart?: { cause: string; at: string };
   containers: Record<string, { id?: string; state: string; exitCode?: number; oomKilled?: boolean }>;
   updatedAt: string;
   /**

@@ -6,15 +6,17 @@ export const JOBS_DIR = 'jobs';
 export const CHART_FILE = 'Chart.yaml';
 
 const RELEVANT = /^jobs\/.+\.(?:ya?ml|tpl)$/;
+/** Helm renders every file under a chart's templates/, whatever its extension. */
+const CHART_TEMPLATE = /^jobs\/(?:.+\/)?templates\/[^/]/;
 
 /**
  * True for the files the renderer needs: jobs/**\/*.yaml|yml, chart files
- * under jobs/ (including templates/*.tpl), and ozy.yaml. A git source reads
+ * under jobs/ (including any file under templates/), and ozy.yaml. A git source reads
  * only these. Unsafe spellings (with '..', NUL, backslash) still match so
  * that they are refused with a problem rather than silently skipped.
  */
 export function isRelevantPath(p: string): boolean {
-  return p === SETTINGS_FILE || RELEVANT.test(p);
+  return p === SETTINGS_FILE || RELEVANT.test(p) || CHART_TEMPLATE.test(p);
 }
 
 /**

@@ -2,6 +2,7 @@
 // schemas/ and turns ajv's errors into findings a PR author can act on.
 // Each schema field may carry `x-expected` (what a valid value looks like);
 // it is the wording of the messages.
+import { closestName } from './did-you-mean';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import chartRefSchema from '../../schemas/chart-ref.schema.json';
 import jobSchema from '../../schemas/job.schema.json';
@@ -82,7 +83,9 @@ function toFinding(name: SchemaName, err: ErrorObject): Finding | undefined {
       const allowed = `allowed here: ${Object.keys(props).join(', ')}`;
       // A variant (e.g. an exec health check) names itself by its `type` const.
       const variant = (props.type as SchemaObject | undefined)?.const;
-      const text = typeof variant === 'string' ? `is not used by ${variant} health checks (${allowed})` : `unknown field; the format has no such option (${allowed})`;
+      const meant = closestName(extra, Object.keys(props));
+      const hint = meant !== undefined ? `did you mean \`${meant}\`? ` : '';
+      const text = typeof variant === 'string' ? `is not used by ${variant} health checks (${hint}${allowed})` : `unknown field; ${hint || 'the format has no such option '}(${allowed})`;
       return finding(problemTypeFor(name, at), [...at, extra], text);
     }
     case 'uniqueItems': {

@@ -31,12 +31,19 @@ import { demuxStream, engineTime, interleavedOutput, hostPortsOf, normalizeState
 import { hostCgroupOomProbe, judgeOom, type CgroupOomProbe, type OomSource, type OomVerdict } from './oom';
 import { hostProcessTable, killExecProcess, type ExecKillResult, type ProcessTable } from './exec-kill';
 import { formatImageRef, parseImageRef } from './image-ref';
+import { ExecOutput } from './exec-output';
 import { LIBPOD_STATS_BATCH, LIBPOD_STATS_PATH, parseLibpodStats } from './libpod-stats';
 import { LogFrameSplitter, type LogFrame } from './log-frames';
 import { LineSplitter, parseProgressLine, type ProgressEvent } from './progress';
 import { authFor, parseRegistryAuth, type RegistryAuth } from './registry-auth';
 
 /** A container as inspected, with the OOM verdict computed. */
+/** How an exec ended: its exit code and the first bytes it printed (stdout and stderr, as written). */
+export interface ExecResult {
+  exitCode: number;
+  output: string;
+}
+
 export interface InspectedContainer extends ContainerFacts {
   /** This engine object stopped it (so a 137 is our SIGKILL, not the kernel's). */
   stoppedByUs: boolean;
@@ -74,8 +81,8 @@ export interface ContainerEngine {
   /** Removes it; a container that is already gone is not an error. */
   remove(id: string, opts?: { force?: boolean }): Promise<void>;
   inspect(id: string): Promise<InspectedContainer>;
-  /** Runs `cmd` inside the container; resolves with its exit code. ExecTimeoutError after `timeoutMs`. */
-  exec(id: string, cmd: string[], timeoutMs: number): Promise<number>;
+  /** Runs `cmd` inside the container; resolves with its exit code and the start of its output. ExecTimeoutError after `timeoutMs`. */
+  exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
   /** The last `tail` lines of output (default 50). */
   logs(id: string, opts?: { tail?: number }): Promise<{ stdout: string; stderr: string }>;
   /**
@@ -436,7 +443,7 @@ class DockerEngine implements ContainerEngine {
     return verdict;
   }
 
-  async exec(id: string, cmd: string[], timeoutMs: number): Promise<number> {
+  async exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult> {
     const deadline = Date.now() + timeoutMs;
     const what = `exec in ${id} did not finish within ${timeoutMs} ms`;
     type Hijacked = NodeJS.ReadableStream & { destroy?: () => void };
@@ -467,13 +474,15 @@ class DockerEngine implements ContainerEngine {
       throw translateEngineError(err, { what: `exec in container ${id}`, kind: 'container' });
     }
     const timedOut = async (): Promise<ExecTimeoutError> => new ExecTimeoutError(`${what}; ${KILL_OUTCOME[await this.killExec(exec, id)]}`);
+    const output = new ExecOutput();
+    stream.on('data', (chunk: Buffer) => output.push(chunk));
     try {
       const ended = await untilEnded(stream, deadline);
       if (!ended) throw await timedOut();
       // The stream can end a moment before the engine records the exit code.
       for (;;) {
         const info = await exec.inspect();
-        if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
+        if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return { exitCode: info.ExitCode, output: output.text() };
         if (Date.now() > deadline) throw await timedOut();
         await new Promise((r) => setTimeout(r, 20));
       }

@@ -16,7 +16,7 @@ export * from './translate';
 export { normalizeState, compareEngineTimes, cpuMillicores, interleavedOutput, type ContainerFacts, type ContainerState, type ContainerStats } from './facts';
 export { judgeOom, hostCgroupOomProbe, kernelLogNamesOom, type CgroupOomProbe, type CgroupOomReading, type OomSource, type OomVerdict } from './oom';
 export { parseEngineEvent, EventLineBuffer, type EngineEvent, type EngineEventAction, type EngineEventHandlers, type EngineEventStream, type EngineEventsOptions } from './events';
-export { createEngine, translateEngineError, type ContainerEngine, type DockerEngineOptions, type EnsureImageOptions, type InspectedContainer, type ManagedFilter } from './engine';
+export { createEngine, translateEngineError, type ContainerEngine, type DockerEngineOptions, type EnsureImageOptions, type ExecResult, type InspectedContainer, type ManagedFilter } from './engine';
 export { PodRuntime, groupByInstance, podOf, stopOrder, type PodHooks, type PodRuntimeOptions, type PodSpec, type StartedContainer, type StartedPod } from './pod';
 export { stopOptionsOf, stopTimeoutSec, stopWaves, type PodStopOptions } from './pod-stop';
 export { LogFrameSplitter, type LogFrame } from './log-frames';

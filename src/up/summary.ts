@@ -2,7 +2,7 @@
 // out). On a terminal a dashboard is redrawn in place; otherwise (a pipe,
 // a log file, a test) only changes are printed, one timestamped line each,
 // so the output stays readable and small.
-import type { ClusterStatus } from '../agent/cluster-status';
+import type { ClusterStatus, InstanceRow } from '../agent/cluster-status';
 import { table } from '../cli/table';
 import { formatBytes, formatCpu } from '../schedule';
 
@@ -71,12 +71,29 @@ export interface Digest {
   summary: string;
   nodes: Map<string, string>;
   jobs: Map<string, string>;
+  /** Instances in trouble: what was said of them (their why). */
+  troubled: Map<string, string>;
+  /** Restart count of every instance that restarted. */
+  restarts: Map<string, number>;
   rejections: Map<string, string>;
   problems: Set<string>;
 }
 
 export function emptyDigest(): Digest {
-  return { summary: '', nodes: new Map(), jobs: new Map(), rejections: new Map(), problems: new Set() };
+  return { summary: '', nodes: new Map(), jobs: new Map(), troubled: new Map(), restarts: new Map(), rejections: new Map(), problems: new Set() };
+}
+
+/** Instance lines printed per look at most: a crash-looping job of 500 must not flood the log. */
+const MAX_INSTANCE_LINES = 10;
+
+/** Why an instance is in trouble (failed, exited, unhealthy, lost, a failing check while starting, no room), or undefined. */
+function troubleOf(i: InstanceRow): string | undefined {
+  const why = i.message ?? '';
+  if (i.state === 'failed' || i.state === 'exited' || i.state === 'unhealthy') return `${i.state}: ${why || 'no reason given'}`;
+  if (i.state === 'lost') return `lost: node ${i.node ?? '-'} is not alive`;
+  if (i.state === 'starting' && why.includes('→')) return `starting: ${why}`;
+  if (i.state === 'pending' && why !== '' && why !== 'placed by the next round') return `pending: ${why}`;
+  return undefined;
 }
 
 /** The lines describing what changed since `prev`, and the new digest. */
@@ -103,6 +120,23 @@ export function changeLines(prev: Digest, s: ClusterStatus, opts: { now: number;
     if (prev.jobs.get(j.name) !== text) out.push(`${time} job ${j.name}: ${text}`);
   }
   for (const name of prev.jobs.keys()) if (!next.jobs.has(name)) out.push(`${time} job ${name}: deleted`);
+
+  // Why, not only counts: an instance's trouble when it appears or changes, its restarts with their cause.
+  const said: string[] = [];
+  for (const i of s.instances) {
+    const trouble = troubleOf(i);
+    if (trouble !== undefined) {
+      next.troubled.set(i.instance, trouble);
+      if (prev.troubled.get(i.instance) !== trouble) said.push(`${time} instance ${i.instance}: ${truncate(trouble, 240)}`);
+    } else if (prev.troubled.has(i.instance) && i.state === 'healthy') said.push(`${time} instance ${i.instance}: healthy again`);
+    if (i.restarts > 0) {
+      next.restarts.set(i.instance, i.restarts);
+      const before = prev.restarts.get(i.instance) ?? 0;
+      if (i.restarts > before) said.push(`${time} instance ${i.instance}: restarted (${i.restarts} in all)${i.lastRestart ? `: ${truncate(i.lastRestart.cause, 200)}` : ''}`);
+    }
+  }
+  out.push(...said.slice(0, MAX_INSTANCE_LINES));
+  if (said.length > MAX_INSTANCE_LINES) out.push(`${time} … and ${said.length - MAX_INSTANCE_LINES} more instance changes (ozy status JOB says why for each)`);
 
   for (const r of s.rejections) {
     const text = `${r.title}: ${r.detail} (commit ${r.commit.slice(0, 12)})`;

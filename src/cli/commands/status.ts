@@ -1,4 +1,5 @@
-// `ozy status --etcd URL [--json]`: nodes, jobs, instances and rejections.
+// `ozy status [JOB] [--etcd URL] [--json]`: nodes, jobs, instances and
+// rejections; or one job with the why of each instance (cli/job-status.ts).
 import { parseArgs } from 'node:util';
 import { buildClusterStatus, type ClusterStatus } from '../../agent/cluster-status';
 import { formatBytes, formatCpu } from '../../schedule';
@@ -7,10 +8,21 @@ import { nextRunAt } from '../../cron/next-run';
 import type { Command, CommandIo } from '../command';
 import { formatAge, table } from '../table';
 import { ETCD_ACCESS_USAGE, ETCD_OPTIONS, etcdConnection, storeFailure } from '../etcd-options';
+import { formatJobStatus, jobStatus, type JobStatus } from '../job-status';
+import { readRuns } from './runs';
+import type { Rejection } from '../../model/cluster';
 
-const USAGE = `Usage: ozy status [--etcd URL] [--json] [--etcd-prefix P]
+const USAGE = `Usage: ozy status [JOB] [--etcd URL] [--json] [--etcd-prefix P]
 
-Show the cluster as etcd holds it:
+With JOB: that job alone — its accepted commit and spec hash, update
+progress, each instance (node, zone, state, health, restarts and, when it
+is not healthy, why: the failing health check's result such as
+"GET /health → 404" or "connection refused", the exit code or OOM kill, the
+pull error, the per-node reasons it is pending; the latest restart's
+cause), a cron job's runs, and its rejection report. Exit 1 when etcd knows
+nothing of JOB.
+
+Without: the cluster as etcd holds it:
   nodes       capacity, allocated, zone, lease alive, the agent's git head and last git error
   jobs        accepted commit, instances desired / placed / pending / healthy
   instances   node, state (pending, pulling, starting, healthy, unhealthy, exited, failed; lost
@@ -33,10 +45,15 @@ export const command: Command = {
   summary: 'nodes, jobs, instances and rejections of the live cluster',
   usage: USAGE,
   async run(argv: string[], io: CommandIo): Promise<number> {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: argv,
+      allowPositionals: true,
       options: { ...ETCD_OPTIONS, json: { type: 'boolean' } },
     });
+    if (positionals.length > 1) {
+      io.stderr.write(`ozy status: one JOB at most (got ${positionals.join(' ')})\n\n${USAGE}`);
+      return 2;
+    }
     const conn = etcdConnection(values, io.env, { discover: true });
     if ('problem' in conn) {
       io.stderr.write(`ozy status: ${conn.problem}\n\n${USAGE}`);
@@ -44,6 +61,16 @@ export const command: Command = {
     }
     const store = ClusterStore.connect(conn);
     try {
+      const job = positionals[0];
+      if (job !== undefined) {
+        const one = await readJobStatus(store, job);
+        if (!one) {
+          io.stderr.write(`ozy status: no job named "${job}" is accepted, rejected or scheduled (\`ozy status\` lists them)\n`);
+          return 1;
+        }
+        io.stdout.write(values.json ? `${JSON.stringify(one, null, 2)}\n` : formatJobStatus(one));
+        return 0;
+      }
       const status = await readClusterStatus(store);
       io.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
       return 0;
@@ -56,8 +83,19 @@ export const command: Command = {
 };
 
 export async function readClusterStatus(store: ClusterStore): Promise<ClusterStatus> {
+  return (await readStatusAndSnapshot(store)).status;
+}
+
+/** One job's status; undefined when etcd knows nothing of it. */
+export async function readJobStatus(store: ClusterStore, job: string): Promise<JobStatus | undefined> {
+  const [{ status, rejections }, runs] = await Promise.all([readStatusAndSnapshot(store), readRuns(store, job, Date.now())]);
+  return jobStatus(status, job, rejections.get(job), runs);
+}
+
+async function readStatusAndSnapshot(store: ClusterStore): Promise<{ status: ClusterStatus; rejections: ReadonlyMap<string, Rejection> }> {
   const [snap, statuses, agents, poller, cpu] = await Promise.all([store.snapshot(), store.listInstanceStatus(), store.listAgentStatus(), store.getPoller(), store.readNodeCpu()]);
-  return buildClusterStatus({ ...snap, statuses, agents, poller, nextRunAt, cpu, ...(snap.schedule ? { schedule: snap.schedule } : {}) });
+  const status = buildClusterStatus({ ...snap, statuses, agents, poller, nextRunAt, cpu, ...(snap.schedule ? { schedule: snap.schedule } : {}) });
+  return { status, rejections: snap.rejections };
 }
 
 export function formatStatus(s: ClusterStatus, now = Date.now()): string {

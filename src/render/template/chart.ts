@@ -60,7 +60,7 @@ export function renderChart(chart: Chart, opts: RenderChartOptions): RenderChart
   }
 
   // 3. Parse everything, then render each non-helper file in name order.
-  const compiled = compileTemplates(chart.templates, limits);
+  const compiled = compileTemplates(chart.templates, limits, `${chartName}/templates/`);
   if (!compiled.ok) return compiled;
   const budget = new Budget(limits);
   const chartData = chartMetadata(meta.value, chartName);
@@ -75,7 +75,10 @@ export function renderChart(chart: Chart, opts: RenderChartOptions): RenderChart
   const documents: RenderedDocument[] = [];
   const errors: TemplateError[] = [];
   for (const name of [...compiled.compiled.files.keys()]) {
-    if (isHelperFile(name)) continue;
+    // Partials only contribute templates. Every other file renders, whatever
+    // its extension, as in Helm; NOTES.txt renders (its errors count) but is
+    // not a job document.
+    if (isPartialFile(name)) continue;
     const data = mapOf({
       Values: values,
       Chart: chartData,
@@ -88,15 +91,23 @@ export function renderChart(chart: Chart, opts: RenderChartOptions): RenderChart
       if (budget.exhausted) break; // every later file would fail the same way
       continue;
     }
-    if (result.text.trim() !== '') documents.push({ template: name, text: result.text });
+    if (result.text.trim() !== '' && !isNotesFile(name)) documents.push({ template: name, text: result.text });
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, documents };
 }
 
-/** `_helpers.tpl` and friends hold `define`s only; NOTES.txt is for humans. */
+/** `_helpers.tpl` and friends hold `define`s only; NOTES.txt is for humans. Neither becomes a document. */
 export function isHelperFile(name: string): boolean {
-  const base = name.slice(name.lastIndexOf('/') + 1);
-  return base.startsWith('_') || base === 'NOTES.txt';
+  return isPartialFile(name) || isNotesFile(name);
+}
+
+/** Helm's partials: files whose name starts with "_" are never rendered on their own. */
+function isPartialFile(name: string): boolean {
+  return name.slice(name.lastIndexOf('/') + 1).startsWith('_');
+}
+
+function isNotesFile(name: string): boolean {
+  return name === 'NOTES.txt' || name.endsWith('/NOTES.txt');
 }
 
 function fail(error: TemplateError): RenderChartResult {

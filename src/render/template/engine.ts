@@ -20,6 +20,8 @@ export interface CompiledTemplates {
 export function compileTemplates(
   files: Readonly<Record<string, string>>,
   limits: Readonly<Limits>,
+  /** When set, each file is also a template named prefix + file name (Helm: `include "chart/templates/_x.tpl"`). */
+  fileTemplatePrefix?: string,
 ): { ok: true; compiled: CompiledTemplates } | { ok: false; errors: TemplateError[] } {
   const bodies = new Map<string, Node[]>();
   const library = new Map<string, Node[]>();
@@ -28,6 +30,7 @@ export function compileTemplates(
     try {
       const parsed = parse(new TemplateSource(name, files[name] as string), { functions: FUNCTION_NAMES, maxNesting: limits.maxNesting });
       bodies.set(name, parsed.root);
+      if (fileTemplatePrefix !== undefined) library.set(fileTemplatePrefix + name, parsed.root);
       for (const [defined, body] of parsed.defines) library.set(defined, body);
     } catch (e) {
       errors.push(asTemplateError(e, name));

@@ -26,6 +26,13 @@ interface Frame {
   /** Nesting of template/include/tpl calls. */
   depth: number;
   templates: TemplateLibrary;
+  /**
+   * The template was run with nil data (Go: an invalid reflect.Value, as
+   * with `{{template "x"}}` or `include "x" nil`): fields of it are missing
+   * values, not errors. A nil reached through a map is a nil interface,
+   * and a field of that is an error, as in Go.
+   */
+  nilData: boolean;
 }
 
 /** Name given to text rendered by `tpl`; errors in it are reported at the tpl call. */
@@ -36,7 +43,7 @@ export class Evaluator {
 
   /** Runs `body` with `dot` as data, writing into `out`. Throws TemplateFailure. */
   execute(body: Node[], dot: unknown, out: Output, templates: TemplateLibrary, depth = 0): void {
-    const frame: Frame = { vars: [{ name: '$', value: dot }], out, depth, templates };
+    const frame: Frame = { vars: [{ name: '$', value: dot }], out, depth, templates, nilData: isNil(dot) };
     this.walk(frame, body, dot);
   }
 
@@ -182,15 +189,20 @@ export class Evaluator {
   private evalArg(frame: Frame, dot: unknown, op: Operand): unknown {
     switch (op.type) {
       case 'field':
+        if (frame.nilData && isNil(dot)) return null;
         return this.fieldChain(dot, op.chain, op);
       case 'variable':
+        if (frame.nilData && op.name === '$' && op.chain.length > 0) return null;
         return this.fieldChain(this.lookupVar(frame, op.name, op.loc), op.chain, op);
       case 'dot':
         return dot;
       case 'function':
         return this.callFunction(frame, dot, op, [], NO_VALUE);
-      case 'chain':
-        return this.fieldChain(this.evalArg(frame, dot, op.target), op.chain, op);
+      case 'chain': {
+        const target = this.evalArg(frame, dot, op.target);
+        if (frame.nilData && isNil(target) && refersToData(op.target)) return null;
+        return this.fieldChain(target, op.chain, op);
+      }
       case 'pipe': {
         const mark = frame.vars.length;
         const value = this.evalPipeline(frame, dot, op.pipe);
@@ -296,6 +308,17 @@ export class Evaluator {
     }
     throw new FunctionError(`undefined variable "${name}"`, true);
   }
+}
+
+/** `.`, `$` or `(.)`: an operand that is the template's data itself. */
+function refersToData(op: Operand): boolean {
+  if (op.type === 'dot') return true;
+  if (op.type === 'variable') return op.name === '$' && op.chain.length === 0;
+  if (op.type === 'pipe' && op.pipe.cmds.length === 1 && op.pipe.decl.length === 0) {
+    const args = (op.pipe.cmds[0] as Command).args;
+    return args.length === 1 && refersToData(args[0] as Operand);
+  }
+  return false;
 }
 
 const STACK_EXHAUSTED = 'Maximum call stack size exceeded';

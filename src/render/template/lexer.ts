@@ -5,6 +5,7 @@
 // Hand-written scanning (no regular expressions over the whole input) keeps
 // the cost linear in the template size whatever the input.
 import { TemplateFailure } from './errors';
+import { parseGoNumber } from './gonumber';
 import type { TemplateSource } from './source';
 
 export type TokenKind =
@@ -269,55 +270,44 @@ export function lex(source: TemplateSource): Token[] {
     return fail(p, 'invalid escape in string');
   }
 
+  /** Go's lexNumber: scans what could be a number, then parses it with Go's rules (gonumber.ts). */
   function lexNumber(at: number, sp: boolean): number {
     let p = at;
-    let sign = 1;
-    if (text[p] === '+' || text[p] === '-') {
-      sign = text[p] === '-' ? -1 : 1;
-      p++;
-    }
-    const bodyStart = p;
-    let isInt = true;
-    let value: number;
-    const prefix = text.slice(p, p + 2).toLowerCase();
-    const radix = prefix === '0x' ? 16 : prefix === '0o' ? 8 : prefix === '0b' ? 2 : 10;
-    if (radix !== 10) {
+    if (text[p] === '+' || text[p] === '-') p++;
+    let digits = '0123456789_';
+    if (text[p] === '0' && /[xXoObB]/.test(text[p + 1] ?? '')) {
+      const base = (text[p + 1] as string).toLowerCase();
+      digits = base === 'x' ? '0123456789abcdefABCDEF_' : base === 'o' ? '01234567_' : '01_';
       p += 2;
-      const digitsStart = p;
-      while (isAlnum(text[p])) p++;
-      const digits = text.slice(digitsStart, p).replace(/_/g, '');
-      const valid = digits.length > 0 && [...digits].every((d) => !Number.isNaN(parseInt(d, radix)));
-      if (!valid) fail(at, `bad number syntax: ${JSON.stringify(text.slice(at, p))}`);
-      value = parseInt(digits, radix);
-    } else {
-      while (isDigit(text[p]) || text[p] === '_') p++;
-      if (text[p] === '.' && isDigit(text[p + 1])) {
-        isInt = false;
-        p++;
-        while (isDigit(text[p]) || text[p] === '_') p++;
-      } else if (text[p] === '.' && p > bodyStart && !isAlnum(text[p + 1])) {
-        isInt = false; // "1." is a float in Go
-        p++;
-      }
-      if ((text[p] === 'e' || text[p] === 'E') && p > bodyStart) {
-        const q = text[p + 1] === '+' || text[p + 1] === '-' ? p + 2 : p + 1;
-        if (isDigit(text[q])) {
-          isInt = false;
-          p = q;
-          while (isDigit(text[p])) p++;
-        }
-      }
-      const body = text.slice(bodyStart, p).replace(/_/g, '');
-      if (body === '' || body === '.') fail(at, `bad number syntax: ${JSON.stringify(text.slice(at, p + 1))}`);
-      value = Number(body);
     }
-    if (isAlnum(text[p]) || text[p] === '.') {
-      let q = p;
-      while (isAlnum(text[q]) || text[q] === '.') q++;
+    const run = (set: string): void => {
+      while (p < text.length && set.includes(text[p] as string)) p++;
+    };
+    run(digits);
+    if (text[p] === '.') {
+      p++;
+      run(digits);
+    }
+    if (digits.length === 11 && (text[p] === 'e' || text[p] === 'E')) {
+      p++;
+      if (text[p] === '+' || text[p] === '-') p++;
+      run('0123456789_');
+    }
+    if (digits.length === 23 && (text[p] === 'p' || text[p] === 'P')) {
+      p++;
+      if (text[p] === '+' || text[p] === '-') p++;
+      run('0123456789_');
+    }
+    if (text[p] === 'i') p++;
+    if (isAlnum(text[p])) {
+      let q = p + 1;
+      while (isAlnum(text[q])) q++;
       fail(at, `bad number syntax: ${JSON.stringify(text.slice(at, q))}`);
     }
-    if (!Number.isFinite(value)) fail(at, `number out of range: ${text.slice(at, p)}`);
-    push('number', text.slice(at, p), at, sp, { num: sign * value, isInt });
+    const literal = text.slice(at, p);
+    const parsed = parseGoNumber(literal);
+    if (!parsed.ok) fail(at, parsed.message);
+    else push('number', literal, at, sp, { num: parsed.value, isInt: parsed.isInt });
     return p;
   }
 }

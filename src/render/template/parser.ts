@@ -193,7 +193,7 @@ class Parser {
     const loc = this.loc(this.next());
     const name = this.expect('string', 'template clause').val;
     let pipe: Pipeline | undefined;
-    if (this.peek().kind !== 'rightDelim') pipe = this.parsePipeline('template clause', 'rightDelim', false);
+    if (this.peek().kind !== 'rightDelim') pipe = this.parsePipeline('template clause', 'rightDelim', true); // Go allows `{{template "x" $v := .}}`; $v outlives the call
     this.expect('rightDelim', 'template clause');
     return { type: 'template', loc, name, pipe };
   }
@@ -202,7 +202,7 @@ class Parser {
   private parseBlock(): Node {
     const loc = this.loc(this.next());
     const name = this.expect('string', 'block clause').val;
-    const pipe = this.parsePipeline('block clause', 'rightDelim', false);
+    const pipe = this.parsePipeline('block clause', 'rightDelim', true);
     this.expect('rightDelim', 'block clause');
     const body = this.parseBody(loc, 'block');
     if (!this.defines.has(name)) this.defines.set(name, body);

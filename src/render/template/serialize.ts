@@ -5,7 +5,7 @@
 import { FunctionError, LimitExceeded } from './errors';
 import type { Budget } from './limits';
 import { formatNumber, isMap, isNil, newMap, setOwn, sortedKeys } from './values';
-import { dumpYaml } from './yaml';
+import { emitYaml } from './yaml-emit';
 
 /** A sorted-key deep copy; throws before it grows past the string limit. */
 export function toPlainTree(value: unknown, budget: Budget): unknown {
@@ -51,15 +51,31 @@ export function toPlainTree(value: unknown, budget: Budget): unknown {
   return copy(value, 0);
 }
 
+/**
+ * Helm's toYaml: the text go-yaml v2 writes (yaml-emit.ts) without its
+ * final newline. A value JSON cannot hold (NaN, infinities) makes Helm's
+ * toYaml return "" (it swallows the marshalling error); so does this.
+ */
 export function toYaml(value: unknown, budget: Budget): string {
-  return dumpYaml(toPlainTree(value, budget));
+  const tree = toPlainTree(value, budget);
+  if (hasNonFinite(tree)) return '';
+  const text = emitYaml(tree);
+  budget.checkLength(text.length);
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+function hasNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (Array.isArray(v)) return v.some(hasNonFinite);
+  if (isMap(v)) return Object.keys(v).some((k) => hasNonFinite(v[k]));
+  return false;
 }
 
 /**
  * Go's json.Marshal output: sorted keys, `<`, `>`, `&`, U+2028 and U+2029
  * escaped; `indent` gives MarshalIndent's layout (toPrettyJson).
  */
-export function toJson(value: unknown, budget: Budget, indent = ''): string {
+export function toJson(value: unknown, budget: Budget, indent = '', escapeHtml = true): string {
   const tree = toPlainTree(value, budget);
   const parts: string[] = [];
   const write = (v: unknown, prefix: string): void => {
@@ -78,7 +94,7 @@ export function toJson(value: unknown, budget: Budget, indent = ''): string {
       if (keys.length === 0) return void parts.push('{}');
       parts.push('{');
       keys.sort().forEach((k, i) => {
-        parts.push(i > 0 ? `,${nl}` : nl, jsonString(k), indent ? ': ' : ':');
+        parts.push(i > 0 ? `,${nl}` : nl, jsonString(k, escapeHtml), indent ? ': ' : ':');
         write(v[k], inner);
       });
       parts.push(indent ? `\n${prefix}}` : '}');
@@ -86,7 +102,7 @@ export function toJson(value: unknown, budget: Budget, indent = ''): string {
       if (!Number.isFinite(v)) throw new FunctionError(`json: unsupported value: ${formatNumber(v)}`);
       parts.push(String(v));
     } else if (typeof v === 'string') {
-      parts.push(jsonString(v));
+      parts.push(jsonString(v, escapeHtml));
     } else if (typeof v === 'boolean') {
       parts.push(v ? 'true' : 'false');
     } else {
@@ -97,6 +113,6 @@ export function toJson(value: unknown, budget: Budget, indent = ''): string {
   return parts.join('');
 }
 
-function jsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`);
+function jsonString(s: string, escapeHtml: boolean): string {
+  return JSON.stringify(s).replace(escapeHtml ? /[<>&\u2028\u2029]/g : /[\u2028\u2029]/g, (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`);
 }

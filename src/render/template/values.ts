@@ -4,7 +4,10 @@
 // Maps are read with own-property checks only, so `.constructor` or
 // `.__proto__` never reach JavaScript internals; maps that templates build
 // have no prototype at all.
-import { FunctionError, LimitExceeded } from './errors';
+import { FunctionError } from './errors';
+import { formatGoFloat } from './gofloat';
+import { goFormatValue, goTypeName, isGoInt } from './gofmt';
+import { parseGoInt } from './gonumber';
 import type { Budget } from './limits';
 
 export type MapValue = Record<string, unknown>;
@@ -49,7 +52,7 @@ export function kindOf(v: unknown): Kind {
     case 'string':
       return 'string';
     case 'number':
-      return Number.isInteger(v) ? 'int' : 'float64';
+      return isGoInt(v) ? 'int' : 'float64';
     case 'boolean':
       return 'bool';
     default:
@@ -59,20 +62,9 @@ export function kindOf(v: unknown): Kind {
   }
 }
 
-/** The Go type name, as `typeOf` and error messages show it. */
+/** The Go type name, as `typeOf`, `%T` and error messages show it (float64 for a fraction). */
 export function typeName(v: unknown): string {
-  switch (kindOf(v)) {
-    case 'invalid':
-      return '<nil>';
-    case 'slice':
-      return '[]interface {}';
-    case 'map':
-      return 'map[string]interface {}';
-    case 'unknown':
-      return typeof v;
-    default:
-      return kindOf(v);
-  }
+  return goTypeName(v);
 }
 
 /** Go template truth: false, 0, nil, and empty strings, lists and maps are false. */
@@ -86,11 +78,10 @@ export function isTrue(v: unknown): boolean {
   return true;
 }
 
+/** Go's `%v` of a number: an int's digits, or a float64 in strconv's shortest 'g' form (1e+06). */
 export function formatNumber(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (n === Infinity) return '+Inf';
-  if (n === -Infinity) return '-Inf';
-  return String(n);
+  if (Number.isInteger(n) && Math.abs(n) < 2 ** 63) return BigInt(n).toString();
+  return formatGoFloat(n, 'g', -1);
 }
 
 /**
@@ -99,44 +90,7 @@ export function formatNumber(n: number): string {
  * their printed size can be exponential in the steps that built them).
  */
 export function formatValue(v: unknown, budget: Budget): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return formatNumber(v);
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (isNil(v)) return '<nil>';
-  const parts: string[] = [];
-  let length = 0;
-  const add = (s: string): void => {
-    length += s.length;
-    budget.checkLength(length);
-    parts.push(s);
-  };
-  const walk = (x: unknown, depth: number): void => {
-    budget.step();
-    if (depth > budget.limits.maxNesting) throw new LimitExceeded(`value nested more than ${budget.limits.maxNesting} levels deep (self-referential?)`);
-    if (Array.isArray(x)) {
-      add('[');
-      x.forEach((item, i) => {
-        if (i > 0) add(' ');
-        walk(item, depth + 1);
-      });
-      add(']');
-    } else if (isMap(x)) {
-      add('map[');
-      sortedKeys(x).forEach((k, i) => {
-        add(i > 0 ? ` ${k}:` : `${k}:`);
-        walk(x[k], depth + 1);
-      });
-      add(']');
-    } else if (isNil(x)) {
-      add('<nil>');
-    } else if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') {
-      add(formatValue(x, budget));
-    } else {
-      add(String(x));
-    }
-  };
-  walk(v, 0);
-  return parts.join('');
+  return goFormatValue(v, budget);
 }
 
 /** What `{{ value }}` prints: like `%v`, but a missing value prints nothing (Helm). */
@@ -176,19 +130,45 @@ export function asMap(v: unknown, what = 'argument'): MapValue {
   throw new FunctionError(`${what}: expected map; got ${typeName(v)}`);
 }
 
-/** Sprig's lenient number conversion (cast.ToInt64): strings are parsed, junk is 0. */
+/**
+ * Sprig's lenient integer conversion (spf13/cast ToInt64): numbers are
+ * truncated, booleans are 0/1, a string is read by strconv.ParseInt with
+ * base 0 (so "010" is 8 and "0x10" 16) after dropping a zero fraction
+ * ("3.00" is 3), and anything else, "3.5" included, is 0.
+ */
 export function toInteger(v: unknown): number {
   if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : 0;
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string') {
-    const s = v.trim();
-    if (/^[+-]?\d+$/.test(s)) return parseInt(s, 10);
-    if (/^[+-]?0[xX][0-9a-fA-F]+$/.test(s)) return parseInt(s, 16);
-    // Written so that no two quantifiers compete for the same digits (no backtracking blow-up).
-    if (/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(s)) return Math.trunc(Number(s));
-    return 0;
+    const n = parseGoInt(trimZeroDecimal(v));
+    return n === undefined || n > INT64_MAX || n < -INT64_MAX - 1n ? 0 : Number(n);
   }
   return 0;
+}
+
+const INT64_MAX = 9223372036854775807n;
+
+/** cast's trimZeroDecimal: "3.000" → "3"; anything else unchanged. */
+function trimZeroDecimal(s: string): string {
+  let foundZero = false;
+  for (let i = s.length; i > 0; i--) {
+    const c = s[i - 1];
+    if (c === '.') {
+      if (foundZero) return s.slice(0, i - 1);
+    } else if (c === '0') {
+      foundZero = true;
+    } else {
+      return s;
+    }
+  }
+  return s;
+}
+
+/** strconv.Atoi: decimal only, anything else is 0 (Sprig swallows the error). */
+export function atoi(s: string): number {
+  if (!/^[+-]?[0-9]+$/.test(s)) return 0;
+  const n = BigInt(s);
+  return n > INT64_MAX || n < -INT64_MAX - 1n ? 0 : Number(n);
 }
 
 export function toFloat(v: unknown): number {

@@ -1,6 +1,6 @@
 // The template engine's only use of js-yaml: loading Chart.yaml/values.yaml
-// with safe bounds, and dumping values for toYaml.
-import { dump, loadAll } from 'js-yaml';
+// with safe bounds (toYaml's text comes from yaml-emit.ts).
+import { loadAll } from 'js-yaml';
 import type { TemplateError } from './errors';
 
 /** Deepest nesting accepted in Chart.yaml / values.yaml. */
@@ -33,14 +33,4 @@ function yamlError(e: unknown, file: string): TemplateError {
     return { template: file, line: 1, message };
   }
   return { template: file, line: 1, message: 'invalid YAML' };
-}
-
-/**
- * YAML text of a plain tree (no shared references: see serialize.ts), in
- * the style of Helm's toYaml: sequences not indented under their key, no
- * line folding, no trailing newline.
- */
-export function dumpYaml(tree: unknown): string {
-  const text = dump(tree, { noRefs: true, lineWidth: -1, seqNoIndent: true });
-  return text.endsWith('\n') ? text.slice(0, -1) : text;
 }

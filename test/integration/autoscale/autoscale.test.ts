@@ -174,7 +174,11 @@ describe('autoscaling on CPU end to end (3 agents on podman)', () => {
     await waitFor('three instances', async () => history.now() === 3, { timeoutMs: 30_000 });
     const down = Date.now();
     await merge(c.user, { 'jobs/burn.yaml': burnJob({ min: 1, max: 2, cpu: '50%', scaleDownAfter: '15s' }) }, 'burn: max 2');
-    await waitFor('two instances', async () => history.now() === 2, { timeoutMs: 30_000 });
+    await waitFor('two instances', async () => history.now() === 2, { timeoutMs: 30_000 }).catch(async (err: unknown) => {
+      const job = await burnNow(c);
+      const said = c.agents.flatMap((a) => a.logs().split('\n').filter((l) => /autoscale|burn/.test(l)).slice(-15));
+      throw new Error(`${String(err)}; counts since (ms, count, placed): ${JSON.stringify(history.since(down).map((h) => [h.at - down, h.count, h.placed]))}; accepted: ${JSON.stringify(job?.spec.autoscale)} ${job?.commit}\n${said.join('\n')}`);
+    });
     assert.ok(Date.now() - down < 15_000, 'a lowered max does not wait for scaleDownAfter');
   });
 

@@ -1,6 +1,8 @@
 // Three agents racing on rapid random commits: at every committed etcd
 // revision no node is over capacity and every instance has one node
 // (invariants 1 and 2); every judged change is whole (invariant 3).
+// Checked per revision, not per event: the writes inside one transaction
+// are atomic, so a state between two of its events never exists.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { versionOf, type AcceptedJob, type NodeInfo } from '../../../src/model/cluster';
@@ -42,6 +44,18 @@ describe('brain: racing agents keep the invariants', () => {
   const violations: string[] = [];
   let revisionsChecked = 0;
   let stopWatch: (() => Promise<void>) | undefined;
+  let state = new Map<string, AcceptedJob>();
+  /** The revision whose events are being applied: checked once the next revision's first event arrives. */
+  let open: number | undefined;
+  const checkRevision = (): void => {
+    if (open === undefined) return;
+    revisionsChecked++;
+    for (const v of overCapacity(nodes, state)) violations.push(`rev ${open}: ${v}`);
+    for (const j of state.values()) {
+      if (j.instances.length !== j.spec.numInstances) violations.push(`rev ${open}: ${j.spec.name} has ${j.instances.length} placements for ${j.spec.numInstances} instances`);
+    }
+    open = undefined;
+  };
 
   before(async () => {
     c = await startCluster();
@@ -50,16 +64,13 @@ describe('brain: racing agents keep the invariants', () => {
     const snap = await c.store.snapshot();
     nodes = snap.nodes;
     // Check every committed revision, not only the final state.
-    const state = new Map(snap.jobs);
+    state = new Map(snap.jobs);
     stopWatch = await c.store.watchJobs(snap.revision + 1, {
       onChange: (ev) => {
+        if (open !== undefined && ev.revision !== open) checkRevision();
         if (ev.type === 'put' && ev.value) state.set(ev.name, ev.value);
         else state.delete(ev.name);
-        revisionsChecked++;
-        for (const v of overCapacity(nodes, state)) violations.push(`rev ${ev.revision}: ${v}`);
-        for (const j of state.values()) {
-          if (j.instances.length !== j.spec.numInstances) violations.push(`rev ${ev.revision}: ${j.spec.name} has ${j.instances.length} placements for ${j.spec.numInstances} instances`);
-        }
+        open = ev.revision;
       },
       onReset: () => violations.push('watch was reset; revisions may have been skipped'),
     });
@@ -106,6 +117,10 @@ describe('brain: racing agents keep the invariants', () => {
         return true;
       }, { timeoutMs: 30_000 });
       const snap = await c.store.snapshot();
+      // Converged: the latest revision's events have all arrived.
+      const same = (m: ReadonlyMap<string, AcceptedJob>): string => JSON.stringify([...m.entries()].sort(([x], [y]) => x.localeCompare(y)));
+      await waitFor('the watch reached the snapshot', async () => same(state) === same(snap.jobs), { timeoutMs: 10_000, intervalMs: 50 });
+      checkRevision();
       assert.deepEqual(overCapacity(snap.nodes, snap.jobs), []);
       for (const n of live) {
         assert.ok(snap.jobs.has(n) || snap.rejections.has(n), `${n} is accepted or rejected`);

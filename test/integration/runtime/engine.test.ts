@@ -105,8 +105,8 @@ describe('ContainerEngine on podman', () => {
 
   test('exec returns the exit code and times out as EXEC_TIMEOUT', async () => {
     const id = await run(fx.podman.node('exec'), 'job-0', spec('box', { command: SLEEP }));
-    assert.equal(await fx.engine.exec(id, ['/bin/sh', '-c', 'exit 3'], 10_000), 3);
-    assert.equal(await fx.engine.exec(id, ['/bin/true'], 10_000), 0);
+    assert.deepEqual(await fx.engine.exec(id, ['/bin/sh', '-c', 'echo not ready; echo to stderr >&2; exit 3'], 10_000), { exitCode: 3, output: 'not ready\nto stderr\n' });
+    assert.deepEqual(await fx.engine.exec(id, ['/bin/true'], 10_000), { exitCode: 0, output: '' });
     await assert.rejects(fx.engine.exec(id, ['/bin/sleep', '5'], 300), ExecTimeoutError);
   });
 

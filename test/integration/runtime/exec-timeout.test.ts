@@ -45,6 +45,6 @@ describe('exec timeouts on podman', () => {
     );
     assert.ok(left.some((p) => p.includes('/bin/sleep 600')), `the container's own processes stay: ${left.join(' | ')}`);
     assert.equal((await fx.engine.inspect(id)).state, 'running');
-    assert.equal(await fx.engine.exec(id, ['/bin/sh', '-c', 'exit 4'], 10_000), 4);
+    assert.equal((await fx.engine.exec(id, ['/bin/sh', '-c', 'exit 4'], 10_000)).exitCode, 4);
   });
 });

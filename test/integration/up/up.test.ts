@@ -22,6 +22,8 @@ import { rawGet, rawKeys, startEtcd, type EtcdServer } from '../../harness/etcd'
 import { cloneAsUser, type GitUser } from '../../harness/git-user';
 import { tempDir } from '../../harness/tmp';
 import { waitFor } from '../../harness/wait';
+import { readReadme, walkthroughBlock, walkthroughScript } from './readme-walkthrough';
+import { projectRoot } from '../../../src/paths';
 
 const run = promisify(execFile);
 const tmp = tempDir('ozy-up-e2e-');
@@ -230,6 +232,32 @@ describe('ozy up', () => {
     );
     await waitFor('the DNS key of hello-2', async () => (await rawKeys(etcd, '/skydns/local/ozy/hello/')).includes('/skydns/local/ozy/hello/hello-2'), { timeoutMs: 30_000 });
     assert.ok((await containersOfNode()).length > 0);
+
+    // 4b. The README's walk-through, as written, against this ozy up.
+    const root = projectRoot();
+    const script = walkthroughScript(walkthroughBlock(readReadme(root)), {
+      repoUrl,
+      bin: path.join(root, 'bin'),
+      waits: [
+        { after: /git commit -qm "add site"/, until: `ozy status site --json | grep -c '"state": "healthy"' | grep -qx 2`, seconds: 120 },
+        { after: /git commit -qam "site: 500"/, until: 'git fetch -q origin && git cat-file -e origin/main:rejections/site.json', seconds: 90 },
+        { after: /git commit -qam "site: back to 2"/, until: 'git fetch -q origin && ! git cat-file -e origin/main:rejections/site.json', seconds: 90 },
+      ],
+    });
+    const walkDir = path.join(tmp.dir, 'walkthrough');
+    fs.mkdirSync(walkDir);
+    const identity = { GIT_AUTHOR_NAME: 'Walk Through', GIT_AUTHOR_EMAIL: 'walk@example.test', GIT_COMMITTER_NAME: 'Walk Through', GIT_COMMITTER_EMAIL: 'walk@example.test' };
+    const walk = await run('bash', ['-c', script], { cwd: walkDir, env: { ...process.env, ...identity, OZY_UP_STATE_DIR: stateDir }, maxBuffer: 16 * 1024 * 1024 }).catch((err: { stdout?: string; stderr?: string; message: string }) =>
+      assert.fail(`the README walk-through failed: ${err.message}\nstdout:\n${err.stdout ?? ''}\nstderr:\n${err.stderr ?? ''}`),
+    );
+    assert.match(walk.stdout, /^ok: \d+ valid jobs: .*\bsite\b/m, 'ozy validate accepts the new job');
+    assert.match(walk.stdout, /create +site/, 'ozy plan creates it');
+    assert.match(walk.stdout, /site-0 .*healthy +healthy/, 'ozy status site shows it healthy');
+    assert.match(walk.stdout, /"detail": "[^"]*Job requires [^"]* of memory/, 'the report says why');
+    assert.match(walk.stdout, /REPORT\n {2}\(none\)\s*$/, 'the last status shows the report gone');
+    assert.ok(fs.readFileSync(path.join(walkDir, 'ozy-jobs', 'jobs', 'web.yaml'), 'utf8').includes('ozy/web-service'), 'the example web job is untouched');
+    const site = (await readClusterStatus(s)).instances.filter((i) => i.job === 'site');
+    assert.deepEqual(site.map((i) => [i.instance, i.state, i.restarts]), [['site-0', 'healthy', 0], ['site-1', 'healthy', 0]], 'site never stopped');
 
     // 5. SIGINT: everything it started is stopped, nothing is left.
     await s.close();

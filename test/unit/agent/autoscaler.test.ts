@@ -1,12 +1,12 @@
 // The poller's autoscaler with fakes for the CPU records and the jobs: stale
 // records do not count, a figure from a node the instance left does not
-// count, scale-up kicks the brain at once, scale-down waits the window, a
+// count, scale-up waits a short window and then kicks the brain, scale-down waits its window, a
 // withdrawn wish does not kick; and the brain commits a wanted count even
 // when git and etcd are quiet.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pino from 'pino';
-import { Autoscaler, type CpuRecords } from '../../../src/agent/autoscaler';
+import { Autoscaler, SCALE_UP_WINDOW_MS, type CpuRecords } from '../../../src/agent/autoscaler';
 import { Brain } from '../../../src/agent/brain';
 import type { GitPort, ScheduleWrites, Snapshot, StorePort } from '../../../src/agent/ports';
 import type { AutoscalePolicy, NodeCpu } from '../../../src/model/autoscale';
@@ -57,9 +57,14 @@ function fixture(jobs: AcceptedJob[]) {
 }
 
 describe('Autoscaler', () => {
-  test('load on: the wanted count appears at once and kicks the brain', async () => {
+  test('load on: the wanted count appears once the load has lasted the scale-up window, and kicks the brain', async () => {
     const f = fixture([job(['a', 'b'])]);
     await f.a.attach();
+    f.at(0);
+    f.set(records({ a: { 'web-0': 100 }, b: { 'web-1': 100 } }));
+    f.a.evaluate();
+    assert.deepEqual([...f.a.wanted().counts], [], 'not on the first look');
+    f.at(SCALE_UP_WINDOW_MS);
     f.set(records({ a: { 'web-0': 100 }, b: { 'web-1': 100 } }));
     f.a.evaluate();
     assert.deepEqual([...f.a.wanted().counts], [['web', 4]]);
@@ -68,6 +73,20 @@ describe('Autoscaler', () => {
     f.a.evaluate();
     assert.equal(f.a.wanted().revision, rev, 'the same wish again is not news');
     assert.equal(f.kicks(), 1);
+    await f.a.detach();
+  });
+
+  test('one high sample among samples at the target starts nothing', async () => {
+    const f = fixture([job(['a', 'b'])]);
+    await f.a.attach();
+    for (let t = 0; t <= 3 * SCALE_UP_WINDOW_MS; t += 1000) {
+      f.at(t);
+      const pct = t === 2 * SCALE_UP_WINDOW_MS ? 100 : 50;
+      f.set(records({ a: { 'web-0': pct }, b: { 'web-1': pct } }));
+      f.a.evaluate();
+      assert.deepEqual([...f.a.wanted().counts], [], `at ${t} ms`);
+    }
+    assert.equal(f.kicks(), 0);
     await f.a.detach();
   });
 

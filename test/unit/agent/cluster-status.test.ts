@@ -25,8 +25,22 @@ test('instances: reported state and health, lost on a dead node, pending without
     s.instances.map((i) => [i.instance, i.node, i.state, i.health, i.restarts]),
     [['web-0', 'n1', 'healthy', 'healthy', 2], ['web-1', 'dead', 'lost', 'unknown', 0], ['web-2', null, 'pending', 'unknown', 0]],
   );
-  assert.deepEqual(s.jobs[0], { name: 'web', commit: 'c', file: 'jobs/web.yaml', acceptedAt: 't', desired: 3, placed: 2, pending: 1, healthy: 1, rollout: 'running', type: 'service' });
+  assert.deepEqual(s.jobs[0], { name: 'web', commit: 'c', specHash: 'h', file: 'jobs/web.yaml', acceptedAt: 't', desired: 3, placed: 2, pending: 1, healthy: 1, rollout: 'running', type: 'service' });
   assert.deepEqual(s.nodes.map((n) => [n.name, n.alive, n.used.memory]), [['dead', false, 100], ['n1', true, 100]]);
+});
+
+test('why: a pending instance has the placement problem and each node\'s reason; a restart keeps its cause', () => {
+  const big: AcceptedJob = { ...job, spec: { ...spec, containers: [{ ...spec.containers[0]!, memory: 2000 }] }, instances: [{ node: null, since: '2026-01-01T00:00:00Z' }] };
+  const restarted: InstanceStatus = { ...status('web-0', 'unhealthy'), message: 'container app fails its health check: GET /health → 404', lastRestart: { cause: 'container app failed its health check (GET /health → 404)', at: 't2' } };
+  const s = buildClusterStatus({ nodes: [n1], jobs: new Map([['web', job], ['big', { ...big, spec: { ...big.spec, name: 'big' } }]]), rejections: new Map(), statuses: [restarted], agents: new Map() });
+  const pending = s.instances.find((i) => i.instance === 'big-0')!;
+  assert.match(pending.message ?? '', /requires .* memory/);
+  assert.deepEqual(Object.keys(pending.nodeReasons ?? {}), ['n1']);
+  assert.match(pending.nodeReasons!.n1!, /memory/);
+  const web0 = s.instances.find((i) => i.instance === 'web-0')!;
+  assert.deepEqual([web0.message, web0.lastRestart?.cause], ['container app fails its health check: GET /health → 404', 'container app failed its health check (GET /health → 404)']);
+  // A pending instance that fits is placed by the next round: nothing per node to say.
+  assert.equal(s.instances.find((i) => i.instance === 'web-2')!.nodeReasons, undefined);
 });
 
 test('a status written for an older spec does not count for the new one', () => {

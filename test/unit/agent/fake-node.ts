@@ -6,6 +6,7 @@ import { podTemplateHash } from '../../../src/model/hash';
 import type { ContainerSpec, JobSpec } from '../../../src/model/job';
 import type { NodeStatusSink } from '../../../src/agent/node-agent';
 import type { NodeEngine } from '../../../src/agent/node-agent';
+import type { ExecResult } from '../../../src/runtime/engine';
 import type { SupervisorPods } from '../../../src/agent/instance-supervisor';
 import {
   ContainerNotFoundError,
@@ -97,12 +98,13 @@ export class FakeRuntime implements NodeEngine, SupervisorPods {
     if (!c) throw new Error(`no container ${id}`);
     return this.view(c);
   }
-  async exec(id: string): Promise<number> {
+  async exec(id: string): Promise<ExecResult> {
     const c = this.containers.get(id);
     if (!c) throw new Error(`no container ${id}`);
     const name = c.labels[LABEL.container]!;
     this.ops.push(`exec ${c.labels[LABEL.instance]}/${name}`);
-    return this.execCode(name);
+    const exitCode = this.execCode(name);
+    return { exitCode, output: exitCode === 0 ? '' : `not ready (fake ${name})\nsecond line\n` };
   }
 
   async stats(id: string): Promise<ContainerStats> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkAddress, readyTimeoutFor, runCheck } from '../../../src/agent/instance-probe';
 import type { HealthCheck } from '../../../src/model/job';
+import { ExecTimeoutError } from '../../../src/runtime/errors';
 
 const timing = { intervalMs: 100, timeoutMs: 50, healthyThreshold: 2, unhealthyThreshold: 3 };
 
@@ -18,12 +19,21 @@ describe('health check targets and timing', () => {
     assert.equal(readyTimeoutFor(10_000, hc), 10_000);
     assert.equal(readyTimeoutFor(100, undefined), 100);
   });
-  test('exec: exit 0 passes; an engine error is a failed check, not a throw', async () => {
+  test('exec: exit 0 passes; a failure says its exit code and first line; an engine error is a failed check, not a throw', async () => {
     const hc: HealthCheck = { type: 'exec', command: ['/bin/true'], ...timing };
-    const probes = { http: async () => true, tcp: async () => true };
+    const probes = { http: async () => ({ ok: true, saw: '' }), tcp: async () => ({ ok: true, saw: '' }) };
     const target = { containerId: 'c1', podIp: undefined, ports: [] };
-    assert.equal(await runCheck(hc, target, { exec: async () => 0 }, probes), true);
-    assert.equal(await runCheck(hc, target, { exec: async () => 1 }, probes), false);
-    assert.equal(await runCheck(hc, target, { exec: async () => { throw new Error('gone'); } }, probes), false);
+    assert.deepEqual(await runCheck(hc, target, { exec: async () => ({ exitCode: 0, output: '' }) }, probes), { ok: true, saw: 'exec → exit 0' });
+    assert.deepEqual(await runCheck(hc, target, { exec: async () => ({ exitCode: 1, output: '\n  db: no response\u0007\nmore\n' }) }, probes), { ok: false, saw: 'exec → exit 1: db: no response' });
+    assert.deepEqual(await runCheck(hc, target, { exec: async () => { throw new Error('gone'); } }, probes), { ok: false, saw: 'exec → gone' });
+    assert.deepEqual(await runCheck(hc, target, { exec: async () => { throw new ExecTimeoutError('slow'); } }, probes), { ok: false, saw: 'exec → timed out after 50ms' });
+    assert.deepEqual(await runCheck(hc, { ...target, containerId: undefined }, { exec: async () => ({ exitCode: 0, output: '' }) }, probes), { ok: false, saw: 'exec → the container is not created yet' });
+  });
+  test('http and tcp: what the probe saw is passed on; a probe that throws is a failed check', async () => {
+    const target = { containerId: 'c1', podIp: '10.0.0.2', ports: [] };
+    const probes = { http: async (_h: string, _p: number, path: string) => ({ ok: false, saw: `GET ${path} → 404` }), tcp: async () => { throw new Error('boom'); } };
+    const none = { exec: async () => ({ exitCode: 0, output: '' }) };
+    assert.deepEqual(await runCheck({ type: 'http', port: 80, path: '/health', ...timing }, target, none, probes), { ok: false, saw: 'GET /health → 404' });
+    assert.deepEqual(await runCheck({ type: 'tcp', port: 5432, ...timing }, target, none, probes), { ok: false, saw: 'TCP 5432 → boom' });
   });
 });

@@ -30,6 +30,14 @@ describe('deriveInstanceState', () => {
     assert.deepEqual(s, { state: 'exited', message: 'container b: OOM killed (memory limit 64Mi); restarting in 0.5s' });
     assert.equal(deriveInstanceState(running, [view('a', { health: 'unhealthy' })]).state, 'unhealthy');
   });
+  test('what the failing health check saw is part of the message, starting or unhealthy', () => {
+    const saw = { hasHealthcheck: true, checkFailure: 'GET /health → 404' };
+    assert.deepEqual(deriveInstanceState(running, [view('app', saw)]), { state: 'starting', message: 'waiting for the health check of app: GET /health → 404' });
+    assert.deepEqual(deriveInstanceState(running, [view('app', { ...saw, health: 'unhealthy', restartInMs: 2000 })]), {
+      state: 'unhealthy',
+      message: 'container app fails its health check: GET /health → 404; restarting in 2.0s',
+    });
+  });
 });
 
 describe('formatBytes', () => {

@@ -1,5 +1,6 @@
-// The scale-down window: up at once, down only to the highest count wanted
-// over a whole window, and only after watching a whole window.
+// The windows: up to the lowest count asked for over a short window (at once
+// with window 0), down only to the highest count wanted over a whole window,
+// and only after watching a whole window.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ScaleDownWindow } from '../../../src/autoscale/window';
@@ -38,6 +39,17 @@ describe('ScaleDownWindow', () => {
     assert.equal(v.next(4, 2, W + 1000, W), 4);
     assert.equal(v.scaleDownAt(4, W), 2 * W - 1);
     assert.equal(v.next(4, 2, 2 * W, W), 2);
+  });
+
+  test('scale-up: to the lowest count asked for over the up window, once that much was watched', () => {
+    const w = new ScaleDownWindow(0);
+    assert.equal(w.next(2, 5, 1000, W, 3000), 2, 'not watched for 3 s yet');
+    assert.equal(w.next(2, 5, 2000, W, 3000), 2);
+    assert.equal(w.next(2, 4, 3000, W, 3000), 4, 'the lowest ask of the last 3 s');
+    const blip = new ScaleDownWindow(0);
+    for (let t = 0; t <= 10_000; t += 1000) assert.equal(blip.next(2, t === 6000 ? 6 : 2, t, W, 3000), 2, `a single high ask at 6 s is ignored (at ${t})`);
+    for (let t = 11_000; t < 14_000; t += 1000) assert.equal(blip.next(2, 6, t, W, 3000), 2, `a lasting one waits 3 s (at ${t})`);
+    assert.equal(blip.next(2, 6, 14_000, W, 3000), 6);
   });
 
   test('window 0: down at once', () => {

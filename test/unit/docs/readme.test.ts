@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import * as os from 'node:os';
 import { projectRoot } from '../../../src/paths';
+import { renderRepoDir } from '../../../src/render';
+import { heredocFiles, readReadme, walkthroughBlock, walkthroughScript } from '../../integration/up/readme-walkthrough';
 
 type Schema = { properties?: Record<string, Schema>; definitions?: Record<string, Schema>; $defs?: Record<string, Schema> };
 
@@ -30,4 +33,31 @@ test('the README gives exactly the two commands, and .ci/run runs the test one',
   assert.deepEqual(commands, ['bash scripts/up.sh', 'bash .ci/run']);
   assert.match(fs.readFileSync(path.join(root, '.ci/run'), 'utf8'), /setup-and-test\.sh/);
   assert.match(fs.readFileSync(path.join(root, 'scripts/setup-and-test.sh'), 'utf8'), /^npm test$/m);
+});
+
+test('the README walk-through adds a job of its own that validates with the examples, and the test can run it', async () => {
+  const root = projectRoot();
+  const block = walkthroughBlock(readReadme(root));
+  const files = heredocFiles(block);
+  assert.deepEqual([...files.keys()], ['jobs/site.yaml']);
+  for (const f of files.keys()) assert.equal(fs.existsSync(path.join(root, 'examples', f)), false, `${f} would overwrite an example`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ozy-walk-'));
+  try {
+    fs.cpSync(path.join(root, 'examples'), dir, { recursive: true });
+    for (const [f, text] of files) fs.writeFileSync(path.join(dir, f), text);
+    const r = await renderRepoDir(dir, { commit: 'walk' });
+    assert.deepEqual(r.problems, []);
+    const site = r.jobs.find((j) => j.spec.name === 'site');
+    assert.equal(site?.spec.containers[0]?.healthcheck?.type, 'http');
+    // It checks a file its command creates (busybox httpd serves no index of its own).
+    const hc = site!.spec.containers[0]!.healthcheck as { path: string };
+    assert.ok((site!.spec.containers[0]!.command ?? []).join(' ').includes(`/www${hc.path}`), 'the checked path is created by the command');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const script = walkthroughScript(block, { repoUrl: 'http://127.0.0.1:1/jobs.git', bin: '/x/bin', waits: [{ after: /"add site"/, until: 'true', seconds: 1 }] });
+  assert.match(script, /^git clone http:\/\/127\.0\.0\.1:1\/jobs\.git ozy-jobs/m);
+  assert.match(script, /^export PATH="\/x\/bin":"\$PATH"$/m);
+  // The undo step changes the file back; it does not revert whatever commit is on top (the agents' report).
+  assert.doesNotMatch(block, /git revert/);
 });

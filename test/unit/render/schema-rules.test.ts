@@ -170,6 +170,20 @@ describe('messages name the field and what was expected', () => {
     const p = expectProblem(job, 'invalid-job', ['/containers/app/privileged']);
     assert.match(p.errors![0]!.message, /^containers\.app\.privileged: unknown field.*allowed here: image, restart, command/);
   });
+  test('an unknown field close to an allowed one suggests it', () => {
+    const cases: Array<[string, string]> = [['comand', 'command'], ['enviroment', 'environment'], ['memroy', 'memory'], ['replicas', 'numInstances'], ['healthCheck', 'healthcheck'], ['entrypoint', 'command']];
+    for (const [typo, meant] of cases) {
+      const job = validJob();
+      if (meant === 'numInstances') job[typo] = 2;
+      else app(job)[typo] = 'x';
+      const at = meant === 'numInstances' ? `/${typo}` : `/containers/app/${typo}`;
+      const p = expectProblem(job, 'invalid-job', [at]);
+      assert.match(p.errors![0]!.message, new RegExp(`unknown field; did you mean \`${meant}\`\\? \\(allowed here:`), typo);
+    }
+    const far = validJob();
+    app(far).privileged = true;
+    assert.doesNotMatch(expectProblem(far, 'invalid-job', ['/containers/app/privileged']).errors![0]!.message, /did you mean/);
+  });
   test('a missing field says what it should be', () => {
     const job = validJob();
     delete app(job).image;

@@ -1,7 +1,7 @@
 // An in-memory ContainerEngine for unit tests of pod logic. It records
 // every call and mimics the podman behaviours the pod code must handle:
 // names are unique, an owner with joined containers cannot be removed.
-import type { ContainerEngine, InspectedContainer } from '../../../src/runtime/engine';
+import type { ContainerEngine, ExecResult, InspectedContainer } from '../../../src/runtime/engine';
 import {
   ContainerHasDependentsError,
   ContainerNameConflictError,
@@ -107,8 +107,8 @@ export class FakeEngine implements ContainerEngine {
     return this.facts(c);
   }
 
-  async exec(): Promise<number> {
-    return 0;
+  async exec(): Promise<ExecResult> {
+    return { exitCode: 0, output: '' };
   }
 
   async *streamLogs(): AsyncIterable<LogFrame> {

@@ -140,7 +140,9 @@ describe('lists and maps', () => {
 
   test('index and slice', () => {
     const data = values({ l: ['a', 'b', 'c'], m: { 'with-dash': { inner: 'v' } } });
-    assert.equal(render('{{ index .Values.l 1 }} {{ index .Values.m "with-dash" "inner" }} {{ slice .Values.l 1 }} {{ slice "hello" 1 3 }}', data), 'b v [b c] el');
+    assert.equal(render('{{ index .Values.l 1 }} {{ index .Values.m "with-dash" "inner" }} {{ slice .Values.l 1 }}', data), 'b v [b c]');
+    // In Helm, Sprig's slice replaces Go's builtin: lists only.
+    assert.match(renderError('{{ slice "hello" 1 3 }}').message, /list should be type of slice or array but string/);
     assert.match(renderError('{{ index .Values.l 5 }}', data).message, /index out of range: 5/);
   });
 });
@@ -148,6 +150,8 @@ describe('lists and maps', () => {
 describe('conversion and serialization', () => {
   test('int, int64, float64, atoi', () => {
     assert.equal(render('{{ int "42" }} {{ int 3.9 }} {{ int "junk" }} {{ int64 "7" }} {{ float64 "1.5" }} {{ atoi "12" }} {{ int true }}'), '42 3 0 7 1.5 12 1');
+    // spf13/cast, as Sprig uses it: base-0 integers, a zero fraction dropped, anything else 0; atoi is decimal only.
+    assert.equal(render('{{ int "010" }} {{ int "0x10" }} {{ int "3.00" }} {{ int "3.5" }} {{ int " 4" }} {{ atoi "010" }} {{ atoi "0x10" }}'), '8 16 3 0 0 10 0');
   });
 
   test('kindOf, kindIs, typeOf', () => {

@@ -71,7 +71,10 @@ describe('sizes', () => {
 
   test('repeat, printf width and indent refuse oversized results before building them', () => {
     assert.match(renderError('{{ repeat 1000000000 "abc" }}').message, /exceeds the limit/);
-    assert.match(renderError('{{ printf "%999999999d" 1 }}').message, /exceeds the limit/);
+    assert.match(renderError('{{ printf "%5000d" 1 }}', {}, { limits: { maxStringChars: 1000 } }).message, /exceeds the limit/);
+    assert.match(renderError('{{ printf "%.5000f" 1.5 }}', {}, { limits: { maxStringChars: 1000 } }).message, /exceeds the limit/);
+    // Go itself refuses widths over 1e6 (the verb is not read).
+    assert.equal(render('{{ printf "%999999999d" 1 }}'), '%!(NOVERB)%!(EXTRA int=1)');
     assert.match(renderError('{{ $s := repeat 200000 "\\n" }}{{ indent 100 $s }}').message, /exceeds the limit/);
     assert.match(renderError('{{ $s := repeat 1000000 "a" }}{{ replace "a" "aaaaaaaaaa" $s }}').message, /exceeds the limit/);
   });

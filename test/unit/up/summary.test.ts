@@ -13,7 +13,7 @@ function inst(instance: string, state: string, extra: Partial<InstanceRow> = {})
 function status(over: Partial<ClusterStatus> = {}): ClusterStatus {
   return {
     nodes: [{ name: 'node-1', alive: true, zone: 'a', labels: {}, capacity: { memory: 1024 ** 3, disk: 1024 ** 3, cpu: 1000 }, allocated: { memory: 32 * 1024 ** 2, disk: 0, cpu: 100 }, used: { memory: 32 * 1024 ** 2, disk: 0, cpu: 100 }, instances: 2 }],
-    jobs: [{ name: 'hello', commit: 'abcdef0123456789', file: 'jobs/hello.yaml', acceptedAt: '2026-01-01T11:59:00Z', desired: 2, placed: 2, pending: 0, healthy: 1, rollout: 'running', type: 'service' }],
+    jobs: [{ name: 'hello', commit: 'abcdef0123456789', specHash: 'h1', file: 'jobs/hello.yaml', acceptedAt: '2026-01-01T11:59:00Z', desired: 2, placed: 2, pending: 0, healthy: 1, rollout: 'running', type: 'service' }],
     instances: [inst('hello-0', 'healthy'), inst('hello-1', 'starting')],
     runs: [],
     rejections: [],
@@ -51,6 +51,31 @@ describe('the live summary', () => {
     assert.ok(a.lines.some((l) => l.includes('rejected hello: Insufficient capacity: needs 64G of memory, 1G free (commit fedcba987654)')));
     const b = changeLines(a.digest, status(), { now: NOW });
     assert.ok(b.lines.some((l) => l.endsWith('rejection of hello cleared')));
+  });
+
+  test('why, not only counts: an instance in trouble says why once, its restarts their cause, and recovery', () => {
+    const base = changeLines(emptyDigest(), status(), { now: NOW }).digest;
+    const failing = status({
+      instances: [
+        inst('hello-0', 'healthy'),
+        inst('hello-1', 'starting', { message: 'waiting for the health check of web: GET / → 404' }),
+        inst('hello-2', 'failed', { message: 'pull failed: localhost/ozy-absent:1: not found; retrying in 4.0s' }),
+        inst('hello-3', 'exited', { message: 'container web: OOM killed (memory limit 16Mi); restarting in 2.0s', restarts: 2, lastRestart: { cause: 'container web OOM killed', at: '' } }),
+      ],
+    });
+    const a = changeLines(base, failing, { now: NOW });
+    assert.ok(a.lines.some((l) => l.endsWith('instance hello-1: starting: waiting for the health check of web: GET / → 404')), a.lines.join('\n'));
+    assert.ok(a.lines.some((l) => l.endsWith('instance hello-2: failed: pull failed: localhost/ozy-absent:1: not found; retrying in 4.0s')));
+    assert.ok(a.lines.some((l) => l.endsWith('instance hello-3: restarted (2 in all): container web OOM killed')));
+    assert.ok(!a.lines.some((l) => l.includes('instance hello-0')));
+    const again = changeLines(a.digest, failing, { now: NOW + 1000 });
+    assert.ok(!again.lines.some((l) => l.includes('instance ')), 'nothing new, nothing said');
+    const fixed = changeLines(again.digest, status({ instances: [inst('hello-0', 'healthy'), inst('hello-1', 'healthy')] }), { now: NOW + 2000 });
+    assert.ok(fixed.lines.some((l) => l.endsWith('instance hello-1: healthy again')));
+    const flood = status({ instances: Array.from({ length: 30 }, (_, i) => inst(`big-${i}`, 'failed', { message: 'pull failed' })) });
+    const many = changeLines(base, flood, { now: NOW });
+    assert.equal(many.lines.filter((l) => l.includes('instance big-')).length, 10);
+    assert.ok(many.lines.some((l) => l.includes('… and 20 more instance changes')));
   });
 
   test('deleted jobs, dead nodes and supervisor problems are reported once', () => {

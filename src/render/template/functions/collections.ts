@@ -3,7 +3,7 @@
 // loop costs what it really costs.
 import { FunctionError, LimitExceeded } from '../errors';
 import type { Budget } from '../limits';
-import { asInt, asList, asMap, asString, getOwn, hasOwn, isMap, isNil, newMap, setOwn, sortedKeys, strval, typeName, type MapValue } from '../values';
+import { asInt, asList, asMap, asString, getOwn, hasOwn, isMap, isNil, kindOf, newMap, setOwn, sortedKeys, strval, toInteger, typeName, type MapValue } from '../values';
 import { spec, type FunctionSpec } from './types';
 
 function copyList(budget: Budget, list: unknown[]): unknown[] {
@@ -48,13 +48,18 @@ function index(budget: Budget, target: unknown, keys: unknown[]): unknown {
   return v;
 }
 
+/**
+ * Sprig's slice, which replaces Go's builtin of the same name in Helm: lists
+ * only (a string is an error), indexes converted leniently, an empty list
+ * gives nil.
+ */
 function slice(target: unknown, bounds: unknown[]): unknown {
-  if (bounds.length > 2) throw new FunctionError('too many slice indexes');
-  if (typeof target !== 'string' && !Array.isArray(target)) throw new FunctionError(`can't slice item of type ${typeName(target)}`);
+  if (!Array.isArray(target)) throw new FunctionError(`list should be type of slice or array but ${isNil(target) ? 'invalid' : kindOf(target) === 'map' ? 'map' : kindOf(target)}`);
   const len = target.length;
-  const from = bounds.length > 0 ? asInt(bounds[0], 'index') : 0;
-  const to = bounds.length > 1 ? asInt(bounds[1], 'index') : len;
-  if (from < 0 || to > len || from > to) throw new FunctionError(`slice index out of range: [${from}:${to}] with length ${len}`);
+  if (len === 0) return null;
+  const from = bounds.length > 0 ? toInteger(bounds[0]) : 0;
+  const to = bounds.length > 1 ? toInteger(bounds[1]) : len;
+  if (from < 0 || to > len || from > to) throw new FunctionError(`runtime error: slice bounds out of range [${from}:${to}] with capacity ${len}`);
   return target.slice(from, to);
 }
 
@@ -114,6 +119,16 @@ export const COLLECTION_FUNCTIONS: ReadonlyArray<[string, FunctionSpec]> = [
     for (const s of srcs) if (!isNil(s)) mergeInto(ctx.budget, d, asMap(s, 'source'), true);
     return d;
   })],
+  ['mustMerge', spec(1, Infinity, ([dst, ...srcs], ctx) => {
+    const d = asMap(dst, 'destination');
+    for (const s of srcs) if (!isNil(s)) mergeInto(ctx.budget, d, asMap(s, 'source'), false);
+    return d;
+  })],
+  ['mustMergeOverwrite', spec(1, Infinity, ([dst, ...srcs], ctx) => {
+    const d = asMap(dst, 'destination');
+    for (const s of srcs) if (!isNil(s)) mergeInto(ctx.budget, d, asMap(s, 'source'), true);
+    return d;
+  })],
   ['first', spec(1, 1, ([l]) => {
     const list = asList(l, 'list');
     return list.length > 0 ? list[0] : null;
@@ -142,5 +157,6 @@ export const COLLECTION_FUNCTIONS: ReadonlyArray<[string, FunctionSpec]> = [
   })],
   ['index', spec(1, Infinity, ([target, ...keys], ctx) => index(ctx.budget, target, keys))],
   ['slice', spec(1, Infinity, ([target, ...bounds]) => slice(target, bounds))],
+  ['mustSlice', spec(1, Infinity, ([target, ...bounds]) => slice(target, bounds))],
   ['len', spec(1, 1, ([v]) => length(v))],
 ];

@@ -1,8 +1,7 @@
 // Type conversion, type inspection, serialization and integer arithmetic
 // (Sprig's math converts its operands to int64 first; so do we).
 import { FunctionError } from '../errors';
-import { toJson, toYaml } from '../serialize';
-import { asString, kindOf, toFloat, toInteger, typeName } from '../values';
+import { asString, atoi, kindOf, toFloat, toInteger, typeName } from '../values';
 import { spec, type FunctionSpec } from './types';
 
 function ints(args: unknown[]): number[] {
@@ -12,14 +11,11 @@ function ints(args: unknown[]): number[] {
 export const CONVERT_FUNCTIONS: ReadonlyArray<[string, FunctionSpec]> = [
   ['int', spec(1, 1, ([v]) => toInteger(v))],
   ['int64', spec(1, 1, ([v]) => toInteger(v))],
-  ['atoi', spec(1, 1, ([v]) => toInteger(asString(v)))],
+  ['atoi', spec(1, 1, ([v]) => atoi(asString(v)))],
   ['float64', spec(1, 1, ([v]) => toFloat(v))],
   ['kindOf', spec(1, 1, ([v]) => kindOf(v))],
   ['kindIs', spec(2, 2, ([kind, v]) => asString(kind) === kindOf(v))],
   ['typeOf', spec(1, 1, ([v]) => typeName(v))],
-  ['toYaml', spec(1, 1, ([v], ctx) => toYaml(v, ctx.budget))],
-  ['toJson', spec(1, 1, ([v], ctx) => toJson(v, ctx.budget))],
-  ['toPrettyJson', spec(1, 1, ([v], ctx) => toJson(v, ctx.budget, '  '))],
   ['add', spec(0, Infinity, (args) => ints(args).reduce((a, b) => a + b, 0))],
   ['add1', spec(1, 1, ([v]) => toInteger(v) + 1)],
   ['sub', spec(2, 2, ([a, b]) => toInteger(a) - toInteger(b))],

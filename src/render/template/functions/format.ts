@@ -1,170 +1,84 @@
-// Go's fmt as templates see it: print, println, printf (the common verbs),
-// and Sprig's quote/squote/toString built on it.
+// Go's fmt as templates see it (print, println, printf: gofmt.ts), the
+// escapers text/template predefines (html, js, urlquery), and Sprig's
+// quote/squote/toString built on fmt.
+import { FunctionError } from '../errors';
+import { goQuote, goSprint, goSprintf, goSprintln, goTypeName } from '../gofmt';
 import type { Budget } from '../limits';
-import { formatValue, isNil, strval, typeName } from '../values';
+import { isNil, strval } from '../values';
 import { spec, type FunctionSpec } from './types';
 
-/** Go's %q for strings: double quotes, Go escapes for control characters. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    switch (ch) {
-      case '"': out += '\\"'; break;
-      case '\\': out += '\\\\'; break;
-      case '\n': out += '\\n'; break;
-      case '\t': out += '\\t'; break;
-      case '\r': out += '\\r'; break;
-      case '\x07': out += '\\a'; break;
-      case '\b': out += '\\b'; break;
-      case '\f': out += '\\f'; break;
-      case '\v': out += '\\v'; break;
-      default:
-        if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-        else if (c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16)}`;
-        else out += ch;
-    }
-  }
-  return `${out}"`;
+export { goQuote };
+
+/** text/template's evalArgs: one string as is, otherwise Sprint (a missing value shows as "<no value>"). */
+function evalArgs(args: unknown[], budget: Budget): string {
+  if (args.length === 1 && typeof args[0] === 'string') return args[0];
+  return goSprint(args.map((a) => (isNil(a) ? '<no value>' : a)), budget);
 }
 
-/** Go's Sprint: a space between operands when neither side is a string. */
-function sprint(args: unknown[], budget: Budget): string {
+function htmlEscape(s: string): string {
   let out = '';
-  args.forEach((a, i) => {
-    if (i > 0 && typeof a !== 'string' && typeof args[i - 1] !== 'string') out += ' ';
-    out += formatValue(a, budget);
-    budget.checkLength(out.length);
-  });
+  for (const ch of s) {
+    switch (ch) {
+      case '&': out += '&amp;'; break;
+      case "'": out += '&#39;'; break;
+      case '<': out += '&lt;'; break;
+      case '>': out += '&gt;'; break;
+      case '"': out += '&#34;'; break;
+      case '\0': out += '\uFFFD'; break;
+      default: out += ch;
+    }
+  }
   return out;
 }
 
-interface Directive {
-  flags: string;
-  width?: number;
-  precision?: number;
-  verb: string;
+function hex4(c: number): string {
+  return `\\u${c.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-function bad(verb: string, v: unknown, budget: Budget): string {
-  return isNil(v) ? `%!${verb}(<nil>)` : `%!${verb}(${typeName(v)}=${formatValue(v, budget)})`;
+/** text/template's JSEscapeString. */
+function jsEscape(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) as number;
+    switch (ch) {
+      case '\\': out += '\\\\'; break;
+      case "'": out += "\\'"; break;
+      case '"': out += '\\"'; break;
+      case '<': case '>': case '&': case '=': out += hex4(c); break;
+      default:
+        if (c < 0x20) out += hex4(c);
+        else if (c < 0x80 || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
+        else out += hex4(c);
+    }
+  }
+  return out;
 }
 
-function formatOne(d: Directive, v: unknown, budget: Budget): string {
-  switch (d.verb) {
-    case 'v':
-      return formatValue(v, budget);
-    case 's': {
-      if (isNil(v)) return bad('s', v, budget);
-      const s = formatValue(v, budget);
-      return d.precision !== undefined ? Array.from(s).slice(0, d.precision).join('') : s;
-    }
-    case 'q':
-      return isNil(v) ? bad('q', v, budget) : goQuote(formatValue(v, budget));
-    case 'd':
-      if (typeof v !== 'number' || !Number.isInteger(v)) return bad('d', v, budget);
-      return (d.flags.includes('+') && v >= 0 ? '+' : '') + String(v);
-    case 'f':
-    case 'F':
-      if (typeof v !== 'number') return bad(d.verb, v, budget);
-      return (d.flags.includes('+') && v >= 0 ? '+' : '') + v.toFixed(Math.min(d.precision ?? 6, 100));
-    case 'g':
-      if (typeof v !== 'number') return bad('g', v, budget);
-      return formatValue(v, budget);
-    case 't':
-      return typeof v === 'boolean' ? String(v) : bad('t', v, budget);
-    case 'x':
-    case 'X': {
-      let hex: string;
-      if (typeof v === 'number' && Number.isInteger(v)) hex = (v < 0 ? '-' : '') + Math.abs(v).toString(16);
-      else if (typeof v === 'string') hex = Buffer.from(v, 'utf8').toString('hex');
-      else return bad(d.verb, v, budget);
-      return d.verb === 'X' ? hex.toUpperCase() : hex;
-    }
-    case 'c':
-      return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0x10ffff ? String.fromCodePoint(v) : bad('c', v, budget);
-    default:
-      return bad(d.verb, v, budget);
+/** net/url's QueryEscape. */
+function queryEscape(s: string): string {
+  let out = '';
+  for (const byte of Buffer.from(s, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    if (/[A-Za-z0-9\-_.~]/.test(ch)) out += ch;
+    else if (ch === ' ') out += '+';
+    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
-}
-
-function pad(s: string, d: Directive, budget: Budget): string {
-  if (d.width === undefined || s.length >= d.width) return s;
-  budget.checkLength(d.width);
-  const fill = d.width - s.length;
-  if (d.flags.includes('-')) return s + ' '.repeat(fill);
-  if (d.flags.includes('0') && /^[+-]?[0-9]/.test(s) && 'dfFgxX'.includes(d.verb)) {
-    const sign = s[0] === '-' || s[0] === '+' ? s[0] : '';
-    return sign + '0'.repeat(fill) + s.slice(sign.length);
-  }
-  return ' '.repeat(fill) + s;
-}
-
-/** Go's Sprintf for the verbs charts use: %v %s %q %d %f %g %t %x %X %c %%, with flags, width, precision. */
-export function sprintf(format: string, args: unknown[], budget: Budget): string {
-  const parts: string[] = [];
-  let length = 0;
-  const add = (s: string): void => {
-    length += s.length;
-    budget.checkLength(length);
-    parts.push(s);
-  };
-  let argIndex = 0;
-  let i = 0;
-  while (i < format.length) {
-    const pct = format.indexOf('%', i);
-    if (pct < 0) {
-      add(format.slice(i));
-      break;
-    }
-    if (pct > i) add(format.slice(i, pct));
-    let j = pct + 1;
-    let flags = '';
-    while (j < format.length && '+-# 0'.includes(format[j] as string)) flags += format[j++];
-    let width: number | undefined;
-    let precision: number | undefined;
-    const digits = (): number | undefined => {
-      const start = j;
-      while (j < format.length && (format[j] as string) >= '0' && (format[j] as string) <= '9') j++;
-      return j > start ? Number(format.slice(start, j)) : undefined;
-    };
-    width = digits();
-    if (format[j] === '.') {
-      j++;
-      precision = digits() ?? 0;
-    }
-    const verb = format[j];
-    if (verb === undefined) {
-      add('%!(NOVERB)');
-      break;
-    }
-    i = j + 1;
-    if (verb === '%') {
-      add('%');
-      continue;
-    }
-    if (argIndex >= args.length) {
-      add(`%!${verb}(MISSING)`);
-      continue;
-    }
-    const d: Directive = { flags, width, precision, verb };
-    add(pad(formatOne(d, args[argIndex++], budget), d, budget));
-  }
-  if (argIndex < args.length) {
-    const extra = args.slice(argIndex).map((a) => (isNil(a) ? '<nil>' : `${typeName(a)}=${formatValue(a, budget)}`));
-    add(`%!(EXTRA ${extra.join(', ')})`);
-  }
-  return parts.join('');
+  return out;
 }
 
 export const FORMAT_FUNCTIONS: ReadonlyArray<[string, FunctionSpec]> = [
-  ['print', spec(0, Infinity, (args, ctx) => sprint(args, ctx.budget))],
-  ['println', spec(0, Infinity, (args, ctx) => {
-    const s = args.map((a) => formatValue(a, ctx.budget)).join(' ');
-    ctx.budget.checkLength(s.length + 1);
-    return `${s}\n`;
+  ['print', spec(0, Infinity, (args, ctx) => goSprint(args, ctx.budget))],
+  ['println', spec(0, Infinity, (args, ctx) => goSprintln(args, ctx.budget))],
+  // Go's printf takes its format as a string: anything else is a call error, as in Go.
+  ['printf', spec(1, Infinity, ([format, ...rest], ctx) => {
+    if (typeof format !== 'string') {
+      throw new FunctionError(isNil(format) ? 'invalid value; expected string' : `wrong type for value; expected string; got ${goTypeName(format)}`);
+    }
+    return goSprintf(format, rest, ctx.budget);
   })],
-  ['printf', spec(1, Infinity, ([format, ...rest], ctx) => sprintf(strval(format, ctx.budget), rest, ctx.budget))],
+  ['html', spec(0, Infinity, (args, ctx) => htmlEscape(evalArgs(args, ctx.budget)))],
+  ['js', spec(0, Infinity, (args, ctx) => jsEscape(evalArgs(args, ctx.budget)))],
+  ['urlquery', spec(0, Infinity, (args, ctx) => queryEscape(evalArgs(args, ctx.budget)))],
   // Sprig skips nil arguments, so a missing value quotes to "" (no quotes at all).
   ['quote', spec(0, Infinity, (args, ctx) => {
     const parts = args.filter((a) => !isNil(a)).map((a) => goQuote(strval(a, ctx.budget)));
