@@ -11,6 +11,7 @@
 //   node dist/bench/run.js cpu-sampling       CPU sampling for autoscaling: CPU per 100 instances
 //   node dist/bench/run.js autoscale          load step → added instance healthy; flapping at a steady load (~17 min)
 //   node dist/bench/run.js dashboard          ozy dashboard at 5,000 jobs in Chromium: first paint, update latency
+//   node dist/bench/run.js metrics            one /metrics scrape of an agent with 5,000 jobs (ms, bytes)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot } from '../src/paths';
@@ -34,6 +35,7 @@ import { runAutoscaleBench } from './autoscale';
 import { runScaleBench, writeScaleJson } from './scale';
 import { runSchedulerBench } from './scheduler';
 import { runSecretsBench, secretsSection } from './secrets';
+import { runMetricsScrapeBench } from './metrics-scrape';
 
 /** What one benchmark may hand to a later one in the same run. */
 interface RunShared {
@@ -136,6 +138,7 @@ const BENCHES: Bench[] = [
       return dashboardSection(await runDashboardBench(), Date.now() - t0);
     },
   },
+  { id: 'metrics', title: 'Metrics: one /metrics scrape of an agent with 5,000 jobs', run: () => runMetricsScrapeBench() },
   { id: 'footprint', title: 'etcd footprint', run: (shared) => runFootprintBench({ latency: shared.latency }) },
   { id: 'scale', title: 'Scale simulation', run: () => runScaleBench() },
   {

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config-error';
+import { parseHttpListen, type HttpListen } from './observe/http-listen';
 import { ETCD_ACCESS_FLAGS, loadEtcdAccess, loggableEtcdAccess, type EtcdAccessConfig } from './etcd-access-config';
 
 export interface AgentConfig {
@@ -78,6 +79,18 @@ export interface AgentConfig {
   gitToken?: string;
   /** OZY_GIT_USERNAME (environment only): the username sent with the token. Default "x-access-token". */
   gitUsername?: string;
+  /**
+   * --http / OZY_HTTP: the agent's HTTP endpoint (/metrics, /healthz,
+   * /readyz, /v1/logs). Default: 127.0.0.1:7070, else an ephemeral loopback
+   * port when that is taken; "off" serves nothing; an explicit address that
+   * cannot be bound stops the agent (observe/http-listen.ts).
+   */
+  http: HttpListen;
+  /**
+   * OZY_API_TOKEN (environment only, never a flag so it stays out of `ps`):
+   * the bearer token that `/v1/logs` requires. Unset: logs are never served.
+   */
+  apiToken?: string;
 }
 
 export { ConfigError };
@@ -162,6 +175,7 @@ export const AGENT_OPTIONS = {
   'container-dns': { type: 'string' },
   'secrets-identity': { type: 'string' },
   'fence-on-expiry': { type: 'boolean' },
+  http: { type: 'string' },
 } as const;
 
 type Flag = keyof typeof AGENT_OPTIONS;
@@ -218,6 +232,9 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     if (typeof v === 'string') accessFlags[f] = v;
   }
 
+  const http = parseHttpListen(get('http'));
+  if (typeof http === 'string') throw new ConfigError(`--http ${http}`);
+
   return {
     node,
     repo,
@@ -245,6 +262,8 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     ...(get('secrets-identity') ? { secretsIdentity: path.resolve(get('secrets-identity')!) } : {}),
     ...(env.OZY_GIT_TOKEN ? { gitToken: env.OZY_GIT_TOKEN } : {}),
     ...(env.OZY_GIT_USERNAME ? { gitUsername: env.OZY_GIT_USERNAME } : {}),
+    http,
+    ...(env.OZY_API_TOKEN ? { apiToken: env.OZY_API_TOKEN } : {}),
   };
 }
 
@@ -271,6 +290,12 @@ export function redactUrl(url: string): string {
 
 /** The config as it may be logged: no token, no etcd password or key, no credentials in URLs. */
 export function loggableConfig(c: AgentConfig): Record<string, unknown> {
-  const { gitToken, etcdAccess, ...rest } = c;
-  return { ...rest, repo: redactUrl(c.repo), gitToken: gitToken ? '***' : undefined, etcdAccess: loggableEtcdAccess(etcdAccess) };
+  const { gitToken, apiToken, etcdAccess, ...rest } = c;
+  return {
+    ...rest,
+    repo: redactUrl(c.repo),
+    gitToken: gitToken ? '***' : undefined,
+    apiToken: apiToken ? '***' : undefined,
+    etcdAccess: loggableEtcdAccess(etcdAccess),
+  };
 }

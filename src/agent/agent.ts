@@ -13,6 +13,9 @@
 //   6. lease lost (etcd says so) → fence: stop local containers, register anew, re-list jobs
 //   7. strict mode (--fence-on-expiry): no renewal for a whole TTL → fence at once;
 //      a later renewal (the lease survived, e.g. etcd was down for everyone) lifts it
+//   8. the HTTP endpoint (observe/agent-endpoint.ts), bound before registering: /metrics
+//      from what the loops already hold, /healthz, /readyz, /v1/logs; its address
+//      goes into the agent's etcd record
 // While fenced the node loop does nothing, and status / DNS keys are never
 // deleted on behalf of a lease that is gone (see OwnedKeys).
 // Failure model and trade-offs: docs/fault-tolerance.md.
@@ -40,6 +43,8 @@ import { jobChangeConcernsNode } from './node-plan';
 import { PollerRole } from './poller-role';
 import { Loop } from './loop';
 import { retryForever } from './retry';
+import { AgentEndpoint } from '../observe/agent-endpoint';
+import { allocatedByNode } from '../schedule';
 
 /**
  * The node loop's own period. Jobs come from the watch and each change of
@@ -92,6 +97,10 @@ export class Agent {
   /** Set while this node must not run instances: lease lost or (strict) maybe expired. */
   private fenced: false | 'lease-lost' | 'lease-may-have-expired' = false;
   private readonly owned = new OwnedKeys();
+  /** Metrics, health, readiness and logs over HTTP (--http). */
+  private readonly endpoint: AgentEndpoint;
+  /** The first node round is done (readiness). */
+  private firstRoundDone = false;
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -136,8 +145,41 @@ export class Agent {
       // The node's own key, on its lease: a deletion while fenced is harmless (nobody else writes it).
       publishCpu: (record) => this.store.publishNodeCpu(this.requireSession(), record),
       ...(opts.cpuSampleMs !== undefined ? { cpuSampleMs: opts.cpuSampleMs } : {}),
+      onError: () => this.endpoint.metrics.recordReconcileError('node'),
     });
-    this.cron = new CronDriver(this.store, { log: log.child({ loop: 'cron' }), compile: scheduleTimes });
+    this.endpoint = new AgentEndpoint({
+      node: cfg.node,
+      address: cfg.address,
+      http: cfg.http,
+      apiToken: cfg.apiToken,
+      engine: this.engine,
+      log,
+      notReadyBecause: () => this.notReadyBecause(),
+      source: {
+        instanceStates: () => this.nodeAgent.statuses().map((s) => s.state),
+        capacity: () => ({ memory: cfg.memory, disk: cfg.disk, cpu: cfg.cpu }),
+        allocated: () => allocatedByNode(this.jobs.values()).get(cfg.node) ?? { memory: 0, disk: 0, cpu: 0 },
+        leaseHeld: () => this.leaseHeld(),
+        firstRoundDone: () => this.firstRoundDone,
+        polling: () => this.poller.polling,
+        cluster: () => {
+          const cache = this.poller.cache;
+          return cache ? { jobs: cache.acceptedJobs().values(), nodes: cache.nodeCount, rejections: cache.rejectionCount } : undefined;
+        },
+        autoscale: () =>
+          [...this.autoscaler.recommendations()].map(([job, r]) => ({
+            job,
+            desired: this.autoscaler.wanted().counts.get(job) ?? r.count,
+            ...(r.averagePercent !== undefined ? { cpuRatio: r.averagePercent / 100 } : {}),
+          })),
+        now: () => Date.now(),
+      },
+    });
+    this.cron = new CronDriver(this.store, {
+      log: log.child({ loop: 'cron' }),
+      compile: scheduleTimes,
+      onEvents: (events) => this.endpoint.onCronEvents(events),
+    });
     const exits = new ExitBatcher(this.store);
     this.runs = new RunExecutor({
       node: cfg.node,
@@ -159,7 +201,7 @@ export class Agent {
       jobs: () => this.poller.cache?.acceptedJobs().values() ?? [],
       onWanted: () => this.poller.kick(),
     });
-    this.poller = new PollerRole(this.store, this.git, {
+    this.poller = new PollerRole(this.store, this.endpoint.countFetches(this.git), {
       node: cfg.node,
       agentId: this.agentId,
       pollMs: cfg.pollMs,
@@ -172,9 +214,11 @@ export class Agent {
         ...(identity ? { secretsIdentity: identity } : {}),
       },
       log,
-      onRound: (result) => {
+      onRound: (result, seconds) => {
+        this.endpoint.onRound(result, seconds);
         if (result.kind === 'committed') this.nodeLoop.kick();
       },
+      onRoundError: (seconds) => this.endpoint.onRoundError(seconds),
       publishStatus: () => this.publishAgentStatus(),
       onDriving: async (cache) => {
         if (cache) {
@@ -202,6 +246,9 @@ export class Agent {
     const { cfg, log } = this;
     fs.mkdirSync(cfg.dataDir, { recursive: true });
     fs.mkdirSync(cfg.sharedDir, { recursive: true });
+    // Before registering: an explicit --http that cannot bind must stop the agent before it takes work.
+    await this.endpoint.listen();
+    this.stops.push(() => this.endpoint.close());
     await this.register();
     await this.jobs.start();
     this.stops.push(() => this.jobs.stop());
@@ -212,7 +259,10 @@ export class Agent {
     await retryForever(log, 'watch the poll claim', () => this.poller.start());
     await this.publishAgentStatus();
     if (cfg.fenceOnExpiry) this.watchLeaseClock();
-    log.info({ node: cfg.node, lease: this.session?.leaseId, resumed: this.session?.resumed, fenceOnExpiry: cfg.fenceOnExpiry }, 'agent running');
+    log.info(
+      { node: cfg.node, lease: this.session?.leaseId, resumed: this.session?.resumed, fenceOnExpiry: cfg.fenceOnExpiry, http: this.endpoint.httpAddress ?? 'off' },
+      'agent running',
+    );
   }
 
   /** Stops the loops and leaves containers running: a restart within the lease adopts them. */
@@ -344,11 +394,13 @@ export class Agent {
         const session = this.requireSession();
         await this.store.putInstanceStatus(session, s);
         this.owned.wrote(statusKey(s.instance), session);
+        this.endpoint.onStatus(s);
       },
       deleteStatus: async (instance: string) => {
         if (!this.owned.mayDelete(statusKey(instance), this.session, this.fenced !== false)) return;
         await this.store.deleteInstanceStatus(this.cfg.node, instance);
         this.owned.deleted(statusKey(instance));
+        this.endpoint.onStatusDeleted(instance);
       },
       putDns: async (key, rec) => {
         const session = this.requireSession();
@@ -406,6 +458,22 @@ export class Agent {
     // No engine ping: an unchanged round asks nothing, and an engine that is away is
     // retried by the NodeAgent's event stream, which resyncs as soon as it answers again.
     await this.nodeAgent.reconcile(this.jobs.values());
+    this.firstRoundDone = true;
+  }
+
+  /** The node's lease is held and it is not fenced. */
+  private leaseHeld(): boolean {
+    return this.session !== undefined && !this.session.isLost() && this.fenced === false;
+  }
+
+  /** /readyz: why this agent should not count as ready, or undefined. */
+  private notReadyBecause(): string | undefined {
+    if (this.stopped) return 'stopping';
+    if (!this.session) return 'registering the node in etcd';
+    if (this.session.isLost() || this.fenced === 'lease-lost') return 'lease lost: fenced until registered anew';
+    if (this.fenced === 'lease-may-have-expired') return 'lease may have expired: fenced';
+    if (!this.firstRoundDone) return 'first node round not done';
+    return undefined;
   }
 
   /**
@@ -414,7 +482,8 @@ export class Agent {
    * when their own role changes, never per head.
    */
   private async publishAgentStatus(): Promise<void> {
-    const status = this.poller.agentStatus();
+    const http = this.endpoint.httpAddress;
+    const status = { ...this.poller.agentStatus(), ...(http ? { http } : {}) };
     const text = JSON.stringify(status);
     if (text === this.lastAgentStatus || !this.session) return;
     await this.store.putAgentStatus(this.session, { ...status, at: new Date().toISOString() });

@@ -58,6 +58,8 @@ export class Autoscaler {
   private wantedNow: WantedCounts = { counts: new Map(), revision: 0 };
   private readonly monotonic: () => number;
   private attached = false;
+  /** The last evaluation's figures, by job (the agent's metrics read them). */
+  private lastRecommendations: ReadonlyMap<string, Recommendation> = new Map();
 
   constructor(private readonly opts: AutoscalerOptions) {
     this.monotonic = opts.monotonic ?? (() => performance.now());
@@ -65,6 +67,11 @@ export class Autoscaler {
 
   wanted(): WantedCounts {
     return this.wantedNow;
+  }
+
+  /** The last evaluation: each autoscaled job's count, measured CPU and wish (empty unless polling). */
+  recommendations(): ReadonlyMap<string, Recommendation> {
+    return this.attached ? this.lastRecommendations : new Map();
   }
 
   /** This agent became the poller. Never throws: an etcd that cannot list the records now is tried again. */
@@ -135,6 +142,7 @@ export class Autoscaler {
     }
     for (const name of this.windows.keys()) if (!names.has(name)) this.windows.delete(name);
     this.setWanted(counts, out);
+    this.lastRecommendations = out;
     return out;
   }
 

@@ -91,6 +91,8 @@ export interface NodeAgentOptions {
   publishCpu?(record: NodeCpu | null): Promise<void>;
   /** How often instances of autoscaled jobs are sampled for CPU. Default 2000 ms. */
   cpuSampleMs?: number;
+  /** A reconcile step failed (it is retried): counted by the agent's metrics. */
+  onError?(what: string): void;
 }
 
 /**
@@ -281,6 +283,7 @@ export class NodeAgent {
       found = await this.opts.engine.listManaged(this.opts.node);
     } catch (err) {
       this.log.warn({ err: errText(err) }, 'cannot list containers; reconcile skipped, retried next round');
+      this.opts.onError?.('list');
       this.retrySoon();
       return;
     }
@@ -480,6 +483,7 @@ export class NodeAgent {
       return true;
     } catch (err) {
       this.log.warn({ instance, err: errText(err) }, `${what} failed; retried next round`);
+      this.opts.onError?.(what);
       return false;
     }
   }

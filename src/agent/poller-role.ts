@@ -28,8 +28,10 @@ export interface PollerRoleOptions {
   pollMs: number;
   brain: Omit<BrainOptions, 'node' | 'log'>;
   log: Logger;
-  /** After each round, before the claim and the status are published (e.g. kick the node loop on a commit). */
-  onRound?(result: RoundResult): void;
+  /** After each round, before the claim and the status are published (e.g. kick the node loop on a commit); `seconds` it took. */
+  onRound?(result: RoundResult, seconds: number): void;
+  /** A round threw (etcd away...): it is retried on the next tick. */
+  onRoundError?(seconds: number): void;
   /** Publish the agent's status record (agentStatus()): after each round and when polling stops. */
   publishStatus(): Promise<void>;
   /** This agent took up (cache) or gave up (undefined) the poller's work: the cron driver runs its rounds on the cache. */
@@ -213,10 +215,16 @@ export class PollerRole {
     const now = performance.now();
     const fetch = now - this.lastFetchAt >= this.opts.pollMs * 0.9;
     if (fetch) this.lastFetchAt = now;
-    const result = await this.brain.tick({ fetch });
+    let result: RoundResult;
+    try {
+      result = await this.brain.tick({ fetch });
+    } catch (err) {
+      this.opts.onRoundError?.((performance.now() - now) / 1000);
+      throw err;
+    }
     this.lastRoundKind = result.kind;
     if (this.brain.rollouts) this.tickSoon();
-    this.opts.onRound?.(result);
+    this.opts.onRound?.(result, (performance.now() - now) / 1000);
     await this.claim.publish({ ...(this.brain.head ? { head: this.brain.head } : {}), ...(this.brain.gitError ? { gitError: this.brain.gitError } : {}) });
     await this.opts.publishStatus();
   }

@@ -1,7 +1,7 @@
 // `ozy` entry point: dispatches to src/cli/commands/<name>.ts.
 import type { Command, CommandIo } from './command';
 
-const COMMANDS = ['validate', 'render', 'plan', 'agent', 'status', 'runs', 'secret', 'up', 'ingress', 'dns', 'dashboard', 'import'] as const;
+const COMMANDS = ['validate', 'render', 'plan', 'agent', 'status', 'logs', 'runs', 'secret', 'up', 'ingress', 'dns', 'dashboard', 'import'] as const;
 
 function load(name: string): Command | undefined {
   if (!(COMMANDS as readonly string[]).includes(name)) return undefined;

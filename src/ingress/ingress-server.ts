@@ -25,6 +25,8 @@ export interface IngressOptions {
   /** Default 60 s. */
   backendTimeoutMs?: number;
   log: Logger;
+  /** Counts every HTTP request by status code and duration (observe/ingress-metrics.ts). */
+  metrics?: { track(res: http.ServerResponse): void };
 }
 
 export const DEFAULT_BACKEND_TIMEOUT_MS = 60_000;
@@ -47,7 +49,10 @@ export class IngressServer {
     // requestTimeout 0: an upload may take as long as it streams (Node's default cuts it at 5 min);
     // headersTimeout (60 s) still bounds a client that never finishes its headers.
     this.server = http.createServer({ keepAlive: true, requestTimeout: 0 });
-    this.server.on('request', (req, res) => this.proxy.handleRequest(req, res));
+    this.server.on('request', (req, res) => {
+      opts.metrics?.track(res);
+      this.proxy.handleRequest(req, res);
+    });
     // Without this listener Node would answer 100 Continue itself, before any instance agreed.
     this.server.on('checkContinue', (req, res) => this.proxy.handleRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.proxy.handleUpgrade(req, socket, head));

@@ -33,6 +33,7 @@ import { hostProcessTable, killExecProcess, type ExecKillResult, type ProcessTab
 import { formatImageRef, parseImageRef } from './image-ref';
 import { ExecOutput } from './exec-output';
 import { LIBPOD_STATS_BATCH, LIBPOD_STATS_PATH, parseLibpodStats } from './libpod-stats';
+import { LogFrameSplitter, type LogFrame } from './log-frames';
 import { LineSplitter, parseProgressLine, type ProgressEvent } from './progress';
 import { authFor, parseRegistryAuth, type RegistryAuth } from './registry-auth';
 
@@ -84,6 +85,13 @@ export interface ContainerEngine {
   exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
   /** The last `tail` lines of output (default 50). */
   logs(id: string, opts?: { tail?: number }): Promise<{ stdout: string; stderr: string }>;
+  /**
+   * The container's output as frames (stdout / stderr, in the order
+   * written): the last `tail` lines (all without it), then, with `follow`,
+   * what it writes next until it ends or `signal` aborts (the engine
+   * request is closed then). `ozy logs` reads it through the agent.
+   */
+  streamLogs(id: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogFrame>;
   /**
    * The end of the container's output, stdout and stderr interleaved in the
    * order they were written, at least the last `minBytes` bytes when there
@@ -510,6 +518,35 @@ class DockerEngine implements ContainerEngine {
       return demuxStream(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
     } catch (err) {
       throw translateEngineError(err, { what: `logs of container ${id}`, kind: 'container' });
+    }
+  }
+
+  async *streamLogs(id: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogFrame> {
+    const frames = new LogFrameSplitter();
+    const base = { stdout: true, stderr: true, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) };
+    let raw: unknown;
+    try {
+      const c = this.docker.getContainer(id);
+      raw = opts.follow ? await c.logs({ ...base, follow: true }) : await c.logs({ ...base, follow: false });
+    } catch (err) {
+      throw translateEngineError(err, { what: `logs of container ${id}`, kind: 'container' });
+    }
+    if (!(raw instanceof Readable)) {
+      yield* frames.push(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+      return;
+    }
+    const stream = raw;
+    const onAbort = (): void => void stream.destroy();
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const chunk of stream) yield* frames.push(chunk as Buffer);
+    } catch (err) {
+      // Our own abort ends the stream with a premature-close error: that is the normal end.
+      if (!opts.signal?.aborted) throw translateEngineError(err, { what: `logs of container ${id}`, kind: 'container' });
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      stream.destroy();
     }
   }
 

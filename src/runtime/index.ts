@@ -9,6 +9,7 @@
 //   engine.ts      ContainerEngine: the dockerode wrapper, errors translated
 //   pod.ts         PodRuntime: start / stop / restart a pod in order
 //   pod-stop.ts    stop waves (reverse depends_on) and the pod's one deadline (pure)
+//   log-frames.ts  the multiplexed log stream, split as it arrives (pure)
 //   local-image.ts the busybox test image, imported through the API
 export * from './errors';
 export * from './translate';
@@ -18,6 +19,7 @@ export { parseEngineEvent, EventLineBuffer, type EngineEvent, type EngineEventAc
 export { createEngine, translateEngineError, type ContainerEngine, type DockerEngineOptions, type EnsureImageOptions, type ExecResult, type InspectedContainer, type ManagedFilter } from './engine';
 export { PodRuntime, groupByInstance, podOf, stopOrder, type PodHooks, type PodRuntimeOptions, type PodSpec, type StartedContainer, type StartedPod } from './pod';
 export { stopOptionsOf, stopTimeoutSec, stopWaves, type PodStopOptions } from './pod-stop';
+export { LogFrameSplitter, type LogFrame } from './log-frames';
 export { BUSYBOX_IMAGE, buildBusyboxImage } from './local-image';
 export { parseImageRef, type ImageRef } from './image-ref';
 export { parseRegistryAuth, type RegistryAuth } from './registry-auth';

@@ -84,6 +84,16 @@ export class ScheduleCache {
     return this.scheduleRev;
   }
 
+  /** Live nodes in the view (the agent's metrics; no copy). */
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  /** Current rejections (the agent's metrics; no copy). */
+  get rejectionCount(): number {
+    return this.rejections.size;
+  }
+
   /** The cached state, copied: no etcd read. */
   /** The accepted jobs as they stand, without copying (the autoscaler reads them every second). */
   acceptedJobs(): ReadonlyMap<string, AcceptedJob> {

@@ -17,6 +17,7 @@ import { formatBytes, formatCpu } from '../schedule';
 import { ETCD_ACCESS_ENV } from '../etcd-access-config';
 import { ClusterStore } from '../store';
 import { planAgents, type AgentPlan } from './agents';
+import { ensureApiToken } from './api-token';
 import { logTail, spawnLogged } from './child';
 import { removeNodeContainers } from './containers';
 import { UpError } from './errors';
@@ -290,7 +291,8 @@ class UpRun {
       perAgent: opts.perAgent,
       secretsIdentity: demoIdentity(L.root),
     });
-    const env = this.childEnv();
+    // The logs endpoint's token: the caller's OZY_API_TOKEN, else a new one kept 0600 in the state dir for `ozy logs`.
+    const env: NodeJS.ProcessEnv = { ...this.childEnv(), OZY_API_TOKEN: ensureApiToken(L.root, this.io.env) };
     // The `type` of every problem the agents write links to the dashboard's copy of docs/errors.md (unless set).
     if (ports.dashboard !== undefined && env.OZY_DOCS_URL === undefined) env.OZY_DOCS_URL = `http://127.0.0.1:${ports.dashboard}/docs/errors.md`;
     for (const a of this.agents) {

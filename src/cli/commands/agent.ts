@@ -47,6 +47,13 @@ Options:
   --dns-zone Z          zone of instance DNS records [OZY_DNS_ZONE] (ozy.local)
   --container-dns IP    name server containers resolve through, zone as search domain [OZY_CONTAINER_DNS]
   --secrets-identity FILE  age identity that decrypts secrets/<name>.age (mode 0600 or stricter) [OZY_SECRETS_IDENTITY]
+  --http ADDR           HTTP endpoint: /metrics (Prometheus), /healthz, /readyz, /v1/logs
+                        [OZY_HTTP] (127.0.0.1:7070, else an ephemeral loopback port when
+                        taken); HOST:PORT, :PORT (every address) or off. An explicit
+                        ADDR that cannot be bound stops the agent. The address in use is
+                        in the agent's etcd record. Logs need OZY_API_TOKEN (environment
+                        only, never logged): without it they are not served.
+                        See docs/observability.md
   --fence-on-expiry     strict fencing: stop this node's instances as soon as the lease
                         could not be renewed for a whole TTL [OZY_FENCE_ON_EXPIRY=true]
                         (default off: DNS records die with the lease and containers stop

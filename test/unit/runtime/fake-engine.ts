@@ -9,6 +9,7 @@ import {
   PullError,
 } from '../../../src/runtime/errors';
 import type { EngineCreateOptions } from '../../../src/runtime/translate';
+import type { LogFrame } from '../../../src/runtime/log-frames';
 
 interface FakeContainer {
   id: string;
@@ -108,6 +109,10 @@ export class FakeEngine implements ContainerEngine {
 
   async exec(): Promise<ExecResult> {
     return { exitCode: 0, output: '' };
+  }
+
+  async *streamLogs(): AsyncIterable<LogFrame> {
+    // Fake containers write nothing.
   }
 
   async logs(): Promise<{ stdout: string; stderr: string }> {
