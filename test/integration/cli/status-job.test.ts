@@ -19,7 +19,8 @@ const JOBS: Record<string, string> = {
     cpu: '50m',
     container: [...check('{type: http, port: 8080, path: /health, interval: 500ms, timeout: 1s}'), 'ports: ["8080"]'],
   }),
-  'jobs/closed.yaml': shellJob({ name: 'closed', script: 'exec sleep 3600', memory: '32M', cpu: '50m', container: check('{type: tcp, port: 9999, interval: 500ms, timeout: 1s}') }),
+  // Port 9999 is declared (a checked port must be) but nothing listens on it.
+  'jobs/closed.yaml': shellJob({ name: 'closed', script: 'exec sleep 3600', memory: '32M', cpu: '50m', container: [...check('{type: tcp, port: 9999, interval: 500ms, timeout: 1s}'), 'ports: ["9999"]'] }),
   'jobs/execs.yaml': shellJob({
     name: 'execs',
     script: 'exec sleep 3600',
