@@ -272,6 +272,34 @@ describe('ozy up', () => {
     const site = (await readClusterStatus(s)).instances.filter((i) => i.job === 'site');
     assert.deepEqual(site.map((i) => [i.instance, i.state, i.restarts]), [['site-0', 'healthy', 0], ['site-1', 'healthy', 0]], 'site never stopped');
 
+    // 4c. A docker-compose service imported with `ozy import compose`, pushed as written, runs on ozy up and passes its imported check.
+    const clone = path.join(walkDir, 'ozy-jobs');
+    const composeFile = path.join(walkDir, 'compose.yaml');
+    fs.writeFileSync(
+      composeFile,
+      [
+        'services:',
+        '  imported:',
+        '    image: localhost/ozy-busybox:1',
+        `    command: /bin/sh -c 'mkdir -p /srv && echo imported > /srv/index.html && exec /bin/httpd -f -p 8000 -h /srv'`,
+        '    healthcheck:',
+        '      test: ["CMD-SHELL", "/bin/wget -q -O /dev/null http://127.0.0.1:8000/index.html"]',
+        '      interval: 1s',
+        '      timeout: 2s',
+        '    mem_limit: 16m',
+        '    cpus: 0.05',
+        '',
+      ].join('\n'),
+    );
+    const imported = await run(process.execPath, [ozyEntry(), 'import', 'compose', composeFile, '-o', clone], { cwd: walkDir });
+    assert.match(imported.stdout, /wrote ozy-jobs\/jobs\/imported\.yaml .*everything carried over/s);
+    const gitEnv = { ...process.env, ...identity };
+    await run('git', ['add', 'jobs/imported.yaml'], { cwd: clone, env: gitEnv });
+    await run('git', ['commit', '-qm', 'imported from compose'], { cwd: clone, env: gitEnv });
+    await run('git', ['pull', '-q', '--rebase'], { cwd: clone, env: gitEnv });
+    await run('git', ['push', '-q'], { cwd: clone, env: gitEnv });
+    await waitFor('the imported job healthy', async () => (await readClusterStatus(s)).jobs.find((j) => j.name === 'imported')?.healthy === 1, { timeoutMs: 90_000 });
+
     // 5. SIGINT: everything it started is stopped, nothing is left.
     await s.close();
     store = undefined;
