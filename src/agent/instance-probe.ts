@@ -4,7 +4,8 @@ import type { HealthCheck, PortMapping } from '../model/job';
 import type { ContainerEngine } from '../runtime';
 import { ExecTimeoutError } from '../runtime/errors';
 import { firstLine } from '../runtime/exec-output';
-import { formatMs, probeHttp, probeTcp, type CheckResult } from './probes';
+import { formatDuration } from '../render/units';
+import { probeHttp, probeTcp, type CheckResult } from './probes';
 
 export interface Probes {
   http(host: string, port: number, path: string, timeoutMs: number): Promise<CheckResult>;
@@ -40,7 +41,7 @@ async function runExecCheck(command: string[], timeoutMs: number, containerId: s
     const line = firstLine(r.output);
     return { ok: r.exitCode === 0, saw: `exec → exit ${r.exitCode}${line ? `: ${line}` : ''}` };
   } catch (err) {
-    return { ok: false, saw: err instanceof ExecTimeoutError ? `exec → timed out after ${formatMs(timeoutMs)}` : `exec → ${errText(err)}` };
+    return { ok: false, saw: err instanceof ExecTimeoutError ? `exec → timed out after ${formatDuration(timeoutMs)}` : `exec → ${errText(err)}` };
   }
 }
 

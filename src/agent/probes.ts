@@ -4,6 +4,7 @@
 // for something the agent already knew.
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { formatDuration } from '../render/units';
 
 /** One attempt: passed or not, and what was seen, for `ozy status`. */
 export interface CheckResult {
@@ -42,7 +43,7 @@ export function probeTcp(host: string, port: number, timeoutMs: number): Promise
 
 class ProbeTimeout extends Error {
   constructor(readonly ms: number) {
-    super(`timed out after ${formatMs(ms)}`);
+    super(`timed out after ${formatDuration(ms)}`);
   }
 }
 
@@ -67,8 +68,4 @@ export function networkFailure(err: unknown): string {
     default:
       return code ?? (err instanceof Error ? err.message : String(err));
   }
-}
-
-export function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
