@@ -14,9 +14,10 @@
 //   delta: the size of the object it makes, from the delta's own header);
 // - the sum of the objects' sizes (the work of indexing).
 // Object boundaries are found by inflating each object's data with pako
-// (isomorphic-git's own inflater) and dropping the output as it comes.
-import { Inflate } from 'pako';
+// (isomorphic-git's own inflater; one inflater reused for the whole pack,
+// object-inflater.ts) and dropping the output as it comes.
 import { GitRepoTooLargeError } from './errors';
+import { ObjectInflater } from './object-inflater';
 
 export interface FetchLimits {
   /** Bytes of one fetched pack. */
@@ -73,7 +74,7 @@ type PackState =
   | { kind: 'header'; bytes: number[] }
   | { kind: 'entry'; bytes: number[] }
   | { kind: 'base'; type: number; remaining: number }
-  | { kind: 'data'; delta: boolean; inflator: Inflate; head: number[] }
+  | { kind: 'data'; delta: boolean; head: number[] }
   | { kind: 'trailer' }
   /** Something isomorphic-git will refuse anyway (or a parse failure of ours): stop looking, pass the rest on. */
   | { kind: 'off' };
@@ -90,6 +91,7 @@ export class UploadPackGuard implements ResponseGuard {
   private declaredObjects = 0;
   private pkt: { need: 'length'; buf: number[] } | { need: 'body'; remaining: number; band: number | undefined } = { need: 'length', buf: [] };
   private pack: PackState = { kind: 'header', bytes: [] };
+  private readonly inflater = new ObjectInflater();
 
   constructor(private readonly limits: FetchLimits = DEFAULT_FETCH_LIMITS) {}
 
@@ -173,16 +175,18 @@ export class UploadPackGuard implements ResponseGuard {
           break;
         }
         case 'data': {
-          const input = data.subarray(i);
-          s.inflator.push(input, false);
-          if (s.inflator.err) {
+          const progress = this.inflater.push(data.subarray(i), (out) => {
+            // Output is counted, never kept; a delta's first bytes are its header.
+            if (s.delta && s.head.length < 20) for (let k = 0; k < out.length && s.head.length < 20; k++) s.head.push(out[k]!);
+          });
+          if (progress.kind === 'error') {
             this.pack = { kind: 'off' };
             return;
           }
           if (s.delta) this.checkDeltaTarget(s);
-          if (!s.inflator.ended) return;
+          if (progress.kind === 'more') return;
           // The bytes after this object's zlib stream belong to the next entry.
-          i = data.length - s.inflator.strm.avail_in;
+          i = data.length - progress.rest;
           this.objects++;
           this.pack = this.objects >= this.declaredObjects ? { kind: 'trailer' } : { kind: 'entry', bytes: [] };
           break;
@@ -212,14 +216,8 @@ export class UploadPackGuard implements ResponseGuard {
   }
 
   private startData(delta: boolean): void {
-    const inflator = new Inflate({ chunkSize: 64 * 1024 });
-    const head: number[] = [];
-    // Output is counted, never kept; a delta's first bytes are its header.
-    inflator.onData = (chunk: Uint8Array) => {
-      if (delta && head.length < 20) for (let k = 0; k < chunk.length && head.length < 20; k++) head.push(chunk[k]!);
-    };
-    inflator.onEnd = () => undefined;
-    this.pack = { kind: 'data', delta, inflator, head };
+    this.inflater.reset();
+    this.pack = { kind: 'data', delta, head: [] };
   }
 
   /** A delta begins with two varints, the base's size and the result's: the result is checked like any object. */

@@ -105,6 +105,22 @@ describe('UploadPackGuard', () => {
     }
   });
 
+  test('one inflater serves the whole pack: back-references further than its output chunk, in every object', () => {
+    // Each blob repeats a random 20 KiB block: the repeat refers 20 KiB back,
+    // beyond the inflater's 16 KiB output chunk, so it must come from the
+    // window, which must work again after the reset between objects.
+    const blobs = Array.from({ length: 5 }, () => {
+      const block = randomBytes(20 << 10);
+      return { type: 3 as const, data: Buffer.concat([block, block]) };
+    });
+    const bytes = response(pack(blobs));
+    for (const chunking of [() => 1, (n: number) => (n * 37) % 301, () => 65_536]) {
+      const g = feed(bytes, { ...small, maxInflatedBytes: 4 << 20 }, chunking);
+      assert.equal(g.objects, 5);
+      assert.equal(g.inflatedBytes, 5 * (40 << 10));
+    }
+  });
+
   test('an object over the limit is refused from its header, before any of its data arrives', () => {
     const bytes = response(pack([{ type: 3, data: Buffer.from('ok') }, { type: 3, data: Buffer.alloc(300 << 10) }]));
     const guard = new UploadPackGuard(small);
