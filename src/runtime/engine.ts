@@ -36,6 +36,7 @@ import { LIBPOD_STATS_BATCH, LIBPOD_STATS_PATH, parseLibpodStats } from './libpo
 import { LogFrameSplitter, type LogFrame } from './log-frames';
 import { LineSplitter, parseProgressLine, type ProgressEvent } from './progress';
 import { authFor, parseRegistryAuth, type RegistryAuth } from './registry-auth';
+import { mapLimited } from '../map-limited';
 
 /** A container as inspected, with the OOM verdict computed. */
 /** How an exec ended: its exit code and the first bytes it printed (stdout and stderr, as written). */
@@ -695,19 +696,6 @@ function untilEnded(stream: NodeJS.ReadableStream, deadline: number): Promise<bo
     stream.on('error', onError);
     stream.resume();
   });
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function statusOf(err: unknown): number | undefined {

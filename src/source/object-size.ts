@@ -14,7 +14,7 @@
 // kept parsed until they disappear (a re-clone, clone-compaction.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
+import { ObjectInflater } from './object-inflater';
 
 const IDX_MAGIC = 0xff744f63; // "\377tOc"
 const OBJ_OFS_DELTA = 6;
@@ -34,6 +34,8 @@ interface PackIndex {
 export class ObjectSizes {
   private readonly indexes = new Map<string, PackIndex>();
   private listed = false;
+  /** Shared by concurrent lookups: each inflates with no await between reset and result. */
+  private readonly inflater = new ObjectInflater();
 
   constructor(private readonly gitdir: string) {}
 
@@ -45,19 +47,23 @@ export class ObjectSizes {
   /** The object's size in bytes, or undefined when it is not found or its storage is not understood. */
   async sizeOf(oid: string): Promise<number | undefined> {
     if (!/^[0-9a-f]{40}$/.test(oid)) return undefined;
-    const loose = await this.looseSize(oid);
-    if (loose !== undefined) return loose;
+    // Packs first: after a clone nearly every object is packed, and the index
+    // lookup costs no I/O (probing for a loose file first was a failed open
+    // per blob). A pack a compaction removed meanwhile falls back to loose.
     await this.loadIndexes();
     for (const idx of this.indexes.values()) {
       const offset = findOffset(idx, oid);
-      if (offset !== undefined) return packedSize(idx.pack, offset);
+      if (offset !== undefined) {
+        const size = await packedSize(idx.pack, offset, this.inflater).catch(() => undefined);
+        if (size !== undefined) return size;
+      }
     }
-    return undefined;
+    return this.looseSize(oid);
   }
 
   private async looseSize(oid: string): Promise<number | undefined> {
     const file = path.join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
-    const head = await inflatedPrefix(file, 0, (out) => out.indexOf(0) >= 0).catch(() => undefined);
+    const head = await inflatedPrefix(file, 0, (out) => out.indexOf(0) >= 0, this.inflater).catch(() => undefined);
     if (head === undefined) return undefined;
     const m = /^(blob|tree|commit|tag) ([0-9]+)\0/.exec(head.subarray(0, head.indexOf(0) + 1).toString('latin1'));
     return m ? Number(m[2]) : undefined;
@@ -115,7 +121,7 @@ function offsetAt(idx: PackIndex, i: number): number {
 }
 
 /** The size of the object whose pack entry starts at `offset`. */
-async function packedSize(pack: string, offset: number): Promise<number | undefined> {
+async function packedSize(pack: string, offset: number, inflater: ObjectInflater): Promise<number | undefined> {
   const header = await readAt(pack, offset, 32);
   const { type, size, used } = readEntryHeader(header);
   if (type !== OBJ_OFS_DELTA && type !== OBJ_REF_DELTA) return size;
@@ -126,7 +132,7 @@ async function packedSize(pack: string, offset: number): Promise<number | undefi
     skip++;
   }
   // A delta starts with two varints: the base's size, then the result's.
-  const delta = await inflatedPrefix(pack, offset + skip, (out) => varintsComplete(out, 2));
+  const delta = await inflatedPrefix(pack, offset + skip, (out) => varintsComplete(out, 2), inflater);
   const [, target] = readVarints(delta, 2);
   return target;
 }
@@ -187,11 +193,15 @@ async function readAt(file: string, position: number, length: number): Promise<B
  * short. Output is bounded by what the window can hold (zlib expands at
  * most ~1032x), never the object's full size.
  */
-async function inflatedPrefix(file: string, position: number, enough: (out: Buffer) => boolean): Promise<Buffer> {
+async function inflatedPrefix(file: string, position: number, enough: (out: Buffer) => boolean, inflater: ObjectInflater): Promise<Buffer> {
   for (let window = FIRST_WINDOW; ; window *= 2) {
     const input = await readAt(file, position, window);
-    // Z_SYNC_FLUSH: give what this much input decodes to instead of failing on the truncated stream.
-    const out = input.length === 0 ? Buffer.alloc(0) : zlib.inflateSync(input, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    // What this much of the stream decodes to (a truncated stream is not an error here).
+    const pieces: Buffer[] = [];
+    inflater.reset();
+    const progress = input.length === 0 ? ({ kind: 'more' } as const) : inflater.push(input, (chunk) => pieces.push(Buffer.from(chunk)));
+    if (progress.kind === 'error') throw new Error(`${progress.message} at ${position} of ${file}`);
+    const out = Buffer.concat(pieces);
     if (enough(out)) return out;
     if (input.length < window || window >= MAX_WINDOW) throw new Error(`no object header within ${window} bytes at ${position} of ${file}`);
   }
