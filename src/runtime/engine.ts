@@ -10,6 +10,8 @@
 // join fails with "has dependent containers"; a detached exec's session is
 // gone once it ends, so execs are run attached.
 import { Readable } from 'node:stream';
+// Before dockerode: keeps its unused ssh2 dependency from being loaded.
+import './without-ssh';
 import Docker from 'dockerode';
 import type DockerModem from 'docker-modem';
 import type { EngineCreateOptions } from './translate';

@@ -3,7 +3,15 @@
 // encrypting them to a repository's recipients. Reads files made by the
 // `age` CLI, binary or armored, and writes armored files the CLI reads.
 import * as fs from 'node:fs';
-import { armor, Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
+import type * as Age from 'age-encryption';
+
+/**
+ * Loaded on first use: its curves and post-quantum code cost an agent
+ * ~16 MiB of RSS, and most clusters have no secrets.
+ */
+function age(): Promise<typeof Age> {
+  return import('age-encryption');
+}
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 
@@ -43,16 +51,18 @@ export class SecretIdentity {
 
   /** The recipients (public keys) of this identity's keys, for `ozy.yaml`. */
   async recipients(): Promise<string[]> {
+    const { identityToRecipient } = await age();
     return Promise.all(this.keys.map((k) => identityToRecipient(k)));
   }
 
   /** The plaintext of an age file (binary or armored), exactly; throws a message without any of it. */
   async decrypt(file: Uint8Array): Promise<string> {
+    const { armor, Decrypter } = await age();
     const d = new Decrypter();
     for (const k of this.keys) d.addIdentity(k);
     let bytes: Uint8Array;
     try {
-      bytes = await d.decrypt(unarmor(file));
+      bytes = await d.decrypt(unarmor(file, armor));
     } catch (err) {
       throw new Error(ageMessage(err));
     }
@@ -64,12 +74,13 @@ export class SecretIdentity {
 
 /** `value` encrypted to `recipients`, armored (text diffs well in git). */
 export async function encryptSecret(value: string, recipients: readonly string[]): Promise<string> {
+  const { armor, Encrypter } = await age();
   const e = new Encrypter();
   for (const r of recipients) e.addRecipient(r);
   return armor.encode(await e.encrypt(value));
 }
 
-function unarmor(file: Uint8Array): Uint8Array {
+function unarmor(file: Uint8Array, armor: typeof Age.armor): Uint8Array {
   const head = Buffer.from(file.subarray(0, 64)).toString('utf8');
   if (!head.trimStart().startsWith(ARMOR_BEGIN)) return file;
   return armor.decode(Buffer.from(file).toString('utf8'));
