@@ -12,6 +12,8 @@ export interface SpawnLoggedOptions {
   env?: NodeJS.ProcessEnv;
   /** Own process group: signals sent to the parent's group do not reach it. Default false. */
   detached?: boolean;
+  /** Working directory. Default the parent's. */
+  cwd?: string;
 }
 
 export interface LoggedChild {
@@ -30,7 +32,7 @@ export function spawnLogged(command: string, args: readonly string[], opts: Spaw
   const fd = fs.openSync(opts.logFile, 'a');
   let proc: ChildProcess;
   try {
-    proc = spawn(command, args, { stdio: ['ignore', fd, fd], env: opts.env ?? process.env, detached: opts.detached ?? false });
+    proc = spawn(command, args, { stdio: ['ignore', fd, fd], env: opts.env ?? process.env, detached: opts.detached ?? false, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   } finally {
     fs.closeSync(fd);
   }

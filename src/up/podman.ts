@@ -76,6 +76,9 @@ export async function startPodmanService(opts: PodmanServiceOptions): Promise<Po
     logFile: opts.logFile,
     env,
     detached: opts.detached ?? false,
+    // conmon, started by the service, writes a file named `oom` into its
+    // working directory when a container is OOM-killed: not the user's.
+    cwd: opts.confDir,
   });
   opts.onSpawn?.(child);
   try {
