@@ -178,8 +178,9 @@ describe('RunExecutor (podman)', () => {
   test('restarted executor: a running pod is adopted (no second container), one that exited meanwhile is reported, one not assigned is removed', async () => {
     const first = new RecordingReporter();
     const n = await startNode('restart', first);
-    // Long enough to still run once the restarted executor has reported `exits` and removed `stale`, on a loaded machine too.
-    const keeps = assignment(cronJob('keeps', [container('main', { command: sh('sleep 12; echo done') })]));
+    // Runs until the test lets it finish (a file in its /tmp): still running once the restarted
+    // executor has reported `exits` and removed `stale`, however loaded the machine, and no longer.
+    const keeps = assignment(cronJob('keeps', [container('main', { command: sh('while [ ! -e /tmp/go ]; do sleep 0.1; done; echo done') })]));
     const exits = assignment(cronJob('exits', [container('main', { command: sh('sleep 1; echo bye; exit 7') })]));
     const stale = assignment(cronJob('stale', [container('main', { command: ['/bin/sleep', '600'] })]));
     n.executor.assign([keeps, exits, stale]);
@@ -207,6 +208,7 @@ describe('RunExecutor (podman)', () => {
     await removed(n.name, stale.instance);
     const now = await containersOf(n.name, keeps.instance);
     assert.deepEqual(now.map((c) => c.id), [before!.id], 'adopted: the same container, no second one');
+    assert.equal((await fx.engine.exec(before!.id, ['/bin/touch', '/tmp/go'], 10_000)).exitCode, 0, 'keeps let go');
     const k = await second.exitOf(keeps.instance);
     assert.deepEqual(k.exitCodes, { main: 0 });
     assert.equal(k.output.main, 'done\n');
