@@ -3,7 +3,20 @@
 // encrypting them to a repository's recipients. Reads files made by the
 // `age` CLI, binary or armored, and writes armored files the CLI reads.
 import * as fs from 'node:fs';
-import { armor, Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
+import type * as AgeLib from 'age-encryption';
+
+let ageLib: typeof AgeLib | undefined;
+
+/**
+ * typage, loaded on first use: every agent process imports this module (for
+ * SecretIdentityError and SecretIdentity.load), but only one started with
+ * --secrets-identity decrypts, and only `ozy secret` encrypts; loading the
+ * library up front was about a seventh of an agent's start-up.
+ */
+function age(): typeof AgeLib {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (ageLib ??= require('age-encryption') as typeof AgeLib);
+}
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 
@@ -43,12 +56,12 @@ export class SecretIdentity {
 
   /** The recipients (public keys) of this identity's keys, for `ozy.yaml`. */
   async recipients(): Promise<string[]> {
-    return Promise.all(this.keys.map((k) => identityToRecipient(k)));
+    return Promise.all(this.keys.map((k) => age().identityToRecipient(k)));
   }
 
   /** The plaintext of an age file (binary or armored), exactly; throws a message without any of it. */
   async decrypt(file: Uint8Array): Promise<string> {
-    const d = new Decrypter();
+    const d = new (age().Decrypter)();
     for (const k of this.keys) d.addIdentity(k);
     let bytes: Uint8Array;
     try {
@@ -64,15 +77,15 @@ export class SecretIdentity {
 
 /** `value` encrypted to `recipients`, armored (text diffs well in git). */
 export async function encryptSecret(value: string, recipients: readonly string[]): Promise<string> {
-  const e = new Encrypter();
+  const e = new (age().Encrypter)();
   for (const r of recipients) e.addRecipient(r);
-  return armor.encode(await e.encrypt(value));
+  return age().armor.encode(await e.encrypt(value));
 }
 
 function unarmor(file: Uint8Array): Uint8Array {
   const head = Buffer.from(file.subarray(0, 64)).toString('utf8');
   if (!head.trimStart().startsWith(ARMOR_BEGIN)) return file;
-  return armor.decode(Buffer.from(file).toString('utf8'));
+  return age().armor.decode(Buffer.from(file).toString('utf8'));
 }
 
 /** typage's errors, as a user reads them ("no identity matched any of the recipients"). */
