@@ -211,11 +211,16 @@ describe('exits, health and restart policies', () => {
       await until('polls', () => rt.listCalls > more + 3);
       return rt.count('restartContainer') + rt.count('restartPod');
     };
+    // The clock moves only once the exit was judged (its back-off published): judged after the
+    // move, it would count from the new time. A number of engine listings is no proof of that.
+    const judged = (backoff: string) => until(`restart in ${backoff}`, () => (sink.status.get('bo-0')?.message ?? '').endsWith(`; restarting in ${backoff}`));
     rt.exit('bo-0', 'a', 1);
+    await judged('1.0s');
     assert.equal(await restartsAfter(999), 0, 'not before 1 s');
     assert.equal(await restartsAfter(1), 1);
     await until('running', () => stateOf(sink, 'bo-0') === 'healthy');
     rt.exit('bo-0', 'a', 1);
+    await judged('2.0s');
     assert.equal(await restartsAfter(1500), 1, 'the second restart waits 2 s');
     assert.equal(await restartsAfter(500), 2);
   });
