@@ -2,9 +2,12 @@
 // Runs the compiled test files with node's built-in test runner.
 // `node scripts/run-tests.js [unit|integration|faults] [filter...]`
 // --test-force-exit: a leaked handle in one file must not hang the run.
-// Test files are run one at a time (--test-concurrency=1) because
-// integration tests start real etcd / podman / git servers and the CI
-// machine has two cores.
+// Integration and fault files run one at a time (--test-concurrency=1)
+// because they start real etcd / podman / git servers and the CI machine
+// has two cores. Unit files use no outside service and wait on conditions,
+// not on the clock, so they run two at a time: each file is its own node
+// process, and process start-up is most of a unit file's time
+// (OZY_UNIT_CONCURRENCY overrides the 2).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -14,6 +17,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..', process.env.OZY_DIST || 'dist', 'test');
 const [suite, ...filters] = process.argv.slice(2);
 const suites = suite ? [suite] : ['unit', 'integration'];
+const unitConcurrency = Number(process.env.OZY_UNIT_CONCURRENCY) || 2;
 
 function walk(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -24,9 +28,22 @@ function walk(dir) {
   });
 }
 
-const files = suites.flatMap((s) => walk(path.join(root, s)))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
-if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', '--test-reporter=spec', ...files], { stdio: 'inherit' });
-process.exit(res.status === null ? 1 : res.status);
+const runs = suites
+  .map((s) => ({
+    suite: s,
+    files: walk(path.join(root, s))
+      .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+      .sort(),
+  }))
+  .filter((r) => r.files.length > 0);
+if (runs.length === 0) { console.error('no test files matched'); process.exit(1); }
+// Every suite runs even when an earlier one failed (as when they shared one
+// invocation); the exit status is the first failure's.
+let status = 0;
+for (const r of runs) {
+  const concurrency = r.suite === 'unit' ? unitConcurrency : 1;
+  const res = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-reporter=spec', ...r.files], { stdio: 'inherit' });
+  const code = res.status === null ? 1 : res.status;
+  if (status === 0) status = code;
+}
+process.exit(status);

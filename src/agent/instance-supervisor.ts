@@ -280,10 +280,12 @@ export class InstanceSupervisor {
     if (!(await this.observe())) return;
     // 3. health checks
     await this.probeDue();
-    // 4. judge
-    this.judge(this.opts.now());
-    // 5. restart (then the loop publishes)
-    await this.restartDue(this.opts.now());
+    // 4. judge, and 5. restart (then the loop publishes), at one instant: a restart judged in
+    //    this round is never due in it, so its stopped state is published first however
+    //    long the process stalls between the two (every transition is written, however brief).
+    const judgedAt = this.opts.now();
+    this.judge(judgedAt);
+    await this.restartDue(judgedAt);
   }
 
   /** Creates and starts the pod; a failure becomes state `failed`, retried with back-off. */

@@ -40,7 +40,7 @@ export type LockResult =
   | { ok: true; stale: UpState };
 
 export interface ProcessProbe {
-  /** True when a process with this pid exists. */
+  /** True when a process with this pid exists and has not exited (a zombie is not alive). */
   alive(pid: number): boolean;
   /** Its command line (arguments joined by spaces), or undefined when unknown. */
   cmdline(pid: number): string | undefined;
@@ -50,10 +50,13 @@ export const procProbe: ProcessProbe = {
   alive(pid) {
     try {
       process.kill(pid, 0);
-      return true;
     } catch (err) {
       return (err as NodeJS.ErrnoException).code === 'EPERM';
     }
+    // The children of a killed `ozy up` belong to init once they exit, and
+    // stay zombies until it reaps them (a second or two on some machines):
+    // they have stopped, and waiting for the reaping would only add time.
+    return !isZombie(pid);
   },
   cmdline(pid) {
     try {
@@ -63,6 +66,17 @@ export const procProbe: ProcessProbe = {
     }
   },
 };
+
+/** True when /proc says the process has exited but was not reaped yet (state Z); false when unknown. */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) S ...": comm may itself hold spaces and parentheses, the state follows the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 1).trim().startsWith('Z');
+  } catch {
+    return false;
+  }
+}
 
 /** The running `ozy up` is alive when its pid exists and still runs ozy (pids get reused). */
 export function upIsAlive(state: UpState, probe: ProcessProbe): boolean {

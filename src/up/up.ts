@@ -333,11 +333,17 @@ class UpRun {
       { name: 'dns', address: `127.0.0.1:${ports.dns!}`, args: ['dns', '--etcd', etcd, '--listen', `127.0.0.1:${ports.dns!}`, '--zone', DNS_ZONE] },
       { name: 'dashboard', address: `127.0.0.1:${ports.dashboard!}`, args: ['dashboard', '--etcd', etcd, '--listen', `127.0.0.1:${ports.dashboard!}`] },
     ];
-    for (const d of doors) {
+    // All three start at once (each needs only etcd, and most of a start is loading modules);
+    // they are then awaited, saved and reported one by one, in this order.
+    const started = doors.map((d) => {
       const logFile = path.join(L.logs, `${d.name}.log`);
       const child = spawnLogged(process.execPath, [ozyEntry(), ...d.args], { logFile, env, detached: true });
       // The listen address is in its command line: how a later `ozy up` recognises it after a crash.
       this.sup.add({ name: d.name, child, logFile, marker: d.address });
+      return { ...d, logFile, child };
+    });
+    this.save({});
+    for (const { child, logFile, ...d } of started) {
       await pollUntil(
         `${d.name} to listen on ${d.address}`,
         async () => {

@@ -191,12 +191,20 @@ export function httpCheck(port: number, path: string): HealthCheck {
   return { type: 'http', port, path, intervalMs: 200, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 2 };
 }
 
-/** busybox sleep ignores SIGTERM; the pod runtime's 1 s stop timeout ends it. */
+/** busybox sleep ignores SIGTERM (so does any PID 1 without a handler); the jobs' 1 s stopGrace ends it. */
 export const SLEEP = ['/bin/sleep', '600'];
+
+/**
+ * SIGTERM → SIGKILL of these tests' pods. Without it a pod gets the job
+ * default (DEFAULT_STOP_GRACE_MS, 10 s), and every stop, restart and
+ * replacement of a container that ignores SIGTERM would wait all of it.
+ * A test about the grace itself sets its own (drain.test.ts).
+ */
+export const STOP_GRACE_MS = 1000;
 
 /** An accepted job whose instance i is placed on nodes[i]. */
 export function acceptedJob(name: string, containers: ContainerSpec[], nodes: Array<string | null>): AcceptedJob {
-  const spec: JobSpec = { name, numInstances: nodes.length, containers };
+  const spec: JobSpec = { name, numInstances: nodes.length, containers, stopGraceMs: STOP_GRACE_MS };
   return {
     spec,
     specHash: podTemplateHash(spec),

@@ -126,11 +126,12 @@ describe('node agent on podman + etcd', () => {
     const healthy = states.indexOf('healthy');
     assert.ok(healthy >= 0 && states.indexOf('unhealthy', healthy) > healthy, states.join(' → '));
     assert.equal(states[states.length - 1], 'healthy');
+    // The record is published after the healthy status: wait for it before reading the writes.
+    assert.ok(await waitFor('DNS back', () => n.dns('hc', 'hc-0')));
     const key = fx.store.keys.dnsKey('ozy.local', 'hc', 'hc-0');
     const ops = n.sink.dnsOps.filter((o) => o.endsWith(key)).map((o) => o.split(' ')[0]);
     // A fresh start clears any stale record first; then published, withdrawn while unhealthy, published again.
     assert.deepEqual(ops, ['delete', 'put', 'delete', 'put']);
-    assert.ok(await waitFor('DNS back', () => n.dns('hc', 'hc-0')));
   });
 
   test('restart policy never leaves a failed container exited while on-failure restarts its own', async () => {

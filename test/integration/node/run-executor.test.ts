@@ -32,17 +32,21 @@ after(async () => {
   tmp?.cleanup();
 });
 
-/** Records every report; `failures` makes the first N calls reject. */
+/** Records every report; `failures` makes the first N calls reject; the calls after them go through once `gate` resolves. */
 class RecordingReporter implements RunReporter {
   readonly reports: Array<{ a: RunAssignment; exit: InstanceExit }> = [];
   calls = 0;
-  constructor(private failures = 0) {}
+  constructor(
+    private failures = 0,
+    private readonly gate: Promise<void> = Promise.resolve(),
+  ) {}
   async reportExit(a: RunAssignment, exit: InstanceExit): Promise<void> {
     this.calls++;
     if (this.failures > 0) {
       this.failures--;
       throw new Error('etcd unavailable (test)');
     }
+    await this.gate;
     this.reports.push({ a, exit });
   }
   exitOf(instance: string): Promise<InstanceExit> {
@@ -178,8 +182,9 @@ describe('RunExecutor (podman)', () => {
   test('restarted executor: a running pod is adopted (no second container), one that exited meanwhile is reported, one not assigned is removed', async () => {
     const first = new RecordingReporter();
     const n = await startNode('restart', first);
-    // Long enough to still run once the restarted executor has reported `exits` and removed `stale`, on a loaded machine too.
-    const keeps = assignment(cronJob('keeps', [container('main', { command: sh('sleep 12; echo done') })]));
+    // Runs until the test lets it finish (a file in its /tmp): still running once the restarted
+    // executor has reported `exits` and removed `stale`, however loaded the machine, and no longer.
+    const keeps = assignment(cronJob('keeps', [container('main', { command: sh('while [ ! -e /tmp/go ]; do sleep 0.1; done; echo done') })]));
     const exits = assignment(cronJob('exits', [container('main', { command: sh('sleep 1; echo bye; exit 7') })]));
     const stale = assignment(cronJob('stale', [container('main', { command: ['/bin/sleep', '600'] })]));
     n.executor.assign([keeps, exits, stale]);
@@ -207,6 +212,7 @@ describe('RunExecutor (podman)', () => {
     await removed(n.name, stale.instance);
     const now = await containersOf(n.name, keeps.instance);
     assert.deepEqual(now.map((c) => c.id), [before!.id], 'adopted: the same container, no second one');
+    assert.equal((await fx.engine.exec(before!.id, ['/bin/touch', '/tmp/go'], 10_000)).exitCode, 0, 'keeps let go');
     const k = await second.exitOf(keeps.instance);
     assert.deepEqual(k.exitCodes, { main: 0 });
     assert.equal(k.output.main, 'done\n');
@@ -217,14 +223,18 @@ describe('RunExecutor (podman)', () => {
   });
 
   test('a reporter that rejects once is retried; the containers stay until the report went through', async () => {
-    const reporter = new RecordingReporter(1);
+    // The retry is held until the containers were looked at: a quick retry (300 ms back-off)
+    // must not let the report through, and the containers go, before the test looks.
+    let release = (): void => undefined;
+    const reporter = new RecordingReporter(1, new Promise<void>((r) => (release = r)));
     const n = await startNode('retry', reporter);
     const a = assignment(cronJob('flaky', [container('main', { command: sh('echo once') })]));
     n.executor.assign([a]);
-    await waitFor('the first report attempt', () => reporter.calls >= 1);
+    await waitFor('the retry of the failed report', () => reporter.calls >= 2);
     const kept = await containersOf(n.name, a.instance);
     assert.equal(kept.length, 1, 'containers kept while the report failed');
     assert.equal(kept[0]!.state, 'exited');
+    release();
     const exit = await reporter.exitOf(a.instance);
     assert.equal(reporter.calls, 2);
     assert.equal(exit.output.main, 'once\n');

@@ -72,10 +72,20 @@ function readState(dir = stateDir): UpState | undefined {
   }
 }
 
+/**
+ * The pid exists and has not exited. Orphans (the children of a killed ozy
+ * up) that exited are zombies until init reaps them, which can take a second
+ * or two: they have stopped, and that is all a test may ask of ozy up.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 1).trim().startsWith('Z');
   } catch {
     return false;
   }

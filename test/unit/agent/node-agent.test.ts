@@ -192,6 +192,22 @@ describe('exits, health and restart policies', () => {
     assert.ok(sink2.history.get('dead-0')!.includes('unhealthy'));
   });
 
+  test('an exit is published before its restart, even when the process stalls between judging and restarting', async () => {
+    // Each read of this clock is 10 ms after the one before, longer than the 5 ms back-off:
+    // as if the process were descheduled between any two steps of a round (a loaded machine).
+    let t = 0;
+    const rt = new FakeRuntime(NODE);
+    const sink = new FakeSink();
+    const agent = new NodeAgent({ node: NODE, address: 'a', dnsZone: 'ozy.local', engine: rt, pods: rt, sink, log: silentLog, timing: FAST, now: () => (t += 10) });
+    agents.push(agent);
+    await agent.reconcile([acceptedJob('stall', [container('a')], [NODE])]);
+    await until('healthy', () => stateOf(sink, 'stall-0') === 'healthy');
+    rt.exit('stall-0', 'a', 1);
+    await until('restarted', () => sink.status.get('stall-0')?.restarts === 1 && stateOf(sink, 'stall-0') === 'healthy');
+    const history = sink.history.get('stall-0')!;
+    assert.deepEqual(history.slice(history.lastIndexOf('healthy', history.length - 2)), ['healthy', 'exited', 'starting', 'healthy'], history.join(' → '));
+  });
+
   test('back-off grows between consecutive restarts', async () => {
     const t = { now: 0 };
     const rt = new FakeRuntime(NODE);
@@ -211,11 +227,16 @@ describe('exits, health and restart policies', () => {
       await until('polls', () => rt.listCalls > more + 3);
       return rt.count('restartContainer') + rt.count('restartPod');
     };
+    // The clock moves only once the exit was judged (its back-off published): judged after the
+    // move, it would count from the new time. A number of engine listings is no proof of that.
+    const judged = (backoff: string) => until(`restart in ${backoff}`, () => (sink.status.get('bo-0')?.message ?? '').endsWith(`; restarting in ${backoff}`));
     rt.exit('bo-0', 'a', 1);
+    await judged('1.0s');
     assert.equal(await restartsAfter(999), 0, 'not before 1 s');
     assert.equal(await restartsAfter(1), 1);
     await until('running', () => stateOf(sink, 'bo-0') === 'healthy');
     rt.exit('bo-0', 'a', 1);
+    await judged('2.0s');
     assert.equal(await restartsAfter(1500), 1, 'the second restart waits 2 s');
     assert.equal(await restartsAfter(500), 2);
   });

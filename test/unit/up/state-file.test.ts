@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { isOurProcess, StateFile, type ProcessProbe, type UpState } from '../../../src/up/state-file';
+import { isOurProcess, isZombie, procProbe, StateFile, type ProcessProbe, type UpState } from '../../../src/up/state-file';
 import { tempDir } from '../../harness/tmp';
+import { waitFor } from '../../harness/wait';
 
 const tmp = tempDir('ozy-up-state-');
 after(() => tmp.cleanup());
@@ -66,5 +68,27 @@ describe('the ozy up lock', () => {
     assert.equal(isOurProcess({ pid: 200, marker: '/s/etcd' }, p), true);
     assert.equal(isOurProcess({ pid: 201, marker: '/s/etcd' }, p), false);
     assert.equal(isOurProcess({ pid: 202, marker: '/s/etcd' }, p), false);
+  });
+});
+
+describe('procProbe', () => {
+  test('a running process is alive; one that exited is not, even while it waits to be reaped (a zombie)', async () => {
+    // sh starts `sleep 600`, prints its pid, and becomes `sleep 30`, which never reaps it:
+    // killed, the child stays a zombie for as long as its parent lives.
+    const parent = spawn('/bin/sh', ['-c', 'sleep 600 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const line = await new Promise<string>((resolve) => parent.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d)));
+      const child = Number(line.trim());
+      assert.ok(child > 0, line);
+      assert.equal(procProbe.alive(child), true);
+      assert.equal(isZombie(child), false);
+      process.kill(child, 'SIGKILL');
+      await waitFor('the child to be a zombie', () => isZombie(child), { timeoutMs: 5000, intervalMs: 10 });
+      assert.doesNotThrow(() => process.kill(child, 0), 'the pid still exists');
+      assert.equal(procProbe.alive(child), false);
+    } finally {
+      parent.kill('SIGKILL');
+    }
+    assert.equal(procProbe.alive(2 ** 22 + 1), false, 'no such pid (above pid_max)');
   });
 });
