@@ -4,9 +4,9 @@
 // --test-force-exit: a leaked handle in one file must not hang the run.
 // Integration and fault files run one at a time (--test-concurrency=1)
 // because they start real etcd / podman / git servers and the CI machine
-// has two cores. Unit files use no outside service and wait on conditions,
-// not on the clock, so they run two at a time: each file is its own node
-// process, and process start-up is most of a unit file's time
+// has two cores. Unit files start no etcd, podman or git server and wait on
+// conditions, not on durations, so they run two at a time: each file is its
+// own node process, and process start-up is most of a unit file's time
 // (OZY_UNIT_CONCURRENCY overrides the 2).
 'use strict';
 const { spawnSync } = require('node:child_process');
