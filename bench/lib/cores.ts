@@ -3,7 +3,7 @@
 // reading back, from /proc, how much CPU a process used and how long it
 // waited for a CPU meanwhile: the evidence that a figure measured on a
 // shared machine is the process's and not its neighbours'. Linux only.
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -25,6 +25,17 @@ export async function pin(pid: number, cpus: string, mask = false): Promise<void
 /** Every thread of `pid` under SCHED_FIFO at `priority`; 0 puts them back under the normal scheduler. */
 export async function realtime(pid: number, priority: number): Promise<void> {
   await run('chrt', ['-a', priority > 0 ? '-f' : '-o', '-p', String(priority), String(pid)]);
+}
+
+/**
+ * A busy loop on `cpu` under SCHED_IDLE (everything else preempts it): keeps
+ * that CPU from going idle. On a VM whose idle CPUs halt (no cpuidle driver),
+ * the host deschedules a halted vCPU and waking it again can take
+ * milliseconds; a request that crosses to a halted vCPU pays that. Kill it
+ * when done.
+ */
+export function keepBusy(cpu: string): ChildProcess {
+  return spawn('chrt', ['-i', '0', 'taskset', '-c', cpu, 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
 }
 
 /** Whether this process may use SCHED_FIFO (root, or CAP_SYS_NICE) and taskset and chrt are there. */
