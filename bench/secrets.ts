@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { encryptSecret, SecretIdentity } from '../src/secrets/age';
 import { tempDir } from '../test/harness/tmp';
 import type { Section } from './lib/figures';
-import { percentileOf } from './lib/fixed-rate';
+import { percentile } from './lib/stats';
 
 export interface SecretsBenchResult {
   decrypts: number;
@@ -57,11 +57,11 @@ export async function runSecretsBench(opts: { decrypts?: number; cliRuns?: numbe
         cli.push(performance.now() - t0);
       }
       cli.sort((a, b) => a - b);
-      cliMs = { p50: percentileOf(cli, 50), runs };
+      cliMs = { p50: percentile(cli, 50), runs };
     }
     return {
       decrypts: n,
-      inProcessMs: { p50: percentileOf(times, 50), p99: percentileOf(times, 99), mean: times.reduce((a, b) => a + b, 0) / n },
+      inProcessMs: { p50: percentile(times, 50), p99: percentile(times, 99), mean: times.reduce((a, b) => a + b, 0) / n },
       cliMs,
       madeBy: haveCli ? 'age CLI' : 'ozy',
     };
