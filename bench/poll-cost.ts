@@ -45,6 +45,7 @@ import { formatBytes, goalAtMost, missText, type Figure, type Section } from './
 import type { MemoryProbe } from './lib/memory-probe';
 import { hotspotText, profileEach, type ProfileSummary } from './lib/profile';
 import { median, msSince, round } from './lib/stats';
+import { AGENT_ENV, AGENT_NODE_FLAGS } from '../src/runtime/agent-launch';
 
 /** 5,000 (issue 10); OZY_BENCH_POLL_JOBS=10000 measures another size (the docs section is then about that size). */
 export const JOBS = Number(process.env.OZY_BENCH_POLL_JOBS ?? 5_000);
@@ -368,20 +369,14 @@ interface AgentTarget {
 }
 
 /**
- * The second agent's settings: an experiment on what the RSS is made of.
- * Smaller V8 young-generation semi-spaces (default 16 MiB each) and V8's
- * memory-over-speed heuristics (a slower-growing old generation), with no
- * cap on the old generation (a cap would have to grow with the repository):
- * what a launcher's flags could save, beside the agent as shipped.
+ * The second agent's settings: the same agent without what bin/ozy and
+ * `ozy up` start it with (src/runtime/agent-launch.ts), i.e. plain
+ * `node dist/src/cli/ozy.js agent`: what those settings save.
  * OZY_BENCH_RSS_VARIANT='{"label","flags":[...],"env":{...}}' tries others.
  */
 export const VARIANT: { label: string; flags: string[]; env: Record<string, string> } = process.env.OZY_BENCH_RSS_VARIANT
   ? (JSON.parse(process.env.OZY_BENCH_RSS_VARIANT) as { label: string; flags: string[]; env: Record<string, string> })
-  : {
-      label: '`node --max-semi-space-size=2 --optimize-for-size` (no old-space cap)',
-      flags: ['--max-semi-space-size=2', '--optimize-for-size'],
-      env: {},
-    };
+  : { label: "node's defaults (`node dist/src/cli/ozy.js agent`, without bin/ozy's settings)", flags: [], env: {} };
 
 /** Spawns `ozy agent` (tiny capacity: nothing lands on it) and waits until it has judged the pushed head. */
 async function convergedAgent(
@@ -496,7 +491,7 @@ async function measureAgentMemory(o: AgentTarget): Promise<NonNullable<PollRaw['
   // The agent as shipped (plus a preloaded probe that answers SIGUSR2): steady RSS, peak,
   // the CPU of idle polling over 10 s, then what the heap holds after a full GC.
   const probeFile = path.join(o.dataDir, 'memory-probe.json');
-  const a = await convergedAgent(o, 'rss', ['--expose-gc', '-r', path.join(__dirname, 'lib', 'memory-probe.js')], { OZY_BENCH_MEMORY_PROBE_OUT: probeFile });
+  const a = await convergedAgent(o, 'rss', [...AGENT_NODE_FLAGS, '--expose-gc', '-r', path.join(__dirname, 'lib', 'memory-probe.js')], { ...AGENT_ENV, OZY_BENCH_MEMORY_PROBE_OUT: probeFile });
   const steady = await steadyRss(a.proc.pid!);
   const heldPollClaim = a.heldPollClaim && (await o.store.getPoller())?.node === o.podman.node('rss');
   const cpu0 = cpuMsOf(a.proc.pid!);
@@ -601,7 +596,7 @@ function pollSection(raw: PollRaw, durationMs: number): Section {
     figures.push(
       {
         id: 'poll.agent.rss',
-        label: `RSS of an \`ozy agent\` holding ${raw.jobs.toLocaleString('en-US')} accepted jobs as the poller (schedule cache + judged files + render), default flags: the largest of ${m.steady.samples.length} samples over ${STEADY_S + 3} s of idle polling after converging`,
+        label: `RSS of an \`ozy agent\` holding ${raw.jobs.toLocaleString('en-US')} accepted jobs as the poller (schedule cache + judged files + render), started as bin/ozy starts it (${AGENT_NODE_FLAGS.join(' ')}, ${Object.entries(AGENT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}): the largest of ${m.steady.samples.length} samples over ${STEADY_S + 3} s of idle polling after converging`,
         value: m.rssMb,
         unit: 'MiB',
         vs: { kind: 'floor', label: 'an idle `node` process', value: m.bareNodeRssMb, unit: 'MiB', measured: true },

@@ -35,6 +35,7 @@ import { cleanUpAfterDeadUp } from './stale';
 import { StateFile, type UpState } from './state-file';
 import { Supervisor } from './supervisor';
 import { pollUntil } from './wait';
+import { AGENT_NODE_FLAGS, agentEnv } from '../runtime/agent-launch';
 
 /** The agents' default --dns-zone, which `ozy dns` answers for. */
 const DNS_ZONE = 'ozy.local';
@@ -296,7 +297,7 @@ class UpRun {
     // The `type` of every problem the agents write links to the dashboard's copy of docs/errors.md (unless set).
     if (ports.dashboard !== undefined && env.OZY_DOCS_URL === undefined) env.OZY_DOCS_URL = `http://127.0.0.1:${ports.dashboard}/docs/errors.md`;
     for (const a of this.agents) {
-      const child = spawnLogged(process.execPath, [ozyEntry(), ...a.args], { logFile: a.logFile, env, detached: true });
+      const child = spawnLogged(process.execPath, [...AGENT_NODE_FLAGS, ozyEntry(), ...a.args], { logFile: a.logFile, env: agentEnv(env), detached: true });
       this.sup.add({ name: `agent ${a.node}`, child, logFile: a.logFile, marker: a.dataDir });
     }
     this.save({});

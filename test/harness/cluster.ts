@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { AgentReport } from '../../src/agent/cluster-status';
 import { readClusterStatus } from '../../src/cli/commands/status';
 import { ozyEntry } from '../../src/paths';
+import { AGENT_NODE_FLAGS, agentEnv } from '../../src/runtime/agent-launch';
 import { buildBusyboxImage, createEngine } from '../../src/runtime';
 import { ClusterStore } from '../../src/store';
 import { startEtcd, type EtcdServer } from './etcd';
@@ -85,6 +86,7 @@ export async function startCluster(opts: { files?: Record<string, string> } = {}
       const node = podman.node(spec.name);
       const dataDir = spec.dataDir ?? path.join(tmp.dir, node);
       const args = [
+        ...AGENT_NODE_FLAGS, // as bin/ozy and `ozy up` start it
         ozyEntry(), 'agent',
         '--node', node,
         '--repo', repoUrl,
@@ -103,7 +105,7 @@ export async function startCluster(opts: { files?: Record<string, string> } = {}
         ...(spec.extraArgs ?? []),
       ];
       const proc = spawn(process.execPath, args, {
-        env: { ...process.env, OZY_LOG_LEVEL: 'debug', ...spec.env },
+        env: agentEnv({ ...process.env, OZY_LOG_LEVEL: 'debug', ...spec.env }),
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let log = '';
