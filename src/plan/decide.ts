@@ -17,7 +17,7 @@ import {
   type Demand,
   type SchedulerPolicy,
 } from '../schedule';
-import { classifyJobs } from './classify';
+import { classifyJobs, type JobChange } from './classify';
 import { DELETION_GUARD_KEY, checkDeletionGuard } from './deletion-guard';
 import { pinScaleUp, placePinned, recordVolumes, releaseVolumes, retainVolumes, unpinScaleUp, volumeNode, waitsForVolume } from './persistent';
 import { reconcileRejections } from './rejections';
@@ -30,6 +30,7 @@ import { advanceRollout, bringHome, keepFailedUpdate, keepPlacementRules, placem
 import { createDaemon, daemon, isDaemonJob } from './daemons';
 import { addRunLoad } from '../cron/run-load';
 import { withAutoscaledCounts } from './autoscale';
+import { isQuiet, quietOutcome } from './quiet';
 
 export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POLICY): Decision {
   // Every accepted instance on a live node is accounted in it already (schedule/placed-state.ts), and every running cron run.
@@ -48,9 +49,15 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   const changes = classifyJobs(withAutoscaledCounts(input.desired, input.cluster.jobs, input.autoscale), input.cluster.jobs, input.invalid);
 
   // 1. Each accepted job's working copy (its instances are accounted in round.state: placedState).
+  //    A quiet job (plan/quiet.ts: no step below would act on it) gets none; its outcome is written at the end.
   const kept = new Map<string, Kept>();
+  const quiet: JobChange[] = [];
   for (const change of changes) {
     if (!change.accepted) continue;
+    if (!input.rebalance && isQuiet(round.state, change)) {
+      quiet.push(change);
+      continue;
+    }
     kept.set(change.name, {
       change,
       accepted: change.accepted,
@@ -146,6 +153,7 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
     if (k.dirty) putJobs.push(recordVolumes({ ...k.accepted, instances: k.instances }));
     outcomes.push(keptOutcome(round, k, guard.tripped ? rejections.effective.get(DELETION_GUARD_KEY) : undefined, rejections.effective));
   }
+  for (const c of quiet) outcomes.push(quietOutcome(c.name, c.accepted as AcceptedJob));
   for (const [name, job] of created) {
     if (job) {
       putJobs.push(recordVolumes(job));
