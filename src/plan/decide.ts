@@ -17,7 +17,7 @@ import {
   type Demand,
   type SchedulerPolicy,
 } from '../schedule';
-import { classifyJobs, type JobChange } from './classify';
+import { classifyJobs } from './classify';
 import { DELETION_GUARD_KEY, checkDeletionGuard } from './deletion-guard';
 import { pinScaleUp, placePinned, recordVolumes, releaseVolumes, retainVolumes, unpinScaleUp, volumeNode, waitsForVolume } from './persistent';
 import { reconcileRejections } from './rejections';
@@ -30,7 +30,7 @@ import { advanceRollout, bringHome, keepFailedUpdate, keepPlacementRules, placem
 import { createDaemon, daemon, isDaemonJob } from './daemons';
 import { addRunLoad } from '../cron/run-load';
 import { withAutoscaledCounts } from './autoscale';
-import { isQuiet, quietOutcome } from './quiet';
+import { quietOutcome } from './quiet';
 
 export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POLICY): Decision {
   // Every accepted instance on a live node is accounted in it already (schedule/placed-state.ts), and every running cron run.
@@ -49,13 +49,14 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   const changes = classifyJobs(withAutoscaledCounts(input.desired, input.cluster.jobs, input.autoscale), input.cluster.jobs, input.invalid);
 
   // 1. Each accepted job's working copy (its instances are accounted in round.state: placedState).
-  //    A quiet job (plan/quiet.ts: no step below would act on it) gets none; its outcome is written at the end.
+  //    A quiet job (plan/quiet.ts: no step below would act on it) gets none, only its outcome.
   const kept = new Map<string, Kept>();
-  const quiet: JobChange[] = [];
+  const quiet: JobOutcome[] = [];
   for (const change of changes) {
     if (!change.accepted) continue;
-    if (!input.rebalance && isQuiet(round.state, change)) {
-      quiet.push(change);
+    const unchanged = input.rebalance ? undefined : quietOutcome(round.state, change);
+    if (unchanged) {
+      quiet.push(unchanged);
       continue;
     }
     kept.set(change.name, {
@@ -153,7 +154,6 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
     if (k.dirty) putJobs.push(recordVolumes({ ...k.accepted, instances: k.instances }));
     outcomes.push(keptOutcome(round, k, guard.tripped ? rejections.effective.get(DELETION_GUARD_KEY) : undefined, rejections.effective));
   }
-  for (const c of quiet) outcomes.push(quietOutcome(c.name, c.accepted as AcceptedJob));
   for (const [name, job] of created) {
     if (job) {
       putJobs.push(recordVolumes(job));
@@ -184,15 +184,18 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
       problem: rejections.effective.get(entry.key),
     });
   }
+  const counts = countOutcomes(outcomes, quiet.length);
+  // A quiet job has no other outcome: no tie to break with the others.
+  for (const o of outcomes) quiet.push(o);
   putJobs.sort((a, b) => compareNames(a.spec.name, b.spec.name));
-  outcomes.sort((a, b) => compareNames(a.job, b.job) || compareNames(a.bucket, b.bucket));
+  quiet.sort((a, b) => compareNames(a.job, b.job) || compareNames(a.bucket, b.bucket));
   return {
     putJobs,
     deleteJobs: deleteJobs.sort(compareNames),
     putRejections: rejections.put,
     deleteRejections: rejections.remove,
-    outcomes,
-    counts: countOutcomes(outcomes),
+    outcomes: quiet,
+    counts,
   };
 }
 
@@ -550,9 +553,11 @@ function bySizeDescending(round: Round, items: Kept[], demandOf: (x: Kept) => De
   });
 }
 
-function countOutcomes(outcomes: readonly JobOutcome[]): Record<string, number> {
+/** `quiet`: how many quiet outcomes come on top (unchanged, every instance placed). */
+function countOutcomes(outcomes: readonly JobOutcome[], quiet: number): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const b of BUCKETS) counts[b] = 0;
+  counts.unchanged = quiet;
   let pending = 0;
   for (const o of outcomes) {
     counts[o.bucket]++;
