@@ -30,7 +30,7 @@ import { advanceRollout, bringHome, keepFailedUpdate, keepPlacementRules, placem
 import { createDaemon, daemon, isDaemonJob } from './daemons';
 import { addRunLoad } from '../cron/run-load';
 import { withAutoscaledCounts } from './autoscale';
-import { quietOutcome } from './quiet';
+import { compareOutcomes, mergeQuiet, quietOutcome } from './quiet';
 
 export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POLICY): Decision {
   // Every accepted instance on a live node is accounted in it already (schedule/placed-state.ts), and every running cron run.
@@ -185,7 +185,7 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
     });
   }
   putJobs.sort((a, b) => compareNames(a.spec.name, b.spec.name));
-  outcomes.sort(byJobAndBucket);
+  outcomes.sort(compareOutcomes);
   return {
     putJobs,
     deleteJobs: deleteJobs.sort(compareNames),
@@ -548,35 +548,6 @@ function bySizeDescending(round: Round, items: Kept[], demandOf: (x: Kept) => De
     if (sa !== sb) return sa > sb ? -1 : 1;
     return compareNames(a.change.name, b.change.name);
   });
-}
-
-function byJobAndBucket(a: JobOutcome, b: JobOutcome): number {
-  return compareNames(a.job, b.job) || compareNames(a.bucket, b.bucket);
-}
-
-/**
- * The quiet outcomes (in job order: classify sorts the changes) with the
- * few others (sorted) put in place by binary search: what sorting them all
- * together gives (a quiet job has no other outcome, so nothing ties), without
- * comparing 5,000 names.
- */
-function mergeQuiet(quiet: readonly JobOutcome[], others: readonly JobOutcome[]): JobOutcome[] {
-  const out: JobOutcome[] = [];
-  let from = 0;
-  for (const o of others) {
-    let lo = from;
-    let hi = quiet.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (byJobAndBucket(quiet[mid], o) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = from; i < lo; i++) out.push(quiet[i]);
-    out.push(o);
-    from = lo;
-  }
-  for (let i = from; i < quiet.length; i++) out.push(quiet[i]);
-  return out;
 }
 
 /** `quiet`: how many quiet outcomes come on top (unchanged, every instance placed). */

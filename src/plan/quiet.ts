@@ -9,13 +9,16 @@
 //
 // Whether a job can be quiet depends only on its accepted version, an
 // immutable value that stays the very same object from round to round (the
-// schedule cache keeps unchanged jobs): remembered per object.
+// schedule cache keeps unchanged jobs): remembered per object, with the
+// job's outcome. The quiet outcomes come in job order; the few others are
+// merged in at the end (mergeQuiet) instead of sorting 5,000 names.
 import type { AcceptedJob } from '../model/cluster';
 import { spreadOf, type JobSpec } from '../model/job';
 import type { ClusterState } from '../schedule';
 import type { JobChange } from './classify';
 import { isDaemonJob } from './daemons';
 import { hasPersistentVolumes } from './persistent';
+import { compareNames } from './round';
 import type { JobOutcome } from './types';
 
 interface Shape {
@@ -70,4 +73,34 @@ function outcomeOf(name: string, a: AcceptedJob): JobOutcome {
   const auto = a.spec.autoscale;
   if (auto) out.autoscale = Object.freeze({ count: a.instances.length, min: auto.min, max: auto.max });
   return Object.freeze(out);
+}
+
+/** The order of a decision's outcomes: by job, then bucket. */
+export function compareOutcomes(a: JobOutcome, b: JobOutcome): number {
+  return compareNames(a.job, b.job) || compareNames(a.bucket, b.bucket);
+}
+
+/**
+ * The quiet outcomes (in job order: classify sorts the changes) with the
+ * few others (sorted) put in place by binary search: what sorting them all
+ * together gives (a quiet job has no other outcome, so nothing ties), without
+ * comparing 5,000 names.
+ */
+export function mergeQuiet(quiet: readonly JobOutcome[], others: readonly JobOutcome[]): JobOutcome[] {
+  const out: JobOutcome[] = [];
+  let from = 0;
+  for (const o of others) {
+    let lo = from;
+    let hi = quiet.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareOutcomes(quiet[mid], o) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = from; i < lo; i++) out.push(quiet[i]);
+    out.push(o);
+    from = lo;
+  }
+  for (let i = from; i < quiet.length; i++) out.push(quiet[i]);
+  return out;
 }
