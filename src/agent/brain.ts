@@ -63,7 +63,16 @@ interface Judged {
   head: string;
   files: SourceFile[];
   render: RenderResult;
+  /**
+   * Commits known to be in head's history without a walk: its parents (as
+   * read with its files) and, when one of them is the head judged before,
+   * what was known of that one's (at most ANCESTRY_MEMORY).
+   */
+  ancestors: ReadonlySet<string>;
 }
+
+/** Known ancestors a judged head keeps: a few polls' worth of commits. */
+const ANCESTRY_MEMORY = 64;
 
 /** Job files rendered per slice of a cold render (about 50 ms of work each). */
 const RENDER_SLICE = 250;
@@ -164,7 +173,7 @@ export class Brain {
         await this.finishStaleReports(snap);
         return { kind: 'idle', head: judged.head };
       }
-      if (await this.isBehind(snap, judged.head)) {
+      if (await this.isBehind(snap, judged)) {
         return { kind: 'behind', head: judged.head, judged: snap.schedule!.commit };
       }
       const health = this.rollingNow && this.opts.observeRollouts ? await this.opts.observeRollouts(snap.jobs.values()) : undefined;
@@ -201,14 +210,15 @@ export class Brain {
 
   private async judge(head: string): Promise<void> {
     const prev = this.judged;
-    const { files, changed } = await this.git.readFiles(
+    const { files, changed, parents } = await this.git.readFiles(
       head,
       isJudgedPath,
       prev ? { commit: prev.head, files: prev.files } : undefined,
     );
+    const ancestors = ancestorsOf(parents, prev);
     if (prev && changed.length === 0) {
       // e.g. a report commit: same job files, nothing to re-render.
-      this.judged = { ...prev, head, files };
+      this.judged = { ...prev, head, files, ancestors };
       return;
     }
     // A cold render (a new poller, a large merge) fills the cache in slices first,
@@ -222,7 +232,7 @@ export class Brain {
     // Secret references get their files' hashes and bytes (or a secret-unavailable problem).
     const render = await this.secrets.bind(rendered, files, head);
     this.opts.log.info({ commit: head, jobs: render.jobs.length, problems: render.problems.length, changed: changed.length }, 'rendered');
-    this.judged = { head, files, render };
+    this.judged = { head, files, render, ancestors };
   }
 
   private async warmRenderCache(files: SourceFile[], changed: string[], head: string): Promise<void> {
@@ -250,10 +260,14 @@ export class Brain {
    * True when another agent already judged a commit we have not fetched yet:
    * committing our older view would undo theirs. A judged commit that our
    * fresh fetch does not contain and that is old was force-pushed away.
+   * One known to be in our head's history (usually the head this agent
+   * judged and committed last: the new head's parent) needs no git walk.
    */
-  private async isBehind(snap: Snapshot, head: string): Promise<boolean> {
+  private async isBehind(snap: Snapshot, ours: Judged): Promise<boolean> {
+    const { head } = ours;
     const judged = snap.schedule?.commit;
     if (!judged || judged === head) return false;
+    if (ours.ancestors.has(judged)) return false;
     if (await this.git.isAncestor(judged, head).catch(() => false)) return false;
     return !(this.gitErrorText === undefined && this.markAgeMs() > this.opts.staleCommitMs);
   }
@@ -312,6 +326,23 @@ export class Brain {
       return null;
     }
   }
+}
+
+/**
+ * What is known of a new head's history: its parents, and when one of them
+ * is the head judged before, that one's known ancestors too (ancestry is
+ * transitive, and a commit's history never changes). Nothing without the
+ * parents (a GitPort that does not say them): isBehind then asks git.
+ */
+function ancestorsOf(parents: readonly string[] | undefined, prev: Judged | undefined): Set<string> {
+  const out = new Set(parents ?? []);
+  if (prev && out.has(prev.head)) {
+    for (const c of prev.ancestors) {
+      if (out.size >= ANCESTRY_MEMORY) break;
+      out.add(c);
+    }
+  }
+  return out;
 }
 
 function anyRolling(jobs: Iterable<AcceptedJob>): boolean {

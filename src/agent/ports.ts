@@ -19,7 +19,7 @@ export interface GitPort {
     commit: string,
     filter: (path: string) => boolean,
     previous?: { commit: string; files: SourceFile[] },
-  ): Promise<{ files: SourceFile[]; changed: string[] }>;
+  ): Promise<{ files: SourceFile[]; changed: string[]; /** The commit's parents, when known. */ parents?: string[] }>;
   /**
    * Make `<reportsDir>/` on `branch` equal `desired` (paths relative to
    * reportsDir; with prune, files not named are deleted). Returns the new

@@ -18,9 +18,10 @@ export class SecretsGate {
   constructor(private readonly identity: SecretIdentity | undefined) {}
 
   async bind(render: RenderResult, files: readonly SourceFile[], commit: string): Promise<RenderResult> {
-    const secretFiles = secretFilesOf(files);
-    const wanted = new Set(render.jobs.flatMap((d) => secretsOf(d.spec)));
+    const wanted = new Set<string>();
+    for (const d of render.jobs) for (const name of secretsOf(d.spec)) wanted.add(name);
     if (wanted.size === 0) return render;
+    const secretFiles = secretFilesOf(files);
     const live = new Set<string>();
     for (const name of wanted) {
       const bytes = secretFiles.get(name);

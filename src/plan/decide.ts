@@ -30,6 +30,7 @@ import { advanceRollout, bringHome, keepFailedUpdate, keepPlacementRules, placem
 import { createDaemon, daemon, isDaemonJob } from './daemons';
 import { addRunLoad } from '../cron/run-load';
 import { withAutoscaledCounts } from './autoscale';
+import { compareOutcomes, mergeQuiet, quietOutcome } from './quiet';
 
 export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POLICY): Decision {
   // Every accepted instance on a live node is accounted in it already (schedule/placed-state.ts), and every running cron run.
@@ -48,9 +49,16 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
   const changes = classifyJobs(withAutoscaledCounts(input.desired, input.cluster.jobs, input.autoscale), input.cluster.jobs, input.invalid);
 
   // 1. Each accepted job's working copy (its instances are accounted in round.state: placedState).
+  //    A quiet job (plan/quiet.ts: no step below would act on it) gets none, only its outcome.
   const kept = new Map<string, Kept>();
+  const quiet: JobOutcome[] = [];
   for (const change of changes) {
     if (!change.accepted) continue;
+    const unchanged = input.rebalance ? undefined : quietOutcome(round.state, change);
+    if (unchanged) {
+      quiet.push(unchanged);
+      continue;
+    }
     kept.set(change.name, {
       change,
       accepted: change.accepted,
@@ -177,14 +185,14 @@ export function decide(input: DecideInput, policy: SchedulerPolicy = DEFAULT_POL
     });
   }
   putJobs.sort((a, b) => compareNames(a.spec.name, b.spec.name));
-  outcomes.sort((a, b) => compareNames(a.job, b.job) || compareNames(a.bucket, b.bucket));
+  outcomes.sort(compareOutcomes);
   return {
     putJobs,
     deleteJobs: deleteJobs.sort(compareNames),
     putRejections: rejections.put,
     deleteRejections: rejections.remove,
-    outcomes,
-    counts: countOutcomes(outcomes),
+    outcomes: mergeQuiet(quiet, outcomes),
+    counts: countOutcomes(outcomes, quiet.length),
   };
 }
 
@@ -542,9 +550,11 @@ function bySizeDescending(round: Round, items: Kept[], demandOf: (x: Kept) => De
   });
 }
 
-function countOutcomes(outcomes: readonly JobOutcome[]): Record<string, number> {
+/** `quiet`: how many quiet outcomes come on top (unchanged, every instance placed). */
+function countOutcomes(outcomes: readonly JobOutcome[], quiet: number): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const b of BUCKETS) counts[b] = 0;
+  counts.unchanged = quiet;
   let pending = 0;
   for (const o of outcomes) {
     counts[o.bucket]++;

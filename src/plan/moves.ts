@@ -86,8 +86,9 @@ export function keepFailedUpdate(round: Round, k: Kept): void {
   // One that failed this round is in force whatever the file said when the round began.
   const earlier = failed === k.change.accepted?.failedUpdate;
   if (earlier && !k.change.failedAgain && k.change.desired) {
-    delete k.accepted.failedUpdate;
+    // A copy first: k.accepted may still be the input's object (an unchanged job), which is never mutated.
     k.accepted = { ...k.accepted };
+    delete k.accepted.failedUpdate;
     k.dirty = true;
     return;
   }

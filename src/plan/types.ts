@@ -99,7 +99,7 @@ export interface Decision {
   deleteJobs: string[];
   putRejections: Rejection[];
   deleteRejections: string[];
-  /** One per job (and per invalid file), sorted by job name. */
+  /** One per job (and per invalid file), sorted by job name. Read-only: a quiet job's outcome is frozen and shared by the decisions that find it quiet (plan/quiet.ts). */
   outcomes: JobOutcome[];
   /** Outcomes per bucket, plus `pending`: instances left without a node. */
   counts: Record<string, number>;

@@ -110,6 +110,8 @@ export interface ReadFilesResult {
   files: RepoFile[];
   /** Accepted paths added, modified or deleted since `previous` (every path when there is none), sorted. */
   changed: string[];
+  /** The commit's parents, as its object says (read anyway for its tree). */
+  parents: string[];
 }
 
 export interface SyncReportsOptions {
@@ -213,7 +215,10 @@ export class GitSource {
     previous?: { commit: string; files: readonly RepoFile[] },
   ): Promise<ReadFilesResult> {
     const op = `read files of ${commit}`;
-    const afterTree = await this.requireCommit(commit, op);
+    const read = await this.commitOf(commit);
+    if (read === undefined) throw missingCommit(commit, op);
+    const afterTree = read.tree;
+    const parents = read.parent.slice();
     const beforeTree = previous ? await this.treeOf(previous.commit) : undefined;
     let diff: TreeDiff;
     try {
@@ -223,7 +228,7 @@ export class GitSource {
     }
     // Files under unchanged subtrees: the RepoFile objects passed in, as they were, in order.
     const split = splitPrevious(beforeTree !== undefined ? previous?.files ?? [] : [], new Set(diff.unchangedDirs));
-    if (!split) return this.assembleByPath(diff, previous?.files ?? [], op);
+    if (!split) return { ...(await this.assembleByPath(diff, previous?.files ?? [], op)), parents };
     // The directories the diff opened: blobs whose oid did not change keep their object too.
     const region: RepoFile[] = [];
     const toRead: BlobAt[] = [...diff.changedBlobs];
@@ -239,11 +244,11 @@ export class GitSource {
     const changed = toRead.map((b) => b.path);
     const present = new Set(region.map((f) => f.path));
     for (const p of split.others.keys()) if (!present.has(p)) changed.push(p);
-    return { files: mergeByPath(split.kept, region), changed: changed.sort(compare) };
+    return { files: mergeByPath(split.kept, region), changed: changed.sort(compare), parents };
   }
 
   /** readFiles when `previous` is not sorted by path: the same result, with per-path lookups of everything. */
-  private async assembleByPath(diff: TreeDiff, previous: readonly RepoFile[], op: string): Promise<ReadFilesResult> {
+  private async assembleByPath(diff: TreeDiff, previous: readonly RepoFile[], op: string): Promise<Omit<ReadFilesResult, 'parents'>> {
     const prevByPath = new Map(previous.map((f) => [f.path, f]));
     const files: RepoFile[] = [];
     const unchangedDirs = new Set(diff.unchangedDirs);
@@ -560,9 +565,14 @@ export class GitSource {
 
   /** The root tree of commit `oid`, or undefined when the clone does not have that commit. */
   private async treeOf(oid: string): Promise<string | undefined> {
+    return (await this.commitOf(oid))?.tree;
+  }
+
+  /** Commit `oid`'s tree and parents, or undefined when the clone does not have that commit. */
+  private async commitOf(oid: string): Promise<{ tree: string; parent: string[] } | undefined> {
     if (!/^[0-9a-f]{40}$/.test(oid)) return undefined;
     try {
-      return (await git.readCommit({ fs: this.fs, gitdir: this.gitdir, cache: this.cache, oid })).commit.tree;
+      return (await git.readCommit({ fs: this.fs, gitdir: this.gitdir, cache: this.cache, oid })).commit;
     } catch {
       return undefined;
     }
@@ -571,7 +581,7 @@ export class GitSource {
   /** The root tree of commit `oid`; GIT_OBJECT_MISSING when the clone does not have it. */
   private async requireCommit(oid: string, op: string): Promise<string> {
     const tree = await this.treeOf(oid);
-    if (tree === undefined) throw new GitObjectMissingError(`${op}: commit ${oid} is not in the local clone (sync first)`);
+    if (tree === undefined) throw missingCommit(oid, op);
     return tree;
   }
 
@@ -647,4 +657,8 @@ function mergeByPath(a: readonly RepoFile[], b: readonly RepoFile[]): RepoFile[]
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function missingCommit(oid: string, op: string): GitObjectMissingError {
+  return new GitObjectMissingError(`${op}: commit ${oid} is not in the local clone (sync first)`);
 }
