@@ -258,10 +258,8 @@ export class UpstreamConn implements ChunkSink {
   private onEnd(): void {
     const ex = this.exchange;
     if (ex === undefined) return void this.socket.destroy();
-    if (this.head !== undefined && this.body === 'close') {
-      this.head.keepAlive = false;
-      return this.finish(ex, EMPTY, false);
-    }
+    // A body that ends with the connection (its head says keepAlive false): complete.
+    if (this.head !== undefined && this.body === 'close') return this.finish(ex, EMPTY, false);
     this.fail(UPSTREAM_CLOSED, this.head === undefined ? 'closed before a complete response head' : 'closed before the end of the response body');
   }
 
