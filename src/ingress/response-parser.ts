@@ -241,6 +241,35 @@ function allFieldChars(buf: Buffer, from: number, to: number): boolean {
   return true;
 }
 
+/**
+ * Reads the response heads of one connection, remembering the last one: an
+ * instance that sends the same head bytes again (same status and headers; a
+ * Date header changes once a second) is not parsed again, which is most
+ * responses of an instance that answers alike. The heads handed out may be
+ * the same object for several responses: read them, never change them.
+ */
+export class ResponseHeadReader {
+  private lastBytes: Buffer | undefined;
+  private lastHead: ResponseHead | undefined;
+  private lastForHead = false;
+
+  /** parseResponseHead(buf, method), or the last head read when `buf` starts with the same head bytes. */
+  read(buf: Buffer, method: string): ResponseHead | undefined {
+    const forHead = method === 'HEAD';
+    const last = this.lastBytes;
+    // The same bytes up to and including the blank line: the same head, ending at the same place.
+    if (last !== undefined && forHead === this.lastForHead && buf.length >= last.length && buf.compare(last, 0, last.length, 0, last.length) === 0) return this.lastHead;
+    const head = parseResponseHead(buf, method);
+    if (head !== undefined && head.status >= 200) {
+      // A copy: `buf` is the socket's.
+      this.lastBytes = Buffer.from(buf.subarray(0, head.headBytes));
+      this.lastHead = head;
+      this.lastForHead = forHead;
+    }
+    return head;
+  }
+}
+
 /** Headers the Connection header names are hop-by-hop too (its own tokens close/keep-alive name none we kept). */
 function dropListed(headers: string[], connection: string): string[] {
   const listed = new Set(connection.split(',').map((t) => t.trim()).filter((t) => t.length > 0 && t !== 'close' && t !== 'keep-alive'));

@@ -7,7 +7,7 @@
 // the per-request cost is a few property writes, not the events, streams and
 // objects of Node's http client.
 import * as net from 'node:net';
-import { BadResponseError, ChunkedDecoder, parseResponseHead, type BodyKind, type ChunkSink, type ResponseHead } from './response-parser';
+import { BadResponseError, ChunkedDecoder, ResponseHeadReader, type BodyKind, type ChunkSink, type ResponseHead } from './response-parser';
 
 /** What a request being proxied is told by its connection. */
 export interface Exchange {
@@ -71,6 +71,7 @@ export class UpstreamConn implements ChunkSink {
   /** Head bytes received so far (a head split over reads). */
   private partial: Buffer | undefined;
   private head: ResponseHead | undefined;
+  private readonly heads = new ResponseHeadReader();
   private body: BodyKind = 'none';
   private remaining = 0;
   private decoder: ChunkedDecoder | undefined;
@@ -164,7 +165,7 @@ export class UpstreamConn implements ChunkSink {
       if (this.head === undefined) {
         let b = this.partial === undefined ? buf : Buffer.concat([this.partial, buf]);
         for (;;) {
-          const head = parseResponseHead(b, this.method);
+          const head = this.heads.read(b, this.method);
           if (head === undefined) {
             this.partial = b;
             return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BadResponseError, ChunkedDecoder, MAX_HEAD_BYTES, parseResponseHead, type ResponseHead } from '../../../src/ingress/response-parser';
+import { BadResponseError, ChunkedDecoder, MAX_HEAD_BYTES, parseResponseHead, ResponseHeadReader, type ResponseHead } from '../../../src/ingress/response-parser';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const head = (s: string, method = 'GET'): ResponseHead => {
@@ -112,6 +112,39 @@ describe('response head', () => {
     }
     assert.throws(() => parseResponseHead(b('HTTP/1.1 200 OK\rX\r\n\r\n'), 'GET'), BadResponseError);
     assert.throws(() => parseResponseHead(b('HTTP/1.1 200 OK\n\r\n\r\n'), 'GET'), BadResponseError);
+  });
+});
+
+describe('response head reader', () => {
+  const text = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\n';
+
+  test('the same head bytes again: the same head, not parsed again; other bytes or a HEAD request: parsed', () => {
+    const r = new ResponseHeadReader();
+    const first = r.read(b(`${text}abc`), 'GET');
+    assert.ok(first);
+    assert.equal(r.read(b(`${text}xyz`), 'GET'), first, 'the body bytes do not matter');
+    const forHead = r.read(b(text), 'HEAD');
+    assert.notEqual(forHead, first);
+    assert.equal(forHead?.body, 'none');
+    const other = r.read(b(text.replace('text/plain', 'text/plaim')), 'GET');
+    assert.deepEqual(other?.headers, ['Content-Type', 'text/plaim', 'Content-Length', '3']);
+    assert.equal(r.read(b(text.slice(0, -1)), 'GET'), undefined, 'a head cut short is incomplete, not the last one');
+  });
+
+  test('the remembered bytes are a copy: the buffer they came in may be reused', () => {
+    const r = new ResponseHeadReader();
+    const buf = b(text);
+    const first = r.read(buf, 'GET');
+    buf.write('HTTP/1.1 500 Oops\r\n\r\n', 'latin1');
+    const h = r.read(buf, 'GET');
+    assert.notEqual(h, first);
+    assert.equal(h?.status, 500);
+  });
+
+  test('interim answers are not remembered', () => {
+    const r = new ResponseHeadReader();
+    assert.equal(r.read(b('HTTP/1.1 100 Continue\r\n\r\n'), 'GET')?.status, 100);
+    assert.equal(r.read(b('HTTP/1.1 100 Continue\r\n\r\n'), 'GET')?.status, 100);
   });
 });
 
