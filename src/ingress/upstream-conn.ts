@@ -97,6 +97,8 @@ export class UpstreamConn implements ChunkSink {
   private readBuf: Buffer | undefined;
   private readBufKept = false;
   private bigReads = false;
+  /** The instance closed its side. */
+  private eof = false;
 
   constructor(
     readonly address: string,
@@ -134,9 +136,9 @@ export class UpstreamConn implements ChunkSink {
     return this.served > 0;
   }
 
-  /** Usable for a new request: open and not half-closed by the instance. */
+  /** Usable for a new request: open and not half-closed by the instance (a write error destroys the socket). */
   get usable(): boolean {
-    return this.exchange === undefined && !this.socket.destroyed && this.socket.readable && this.socket.writable;
+    return this.exchange === undefined && !this.eof && !this.socket.destroyed;
   }
 
   /**
@@ -304,6 +306,7 @@ export class UpstreamConn implements ChunkSink {
   }
 
   private onEnd(): void {
+    this.eof = true;
     const ex = this.exchange;
     if (ex === undefined) return void this.socket.destroy();
     // A body that ends with the connection (its head says keepAlive false): complete.
