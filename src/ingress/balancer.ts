@@ -8,20 +8,45 @@ import type { Backend } from './route-table';
 
 /** How long a backend that refused a connection is tried last. */
 export const COOL_DOWN_MS = 2_000;
+/** Routes with more backends than this get a rotated copy per request instead of kept rotations (n² references). */
+const KEPT_ROTATIONS_UP_TO = 32;
+
+/** A route's turn, and the rotations of its backends list (made as they are first needed, kept until the list changes). */
+interface Turn {
+  next: number;
+  backends: readonly Backend[];
+  rotations: (readonly Backend[] | undefined)[];
+}
+
+const NONE: readonly Backend[] = [];
 
 export class Balancer {
-  private readonly next = new Map<string, number>();
+  private readonly turns = new Map<string, Turn>();
   private readonly failedAt = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** All of `backends`, starting with the one whose turn it is on route `routeId`. */
-  order(routeId: string, backends: readonly Backend[]): Backend[] {
+  /**
+   * All of `backends`, starting with the one whose turn it is on route
+   * `routeId`. The array may be shared with other requests: read it, never
+   * change it (this runs once per request, so it allocates nothing while
+   * no backend is cooling down).
+   */
+  order(routeId: string, backends: readonly Backend[]): readonly Backend[] {
     const n = backends.length;
-    if (n === 0) return [];
-    const start = (this.next.get(routeId) ?? 0) % n;
-    this.next.set(routeId, (start + 1) % n);
-    const rotated = start === 0 ? [...backends] : [...backends.slice(start), ...backends.slice(0, start)];
+    if (n === 0) return NONE;
+    let turn = this.turns.get(routeId);
+    if (turn === undefined) {
+      turn = { next: 0, backends, rotations: [] };
+      this.turns.set(routeId, turn);
+    } else if (turn.backends !== backends) {
+      // A rebuilt route table: the position carries over, the rotations do not.
+      turn.backends = backends;
+      turn.rotations = [];
+    }
+    const start = turn.next % n;
+    turn.next = (start + 1) % n;
+    const rotated = n > KEPT_ROTATIONS_UP_TO ? rotate(backends, start) : (turn.rotations[start] ??= rotate(backends, start));
     if (this.failedAt.size === 0) return rotated;
     const t = this.now();
     const fresh: Backend[] = [];
@@ -48,6 +73,10 @@ export class Balancer {
 
   /** Forgets routes that are gone (called when the table is rebuilt). */
   retain(routeIds: ReadonlySet<string>): void {
-    for (const id of this.next.keys()) if (!routeIds.has(id)) this.next.delete(id);
+    for (const id of this.turns.keys()) if (!routeIds.has(id)) this.turns.delete(id);
   }
+}
+
+function rotate(backends: readonly Backend[], start: number): readonly Backend[] {
+  return start === 0 ? backends.slice() : [...backends.slice(start), ...backends.slice(0, start)];
 }

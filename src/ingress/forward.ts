@@ -155,6 +155,10 @@ export class Forward implements Exchange {
     return false;
   }
 
+  keepsPieces(): boolean {
+    return this.res.writableLength > 0;
+  }
+
   responseDrained(): void {
     this.conn?.resume();
   }

@@ -13,6 +13,7 @@ import type { AcceptedJob, InstanceStatus } from '../model/cluster';
 import type { ListenTarget } from '../network/listen-address';
 import type { ClusterStore, Mirror } from '../store';
 import { Balancer } from './balancer';
+import { ClientIdleSweep } from './client-idle';
 import { HttpProxy } from './http-proxy';
 import { buildRouteTable, EMPTY_TABLE, type RouteTable } from './route-table';
 import { TcpForwarder } from './tcp-forwarder';
@@ -37,6 +38,7 @@ export class IngressServer {
   private readonly proxy: HttpProxy;
   private readonly tcp: TcpForwarder;
   private readonly server: http.Server;
+  private readonly idle: ClientIdleSweep;
   private jobs: Mirror<AcceptedJob> | undefined;
   private statuses: Mirror<InstanceStatus> | undefined;
   private lastSummary = '';
@@ -49,13 +51,22 @@ export class IngressServer {
     // requestTimeout 0: an upload may take as long as it streams (Node's default cuts it at 5 min);
     // headersTimeout (60 s) still bounds a client that never finishes its headers.
     this.server = http.createServer({ keepAlive: true, requestTimeout: 0 });
+    // Idle keep-alive connections are closed by a sweep, not by Node's timer per response (client-idle.ts).
+    this.idle = new ClientIdleSweep(this.server);
     this.server.on('request', (req, res) => {
+      ClientIdleSweep.requestStarted(req, res);
       opts.metrics?.track(res);
       this.proxy.handleRequest(req, res);
     });
     // Without this listener Node would answer 100 Continue itself, before any instance agreed.
-    this.server.on('checkContinue', (req, res) => this.proxy.handleRequest(req, res));
-    this.server.on('upgrade', (req, socket, head) => this.proxy.handleUpgrade(req, socket, head));
+    this.server.on('checkContinue', (req, res) => {
+      ClientIdleSweep.requestStarted(req, res);
+      this.proxy.handleRequest(req, res);
+    });
+    this.server.on('upgrade', (req, socket, head) => {
+      this.idle.release(req.socket);
+      this.proxy.handleUpgrade(req, socket, head);
+    });
     this.server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
       else socket.destroy();
@@ -108,6 +119,7 @@ export class IngressServer {
     timer.unref();
     await Promise.all([closed, this.tcp.close()]);
     clearTimeout(timer);
+    this.idle.close();
     this.proxy.close();
     await Promise.all([this.jobs?.close(), this.statuses?.close()]);
   }

@@ -12,6 +12,9 @@ import { clientAddress } from './headers';
 
 /** Hop-by-hop names (RFC 9110 §7.6.1), and the ones this process sets itself. */
 const DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'x-forwarded-host', 'x-forwarded-proto']);
+/** 1 at the lengths of the names above, Host and X-Forwarded-For: other names are passed on without lower-casing them. */
+const WATCHED_LENGTH = new Uint8Array(32);
+for (const name of [...DROPPED, 'host', 'x-forwarded-for']) WATCHED_LENGTH[name.length] = 1;
 
 /**
  * `raw` is IncomingMessage.rawHeaders (name, value, …; latin1 strings, as
@@ -26,7 +29,8 @@ export function upstreamRequestHead(method: string, target: string, raw: readonl
     if (name.length === 10 && name.toLowerCase() === 'connection') {
       for (const t of raw[i + 1]!.split(',')) {
         const token = t.trim().toLowerCase();
-        if (token.length > 0) (extra ??= new Set()).add(token);
+        // "keep-alive" (what most clients list) is dropped anyway.
+        if (token.length > 0 && !DROPPED.has(token)) (extra ??= new Set()).add(token);
       }
     }
   }
@@ -35,8 +39,13 @@ export function upstreamRequestHead(method: string, target: string, raw: readonl
   let forwardedFor: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
     const value = raw[i + 1]!;
+    // This runs once per request, for every header line: most names need no closer look.
+    if (extra === undefined && WATCHED_LENGTH[name.length] !== 1) {
+      head += `${name}: ${value}\r\n`;
+      continue;
+    }
+    const lower = name.toLowerCase();
     if (lower === 'host') {
       // A second Host line is dropped: the request was routed by the first.
       if (host !== undefined) continue;

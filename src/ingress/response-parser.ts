@@ -25,22 +25,22 @@ export type BodyKind =
   | 'close';
 
 export interface ResponseHead {
-  status: number;
-  reason: string;
+  readonly status: number;
+  readonly reason: string;
   /**
    * The header lines to pass on to the client: name, value, … as sent
    * (latin1, spelling and repeats kept), without the hop-by-hop ones
    * (RFC 9110 §7.6.1, and any the Connection header names) and without
    * Transfer-Encoding (the client's connection is framed by Node's server).
    */
-  headers: string[];
-  body: BodyKind;
+  readonly headers: string[];
+  readonly body: BodyKind;
   /** The body's length when `body` is 'length'. */
-  contentLength: number;
+  readonly contentLength: number;
   /** The instance lets this connection carry another request after this response. */
-  keepAlive: boolean;
+  readonly keepAlive: boolean;
   /** Bytes of the buffer the head took, the blank line included. */
-  headBytes: number;
+  readonly headBytes: number;
 }
 
 /** An answer no proxy can relay safely; the connection is dropped and the client gets a 502. */
@@ -51,64 +51,156 @@ export class BadResponseError extends Error {
 /** A head bigger than this is refused (Node's own limit for received heads is 16 KiB). */
 export const MAX_HEAD_BYTES = 64 * 1024;
 
-const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
-/** Hop-by-hop names besides Connection and Transfer-Encoding (handled on their own). */
-const HOP_BY_HOP: ReadonlySet<string> = new Set(['keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
-// The reason phrase may hold what a header value may (Node's writeHead refuses the rest).
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** What Node's ServerResponse refuses in a header value (it would throw on it). */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** 1 for each byte value in `ranges` ([from, to] inclusive, or the characters of a string). */
+function byteSet(...ranges: (string | [number, number])[]): Uint8Array {
+  const set = new Uint8Array(256);
+  for (const r of ranges) {
+    if (typeof r === 'string') for (let i = 0; i < r.length; i++) set[r.charCodeAt(i)] = 1;
+    else for (let c = r[0]; c <= r[1]; c++) set[c] = 1;
+  }
+  return set;
+}
+
+/** What a header name may hold (token, RFC 9110 §5.6.2). */
+const TCHAR = byteSet("!#$%&'*+-.^_`|~", [0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a]);
+/** What a header value or the reason phrase may hold: HTAB, SP, VCHAR, obs-text (Node's ServerResponse refuses the rest). */
+const FIELD_CHAR = byteSet('\t', [0x20, 0x7e], [0x80, 0xff]);
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
+
+/** Where the blank line that ends a head starts (the first CRLFCRLF), or -1. */
+function headEnd(buf: Buffer): number {
+  // Odd offsets only: a CRLFCRLF at an even k has its LFs at odd offsets, one
+  // at an odd k its CRs; the first one found is the first in the buffer.
+  const n = buf.length;
+  for (let i = 1; i < n; i += 2) {
+    const c = buf[i];
+    if (c === LF) {
+      if (buf[i - 1] === CR && i + 2 < n && buf[i + 1] === CR && buf[i + 2] === LF) return i - 1;
+    } else if (c === CR) {
+      if (i + 3 < n && buf[i + 1] === LF && buf[i + 2] === CR && buf[i + 3] === LF) return i;
+    }
+  }
+  return -1;
+}
+
+/** The header name at `pos` (its `len` bytes) is `lower` (lower case letters and '-'), in any case. */
+function nameIs(buf: Buffer, pos: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((buf[pos + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/** What the head says about a header the proxy handles itself (by the name at `pos`, `len` bytes long). */
+const enum Special {
+  None,
+  ContentLength,
+  TransferEncoding,
+  Connection,
+  /** Any other hop-by-hop name: not passed on. */
+  Hop,
+}
+
+function special(buf: Buffer, pos: number, len: number): Special {
+  // `c | 0x20` lowers a letter and leaves '-' alone; no other token byte lowers to a letter or '-'.
+  switch (len) {
+    case 2:
+      return nameIs(buf, pos, 'te') ? Special.Hop : Special.None;
+    case 7:
+      return nameIs(buf, pos, 'trailer') || nameIs(buf, pos, 'upgrade') ? Special.Hop : Special.None;
+    case 10:
+      if (nameIs(buf, pos, 'connection')) return Special.Connection;
+      return nameIs(buf, pos, 'keep-alive') ? Special.Hop : Special.None;
+    case 14:
+      return nameIs(buf, pos, 'content-length') ? Special.ContentLength : Special.None;
+    case 16:
+      return nameIs(buf, pos, 'proxy-connection') ? Special.Hop : Special.None;
+    case 17:
+      return nameIs(buf, pos, 'transfer-encoding') ? Special.TransferEncoding : Special.None;
+    case 19:
+      return nameIs(buf, pos, 'proxy-authorization') ? Special.Hop : Special.None;
+    default:
+      return Special.None;
+  }
+}
 
 /**
  * The head at the start of `buf`, or undefined when more bytes are needed.
  * `method` is the request's: a HEAD request's response has no body whatever
  * its headers say.
+ *
+ * This runs once per proxied response, so it reads bytes against lookup
+ * tables rather than running regular expressions over strings, and makes
+ * strings only of what it passes on: one latin1 string of the head, sliced.
  */
 export function parseResponseHead(buf: Buffer, method: string): ResponseHead | undefined {
-  const end = buf.indexOf(CRLFCRLF);
+  const end = headEnd(buf);
   if (end < 0) {
     if (buf.length > MAX_HEAD_BYTES) throw new BadResponseError(`response head over ${MAX_HEAD_BYTES} bytes`);
     return undefined;
   }
-  // One string for the head, walked line by line with indexOf: slices of it
-  // cost less than an array of line strings (this runs once per request).
+  // buf[end] is the CR of the blank line: every line scan below stops at a CR by then.
   const text = buf.toString('latin1', 0, end);
-  let eol = text.indexOf('\r\n');
-  if (eol < 0) eol = text.length;
-  const m = STATUS_LINE.exec(eol === text.length ? text : text.slice(0, eol));
-  if (!m) throw new BadResponseError(`not an HTTP/1.x status line: ${JSON.stringify(text.slice(0, Math.min(eol, 80)))}`);
-  const http10 = m[1] === '0';
-  const status = Number(m[2]);
+  let eol = 0;
+  while (buf[eol] !== CR) eol++;
+  // HTTP/1.x SSS[ reason]
+  if (
+    eol < 12 ||
+    buf[eol + 1] !== LF ||
+    !text.startsWith('HTTP/1.') ||
+    (buf[7] !== 0x30 && buf[7] !== 0x31) ||
+    buf[8] !== SP ||
+    buf[9]! < 0x31 ||
+    buf[9]! > 0x39 ||
+    !isDigit(buf[10]!) ||
+    !isDigit(buf[11]!) ||
+    (eol > 12 && buf[12] !== SP) ||
+    !allFieldChars(buf, 13, eol)
+  ) {
+    throw new BadResponseError(`not an HTTP/1.x status line: ${JSON.stringify(text.slice(0, Math.min(eol, 80)))}`);
+  }
+  const http10 = buf[7] === 0x30;
+  const status = (buf[9]! - 0x30) * 100 + (buf[10]! - 0x30) * 10 + (buf[11]! - 0x30);
+  const reason = eol > 13 ? text.slice(13, eol) : '';
   const headers: string[] = [];
   let contentLength = -1;
   let transferEncoding: string | undefined;
   let connection = '';
-  for (let pos = eol + 2; pos < text.length; pos = eol + 2) {
-    eol = text.indexOf('\r\n', pos);
-    if (eol < 0) eol = text.length;
-    const colon = text.indexOf(':', pos);
-    // A folded continuation line (obs-fold) or a name with spaces is how two parsers come to disagree.
-    if (colon <= pos || colon > eol) throw new BadResponseError(`malformed header line: ${JSON.stringify(text.slice(pos, Math.min(eol, pos + 80)))}`);
-    const name = text.slice(pos, colon);
-    if (!TOKEN.test(name)) throw new BadResponseError(`malformed header name: ${JSON.stringify(name.slice(0, 80))}`);
-    const value = text.slice(colon + 1, eol).trim();
-    if (INVALID_VALUE.test(value)) throw new BadResponseError(`invalid character in header ${name}`);
-    // Framing and hop-by-hop names have these lengths: the others skip toLowerCase.
-    const len = name.length;
-    if (len === 2 || len === 7 || len === 10 || len === 14 || len === 16 || len === 17 || len === 19) {
-      const lower = name.toLowerCase();
-      if (lower === 'content-length') contentLength = mergeLength(contentLength, value);
-      else if (lower === 'transfer-encoding') {
-        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-        continue; // this process frames the client's response itself
-      } else if (lower === 'connection') {
-        connection += `,${value.toLowerCase()}`;
-        continue;
-      }
-      if (HOP_BY_HOP.has(lower)) continue;
+  for (let pos = eol + 2; pos < end; pos = eol + 2) {
+    let i = pos;
+    while (TCHAR[buf[i]!] === 1) i++;
+    // A folded continuation line (obs-fold), a name with spaces or no name is how two parsers come to disagree.
+    if (i === pos || buf[i] !== COLON) {
+      eol = text.indexOf('\r\n', pos);
+      if (eol < 0) eol = end;
+      throw new BadResponseError(`malformed header line: ${JSON.stringify(text.slice(pos, Math.min(eol, pos + 80)))}`);
     }
-    headers.push(name, value);
+    const colon = i++;
+    while (buf[i] === SP || buf[i] === HTAB) i++;
+    const start = i;
+    let stop = i;
+    for (let c = buf[i]!; c !== CR; c = buf[++i]!) {
+      if (FIELD_CHAR[c] !== 1) throw new BadResponseError(`invalid character in header ${text.slice(pos, colon)}`);
+      if (c !== SP && c !== HTAB) stop = i + 1;
+    }
+    eol = i;
+    if (buf[eol + 1] !== LF) throw new BadResponseError(`header line not ended by CRLF: ${text.slice(pos, colon)}`);
+    const kind = special(buf, pos, colon - pos);
+    if (kind === Special.None) {
+      headers.push(text.slice(pos, colon), text.slice(start, stop));
+      continue;
+    }
+    const value = text.slice(start, stop);
+    if (kind === Special.ContentLength) {
+      contentLength = mergeLength(contentLength, value);
+      headers.push(text.slice(pos, colon), value);
+    } else if (kind === Special.TransferEncoding) {
+      // This process frames the client's response itself.
+      transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+    } else if (kind === Special.Connection) connection += `,${value.toLowerCase()}`;
   }
   let keepAlive = http10 ? hasToken(connection, 'keep-alive') : !hasToken(connection, 'close');
   let body: BodyKind;
@@ -130,7 +222,7 @@ export function parseResponseHead(buf: Buffer, method: string): ResponseHead | u
   }
   return {
     status,
-    reason: m[3] ?? '',
+    reason,
     // ",keep-alive" and ",close" (what instances send) name no header.
     headers: connection === '' || connection === ',keep-alive' || connection === ',close' ? headers : dropListed(headers, connection),
     body,
@@ -138,6 +230,44 @@ export function parseResponseHead(buf: Buffer, method: string): ResponseHead | u
     keepAlive,
     headBytes: end + 4,
   };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function allFieldChars(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (FIELD_CHAR[buf[i]!] !== 1) return false;
+  return true;
+}
+
+/**
+ * Reads the response heads of one connection, remembering the last one: an
+ * instance that sends the same head bytes again (same status and headers; a
+ * Date header changes once a second) is not parsed again, which is most
+ * responses of an instance that answers alike. The heads handed out may be
+ * the same object for several responses: read them, never change them.
+ */
+export class ResponseHeadReader {
+  private lastBytes: Buffer | undefined;
+  private lastHead: ResponseHead | undefined;
+  private lastForHead = false;
+
+  /** parseResponseHead(buf, method), or the last head read when `buf` starts with the same head bytes. */
+  read(buf: Buffer, method: string): ResponseHead | undefined {
+    const forHead = method === 'HEAD';
+    const last = this.lastBytes;
+    // The same bytes up to and including the blank line: the same head, ending at the same place.
+    if (last !== undefined && forHead === this.lastForHead && buf.length >= last.length && buf.compare(last, 0, last.length, 0, last.length) === 0) return this.lastHead;
+    const head = parseResponseHead(buf, method);
+    if (head !== undefined && head.status >= 200) {
+      // A copy: `buf` is the socket's.
+      this.lastBytes = Buffer.from(buf.subarray(0, head.headBytes));
+      this.lastHead = head;
+      this.lastForHead = forHead;
+    }
+    return head;
+  }
 }
 
 /** Headers the Connection header names are hop-by-hop too (its own tokens close/keep-alive name none we kept). */

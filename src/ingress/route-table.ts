@@ -173,8 +173,11 @@ export function requestPath(target: string | undefined): string {
     const slash = t.indexOf('/', scheme + 3);
     t = slash < 0 ? '/' : t.slice(slash);
   }
-  const q = t.search(/[?#]/);
-  return q < 0 ? t : t.slice(0, q);
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 0x3f || c === 0x23) return t.slice(0, i); // ? or #
+  }
+  return t;
 }
 
 /** `/api` matches `/api`, `/api/` and `/api/x`, not `/apix`; `/` matches everything. */
@@ -192,12 +195,28 @@ export function pathMatches(prefix: string, path: string): boolean {
 export function matchRoute(table: RouteTable, hostHeader: string | undefined, target: string | undefined): RouteMatch {
   const host = normalizeHost(hostHeader);
   if (host === undefined) return { kind: 'unknown-host', host: '' };
-  const dot = host.indexOf('.');
-  const candidates = [table.exact.get(host), dot > 0 ? table.wildcard.get(host.slice(dot + 1)) : undefined];
-  if (!candidates[0] && !candidates[1]) return { kind: 'unknown-host', host };
-  const path = requestPath(target);
-  for (const list of candidates) {
-    for (const route of list ?? []) if (pathMatches(route.path, path)) return { kind: 'route', route };
+  // This runs once per request: the wildcard key and the path are made only when needed.
+  const exact = table.exact.get(host);
+  if (exact !== undefined) {
+    const route = firstMatch(exact, target);
+    if (route !== undefined) return { kind: 'route', route };
   }
-  return { kind: 'no-path', host };
+  const dot = host.indexOf('.');
+  const wildcard = dot > 0 ? table.wildcard.get(host.slice(dot + 1)) : undefined;
+  if (wildcard !== undefined) {
+    const route = firstMatch(wildcard, target);
+    if (route !== undefined) return { kind: 'route', route };
+  }
+  return exact === undefined && wildcard === undefined ? { kind: 'unknown-host', host } : { kind: 'no-path', host };
+}
+
+/** The first of `routes` (longest prefix first) whose prefix matches the target's path. */
+function firstMatch(routes: readonly HttpRoute[], target: string | undefined): HttpRoute | undefined {
+  let path: string | undefined;
+  for (const route of routes) {
+    if (route.path === '/') return route;
+    path ??= requestPath(target);
+    if (pathMatches(route.path, path)) return route;
+  }
+  return undefined;
 }

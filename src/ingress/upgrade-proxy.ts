@@ -22,7 +22,7 @@ export interface UpgradeContext {
 }
 
 /** Tries `order` from `i`: the next instance when a connection cannot be made, as for requests. */
-export function attemptUpgrade(ctx: UpgradeContext, req: http.IncomingMessage, socket: Duplex, head: Buffer, route: HttpRoute, order: Backend[], i: number, path: string): void {
+export function attemptUpgrade(ctx: UpgradeContext, req: http.IncomingMessage, socket: Duplex, head: Buffer, route: HttpRoute, order: readonly Backend[], i: number, path: string): void {
   const b = order[i]!;
   const headers = forwardRequestHeaders(req.headers, req.socket.remoteAddress, 'http', true);
   const preq = http.request({ host: b.host, port: b.port, method: req.method, path: req.url, headers, agent: false, setHost: false });

@@ -5,9 +5,14 @@
 // The socket's listeners are set once per connection, not per request, and
 // the connection tells the request what happened through plain method calls:
 // the per-request cost is a few property writes, not the events, streams and
-// objects of Node's http client.
+// objects of Node's http client. The socket reads into a buffer of the
+// connection's own (net's `onread`), not through a Readable stream that
+// allocates a buffer per read and emits it: the buffer is used again for the
+// next read unless a piece of it may still be referenced (queued for a slow
+// client, or a head split over reads), in which case the next read gets a
+// new one.
 import * as net from 'node:net';
-import { BadResponseError, ChunkedDecoder, parseResponseHead, type BodyKind, type ChunkSink, type ResponseHead } from './response-parser';
+import { BadResponseError, ChunkedDecoder, ResponseHeadReader, type BodyKind, type ChunkSink, type ResponseHead } from './response-parser';
 
 /** What a request being proxied is told by its connection. */
 export interface Exchange {
@@ -21,6 +26,12 @@ export interface Exchange {
    * piece may then be empty). Returning false pauses reading until resume().
    */
   upstreamBody(piece: Buffer, last: boolean): boolean;
+  /**
+   * Pieces handed to upstreamBody may still be referenced (queued for the
+   * client rather than written): the connection then reads into a new
+   * buffer instead of overwriting them.
+   */
+  keepsPieces(): boolean;
   /** The socket took what was queued: more of the request body may be written. */
   upstreamDrained(): void;
   upstreamFailed(f: UpstreamFailure): void;
@@ -54,6 +65,10 @@ export interface ConnOwner {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** A connection reads into a buffer this big (a small response comes whole in one read)… */
+const READ_BYTES = 16 * 1024;
+/** …and, after a read that filled it, into one this big (as Node's own reads) until a read does not. */
+const BIG_READ_BYTES = 64 * 1024;
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
 export class UpstreamConn implements ChunkSink {
@@ -71,12 +86,19 @@ export class UpstreamConn implements ChunkSink {
   /** Head bytes received so far (a head split over reads). */
   private partial: Buffer | undefined;
   private head: ResponseHead | undefined;
+  private readonly heads = new ResponseHeadReader();
   private body: BodyKind = 'none';
   private remaining = 0;
   private decoder: ChunkedDecoder | undefined;
   /** The latest chunk piece, held back so that the last one goes out with `last` set. */
   private held: Buffer | undefined;
   private wantPause = false;
+  /** What the socket reads into, and whether a piece of it may still be referenced elsewhere. */
+  private readBuf: Buffer | undefined;
+  private readBufKept = false;
+  private bigReads = false;
+  /** The instance closed its side. */
+  private eof = false;
 
   constructor(
     readonly address: string,
@@ -85,7 +107,14 @@ export class UpstreamConn implements ChunkSink {
     timeoutMs: number,
     private readonly owner: ConnOwner,
   ) {
-    this.socket = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 1_000 });
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: 1_000,
+      onread: { buffer: () => this.readBuffer(), callback: (n: number, buf: Uint8Array) => this.onRead(n, buf as Buffer) },
+    });
     // Nothing from the instance for this long: 504 before the response, a cut during it.
     // While idle in the pool the sweep closes it first (unless the timeout is shorter).
     this.socket.setTimeout(timeoutMs);
@@ -93,7 +122,6 @@ export class UpstreamConn implements ChunkSink {
       this.connected = true;
       if (!this.requestDone) this.exchange?.upstreamReady();
     });
-    this.socket.on('data', (buf: Buffer) => this.onData(buf));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('drain', () => this.exchange?.upstreamDrained());
     this.socket.on('timeout', () => (this.exchange ? this.fail(BACKEND_TIMEOUT, 'no answer within the backend timeout') : this.socket.destroy()));
@@ -108,9 +136,9 @@ export class UpstreamConn implements ChunkSink {
     return this.served > 0;
   }
 
-  /** Usable for a new request: open and not half-closed by the instance. */
+  /** Usable for a new request: open and not half-closed by the instance (a write error destroys the socket). */
   get usable(): boolean {
-    return this.exchange === undefined && !this.socket.destroyed && this.socket.readable && this.socket.writable;
+    return this.exchange === undefined && !this.eof && !this.socket.destroyed;
   }
 
   /**
@@ -154,6 +182,24 @@ export class UpstreamConn implements ChunkSink {
     this.socket.destroy();
   }
 
+  /** net asks for the buffer of the next read after every read (and once at the start). */
+  private readBuffer(): Buffer {
+    const size = this.bigReads ? BIG_READ_BYTES : READ_BYTES;
+    let b = this.readBuf;
+    if (b === undefined || this.readBufKept || b.length !== size) {
+      b = this.readBuf = Buffer.allocUnsafeSlow(size);
+      this.readBufKept = false;
+    }
+    return b;
+  }
+
+  /** True: go on reading (back-pressure pauses the socket itself, see pass). */
+  private onRead(n: number, buf: Buffer): boolean {
+    this.bigReads = n === buf.length;
+    this.onData(n === buf.length ? buf : buf.subarray(0, n));
+    return true;
+  }
+
   private onData(buf: Buffer): void {
     const ex = this.exchange;
     // Bytes nobody asked for: the instance is out of step; never reuse this connection.
@@ -164,9 +210,10 @@ export class UpstreamConn implements ChunkSink {
       if (this.head === undefined) {
         let b = this.partial === undefined ? buf : Buffer.concat([this.partial, buf]);
         for (;;) {
-          const head = parseResponseHead(b, this.method);
+          const head = this.heads.read(b, this.method);
           if (head === undefined) {
             this.partial = b;
+            this.readBufKept = true;
             return;
           }
           this.partial = undefined;
@@ -235,7 +282,9 @@ export class UpstreamConn implements ChunkSink {
 
   private pass(ex: Exchange, piece: Buffer): void {
     if (piece.length === 0) return;
-    if (!ex.upstreamBody(piece, false) && !this.wantPause) {
+    const more = ex.upstreamBody(piece, false);
+    if (ex.keepsPieces()) this.readBufKept = true;
+    if (!more && !this.wantPause) {
       this.wantPause = true;
       this.socket.pause();
     }
@@ -253,15 +302,15 @@ export class UpstreamConn implements ChunkSink {
       this.owner.release(this);
     } else this.socket.destroy();
     ex.upstreamBody(piece, true);
+    if (piece.length > 0 && ex.keepsPieces()) this.readBufKept = true;
   }
 
   private onEnd(): void {
+    this.eof = true;
     const ex = this.exchange;
     if (ex === undefined) return void this.socket.destroy();
-    if (this.head !== undefined && this.body === 'close') {
-      this.head.keepAlive = false;
-      return this.finish(ex, EMPTY, false);
-    }
+    // A body that ends with the connection (its head says keepAlive false): complete.
+    if (this.head !== undefined && this.body === 'close') return this.finish(ex, EMPTY, false);
     this.fail(UPSTREAM_CLOSED, this.head === undefined ? 'closed before a complete response head' : 'closed before the end of the response body');
   }
 

@@ -24,3 +24,20 @@ test('a backend that refused goes last until the cool-down passes', () => {
   now = COOL_DOWN_MS;
   assert.deepEqual(bal.order('r', list).map((x) => x.port), [1, 2]);
 });
+
+test('a route table rebuilt mid-way: the turn carries over, the new list is used', () => {
+  const bal = new Balancer(() => 0);
+  assert.equal(bal.order('r', [b(1), b(2), b(3)])[0]?.port, 1);
+  assert.deepEqual(bal.order('r', [b(1), b(4), b(3)]).map((x) => x.port), [4, 3, 1]);
+});
+
+test('routes with many backends rotate the same way', () => {
+  const bal = new Balancer(() => 0);
+  const list = Array.from({ length: 40 }, (_, i) => b(i));
+  for (let i = 0; i < 41; i++) {
+    const o = bal.order('r', list);
+    assert.equal(o.length, 40);
+    assert.equal(o[0]?.port, i % 40);
+    assert.equal(o[39]?.port, (i + 39) % 40);
+  }
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BadResponseError, ChunkedDecoder, MAX_HEAD_BYTES, parseResponseHead, type ResponseHead } from '../../../src/ingress/response-parser';
+import { BadResponseError, ChunkedDecoder, MAX_HEAD_BYTES, parseResponseHead, ResponseHeadReader, type ResponseHead } from '../../../src/ingress/response-parser';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const head = (s: string, method = 'GET'): ResponseHead => {
@@ -82,6 +82,69 @@ describe('response head', () => {
   test('a status line without a reason phrase', () => {
     const h = head('HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n');
     assert.deepEqual([h.status, h.reason], [200, '']);
+    assert.equal(head('HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n').reason, '', 'an empty one after the space');
+  });
+
+  test('values: spaces and tabs around them dropped, inside them kept; empty values and obs-text allowed', () => {
+    const h = head('HTTP/1.1 200 OK\r\nX-A:  a \t b\t \r\nX-B:\r\nX-C:\t\r\nX-D: caf\xe9\r\nContent-Length:0\r\n\r\n');
+    assert.deepEqual(h.headers, ['X-A', 'a \t b', 'X-B', '', 'X-C', '', 'X-D', 'caf\xe9', 'Content-Length', '0']);
+    assert.equal(h.contentLength, 0);
+  });
+
+  test('header names are matched in any case, by whole name', () => {
+    const h = head('HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 2\r\ncOnNeCtIoN: CLOSE\r\nContent-Lengths: 9\r\nTEA: 1\r\n\r\n');
+    assert.deepEqual([h.contentLength, h.keepAlive], [2, false]);
+    assert.deepEqual(h.headers, ['CONTENT-LENGTH', '2', 'Content-Lengths', '9', 'TEA', '1']);
+  });
+
+  test('the head ends at the first blank line, wherever it falls', () => {
+    for (let pad = 0; pad < 4; pad++) {
+      const text = `HTTP/1.1 200 OK\r\nX-P: ${'p'.repeat(pad)}\r\nContent-Length: 4\r\n\r\n\r\n\r\n`;
+      const h = head(text);
+      assert.equal(h.headBytes, text.length - 4, `pad ${pad}`);
+      assert.equal(parseResponseHead(b(text.slice(0, h.headBytes - 1)), 'GET'), undefined, `pad ${pad}: one byte short`);
+    }
+  });
+
+  test('bare CR or LF inside a line is refused', () => {
+    for (const bad of ['X-A: a\rb', 'X-A: a\nb', 'X-A: a\r', 'X\nA: 1']) {
+      assert.throws(() => parseResponseHead(b(`HTTP/1.1 200 OK\r\n${bad}\r\nContent-Length: 0\r\n\r\n`), 'GET'), BadResponseError, JSON.stringify(bad));
+    }
+    assert.throws(() => parseResponseHead(b('HTTP/1.1 200 OK\rX\r\n\r\n'), 'GET'), BadResponseError);
+    assert.throws(() => parseResponseHead(b('HTTP/1.1 200 OK\n\r\n\r\n'), 'GET'), BadResponseError);
+  });
+});
+
+describe('response head reader', () => {
+  const text = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\n';
+
+  test('the same head bytes again: the same head, not parsed again; other bytes or a HEAD request: parsed', () => {
+    const r = new ResponseHeadReader();
+    const first = r.read(b(`${text}abc`), 'GET');
+    assert.ok(first);
+    assert.equal(r.read(b(`${text}xyz`), 'GET'), first, 'the body bytes do not matter');
+    const forHead = r.read(b(text), 'HEAD');
+    assert.notEqual(forHead, first);
+    assert.equal(forHead?.body, 'none');
+    const other = r.read(b(text.replace('text/plain', 'text/plaim')), 'GET');
+    assert.deepEqual(other?.headers, ['Content-Type', 'text/plaim', 'Content-Length', '3']);
+    assert.equal(r.read(b(text.slice(0, -1)), 'GET'), undefined, 'a head cut short is incomplete, not the last one');
+  });
+
+  test('the remembered bytes are a copy: the buffer they came in may be reused', () => {
+    const r = new ResponseHeadReader();
+    const buf = b(text);
+    const first = r.read(buf, 'GET');
+    buf.write('HTTP/1.1 500 Oops\r\n\r\n', 'latin1');
+    const h = r.read(buf, 'GET');
+    assert.notEqual(h, first);
+    assert.equal(h?.status, 500);
+  });
+
+  test('interim answers are not remembered', () => {
+    const r = new ResponseHeadReader();
+    assert.equal(r.read(b('HTTP/1.1 100 Continue\r\n\r\n'), 'GET')?.status, 100);
+    assert.equal(r.read(b('HTTP/1.1 100 Continue\r\n\r\n'), 'GET')?.status, 100);
   });
 });
 
