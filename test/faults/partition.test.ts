@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { compact } from '../harness/etcd';
+import { waitFor } from '../harness/wait';
 import { startFaultCluster, type FaultAgent, type FaultCluster } from './fault-cluster';
 import { jobFiles } from './jobs';
 import { containerIds, figure, healthyOn, moved, Observer, placedOn, restartCounts, restartedOrRecreated } from './observe';
@@ -96,6 +97,8 @@ describe('fault: agent partitioned from etcd (default fencing)', () => {
     await obs.until(`${p.node} registered under a new lease`, (x) => x.nodes.some((n) => n.name === p.node && n.leaseId !== lease));
     staleGone();
     const v = await obs.converged('after the long partition', jobs);
+    // The cluster view can converge before the sampler's next engine list: sample on until one sees p's old copies gone (or give up and fail below).
+    await waitFor(`a sample without ${p.node}'s old copies`, () => sampler.goneFrom(p.node, held, restoredAt) !== undefined, { timeoutMs: 20_000, intervalMs: 100 }).catch(() => undefined);
     const sampled = await sampler.stop(jobs);
     printSampled('partition_long_default', sampled);
     const gone = sampler.goneFrom(p.node, held, restoredAt);
