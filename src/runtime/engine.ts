@@ -29,13 +29,13 @@ import {
   RuntimeError,
 } from './errors';
 import { EventLineBuffer, parseEngineEvent, type EngineEventHandlers, type EngineEventStream, type EngineEventsOptions } from './events';
-import { demuxStream, engineTime, interleavedOutput, hostPortsOf, normalizeState, type ContainerFacts, type ContainerStats } from './facts';
+import { engineTime, hostPortsOf, normalizeState, type ContainerFacts, type ContainerStats } from './facts';
 import { hostCgroupOomProbe, judgeOom, type CgroupOomProbe, type OomSource, type OomVerdict } from './oom';
 import { hostProcessTable, killExecProcess, type ExecKillResult, type ProcessTable } from './exec-kill';
 import { formatImageRef, parseImageRef } from './image-ref';
 import { ExecOutput } from './exec-output';
 import { LIBPOD_STATS_BATCH, LIBPOD_STATS_PATH, parseLibpodStats } from './libpod-stats';
-import { LogFrameSplitter, type LogFrame } from './log-frames';
+import { framesOf, lastBytes, lastLines, LogFrameSplitter, splitStreams, type LogFrame } from './log-frames';
 import { LineSplitter, parseProgressLine, type ProgressEvent } from './progress';
 import { authFor, parseRegistryAuth, type RegistryAuth } from './registry-auth';
 import { mapLimited } from '../map-limited';
@@ -514,23 +514,35 @@ class DockerEngine implements ContainerEngine {
   }
 
   async logs(id: string, opts: { tail?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+    return splitStreams(lastLines(await this.wholeLog(id), opts.tail ?? 50));
+  }
+
+  /**
+   * Every frame of a container's log. Tails are cut here, not by the engine's
+   * `tail` (see lastLines); the log itself is capped at LOG_MAX_BYTES.
+   */
+  private async wholeLog(id: string): Promise<LogFrame[]> {
     try {
-      const buf = (await this.docker
-        .getContainer(id)
-        .logs({ stdout: true, stderr: true, follow: false, tail: opts.tail ?? 50 })) as unknown as Buffer;
-      return demuxStream(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+      const buf = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+      return framesOf(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
     } catch (err) {
       throw translateEngineError(err, { what: `logs of container ${id}`, kind: 'container' });
     }
   }
 
   async *streamLogs(id: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogFrame> {
+    if (!opts.follow) {
+      const all = await this.wholeLog(id);
+      yield* opts.tail !== undefined ? lastLines(all, opts.tail) : all;
+      return;
+    }
     const frames = new LogFrameSplitter();
+    // Following, the engine's tail is used: the past cannot be told from what follows
+    // in one stream. On podman 4.3 its pieces of split lines may be missing (see lastLines).
     const base = { stdout: true, stderr: true, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) };
     let raw: unknown;
     try {
-      const c = this.docker.getContainer(id);
-      raw = opts.follow ? await c.logs({ ...base, follow: true }) : await c.logs({ ...base, follow: false });
+      raw = await this.docker.getContainer(id).logs({ ...base, follow: true });
     } catch (err) {
       throw translateEngineError(err, { what: `logs of container ${id}`, kind: 'container' });
     }
@@ -554,15 +566,7 @@ class DockerEngine implements ContainerEngine {
   }
 
   async outputTail(id: string, minBytes: number): Promise<Buffer> {
-    try {
-      // The API counts lines, not bytes; every line holds at least its newline, so minBytes lines hold at least minBytes bytes.
-      const buf = (await this.docker
-        .getContainer(id)
-        .logs({ stdout: true, stderr: true, follow: false, tail: Math.max(1, minBytes) })) as unknown as Buffer;
-      return interleavedOutput(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
-    } catch (err) {
-      throw translateEngineError(err, { what: `logs of container ${id}`, kind: 'container' });
-    }
+    return Buffer.concat(lastBytes(await this.wholeLog(id), minBytes).map((f) => f.data));
   }
 
   async stats(id: string): Promise<ContainerStats> {

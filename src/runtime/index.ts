@@ -13,7 +13,7 @@
 //   local-image.ts the busybox test image, imported through the API
 export * from './errors';
 export * from './translate';
-export { normalizeState, compareEngineTimes, cpuMillicores, interleavedOutput, type ContainerFacts, type ContainerState, type ContainerStats } from './facts';
+export { normalizeState, compareEngineTimes, cpuMillicores, type ContainerFacts, type ContainerState, type ContainerStats } from './facts';
 export { judgeOom, hostCgroupOomProbe, kernelLogNamesOom, type CgroupOomProbe, type CgroupOomReading, type OomSource, type OomVerdict } from './oom';
 export { parseEngineEvent, EventLineBuffer, type EngineEvent, type EngineEventAction, type EngineEventHandlers, type EngineEventStream, type EngineEventsOptions } from './events';
 export { createEngine, translateEngineError, type ContainerEngine, type DockerEngineOptions, type EnsureImageOptions, type ExecResult, type InspectedContainer, type ManagedFilter } from './engine';

@@ -1,8 +1,7 @@
 // The Engine API's multiplexed log stream, read incrementally (pure): each
 // frame is an 8-byte header (stream type 1 stdout / 2 stderr, 3 zero bytes,
 // big-endian payload length) and the payload. Chunks from the socket cut
-// frames anywhere, so a partial frame waits for the next chunk. (facts.ts
-// demuxStream splits a whole buffer; this one follows a live stream.)
+// frames anywhere, so a partial frame waits for the next chunk.
 
 export interface LogFrame {
   stream: 'stdout' | 'stderr';
@@ -32,4 +31,53 @@ export class LogFrameSplitter {
   get buffered(): number {
     return this.pending.length;
   }
+}
+
+/** Every complete frame of a whole (non-follow) log response; a cut-off last frame is dropped. */
+export function framesOf(buf: Buffer): LogFrame[] {
+  return new LogFrameSplitter().push(buf);
+}
+
+/**
+ * The frames holding the last `lines` lines of a log, counted over both
+ * streams as the engine's `tail` would (a line ends at "\n"; an unended last
+ * piece counts as one). Why not ask the engine: podman 4.3's `tail` drops the
+ * pieces of a line written in several writes (busybox sh writes "sh: ",
+ * the message and "\n" separately) and returns only the "\n" (see
+ * src/runtime/README.md). A frame that holds more lines than are left is cut after
+ * its newline.
+ */
+export function lastLines(frames: readonly LogFrame[], lines: number): LogFrame[] {
+  if (lines <= 0) return [];
+  let seen = 0;
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const data = frames[i]!.data;
+    // A line is counted where it ends; the last frame's unended piece ends at the log's end.
+    let end = data.length;
+    if (i === frames.length - 1 && data.length > 0 && data[data.length - 1] !== 0x0a) {
+      seen++;
+      end = data.lastIndexOf(0x0a);
+      if (end < 0) continue;
+      end++;
+    }
+    for (let at = data.lastIndexOf(0x0a, end - 1); at >= 0; at = at === 0 ? -1 : data.lastIndexOf(0x0a, at - 1)) {
+      if (seen === lines) return [{ stream: frames[i]!.stream, data: data.subarray(at + 1) }, ...frames.slice(i + 1)].filter((f) => f.data.length > 0);
+      seen++;
+    }
+  }
+  return frames.slice();
+}
+
+/** The frames holding at least the last `bytes` bytes of a log (whole frames). */
+export function lastBytes(frames: readonly LogFrame[], bytes: number): LogFrame[] {
+  let total = 0;
+  let i = frames.length;
+  while (i > 0 && total < bytes) total += frames[--i]!.data.length;
+  return frames.slice(i);
+}
+
+/** stdout and stderr of some frames, each as text. */
+export function splitStreams(frames: readonly LogFrame[]): { stdout: string; stderr: string } {
+  const pick = (s: LogFrame['stream']): string => Buffer.concat(frames.filter((f) => f.stream === s).map((f) => f.data)).toString('utf8');
+  return { stdout: pick('stdout'), stderr: pick('stderr') };
 }

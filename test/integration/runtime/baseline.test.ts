@@ -153,10 +153,16 @@ describe('the container baseline on podman', () => {
     const bomb = spec('bomb', { pids: 32, command: ['/bin/sh', '-c', '(while :; do /bin/sleep 600 & done); echo fork-failed; exec /bin/sleep 600'] });
     const bombId = await run(optionsFor(node, 'bomb-0', bomb));
     // stdout and stderr reach the log through separate pipes: wait for both lines, in either order.
+    let seen = { stdout: '', stderr: '' };
     const log = await waitFor('the bomb to hit its limit', async () => {
-      const { stdout, stderr } = await fx.engine.logs(bombId, { tail: 20 });
-      return stdout.includes('fork-failed') && stderr.includes("can't fork") ? stderr : undefined;
-    }, { timeoutMs: 30_000 });
+      seen = await fx.engine.logs(bombId, { tail: 20 });
+      return seen.stdout.includes('fork-failed') && seen.stderr.includes("can't fork") ? seen.stderr : undefined;
+    }, { timeoutMs: 30_000 }).catch(async (err: Error) => {
+      // Say what the bomb did instead: its output, pids and state.
+      const pids = await pidsInUse(bombId).catch((e: Error) => e.message);
+      const state = await fx.engine.inspect(bombId).then((i) => i.state, (e: Error) => e.message);
+      throw new Error(`${err.message}; stdout ${JSON.stringify(seen.stdout)}, stderr ${JSON.stringify(seen.stderr)}, pids ${pids}, state ${state}`);
+    });
     assert.match(log, /can't fork: Resource temporarily unavailable/);
     const pids = await pidsInUse(bombId);
     assert.ok(pids >= 30 && pids <= 32, `pids in use ${pids}`);

@@ -153,6 +153,19 @@ describe('ContainerEngine on podman', () => {
     assert.equal(logs.stderr, 'to-err\n');
   });
 
+  test('a line written in pieces stays whole in a tail (podman 4.3\'s own tail returns only its newline)', async () => {
+    // Pauses between the writes make conmon log three partial entries.
+    const cmd = "echo first; printf 'sh: ' >&2; sleep 0.3; printf 'message' >&2; sleep 0.3; echo >&2; echo last";
+    const id = await run(fx.podman.node('logs'), 'job-1', spec('pieces', { command: ['/bin/sh', '-c', cmd] }));
+    await exited(fx.engine, id);
+    assert.deepEqual(await fx.engine.logs(id, { tail: 2 }), { stdout: 'last\n', stderr: 'sh: message\n' });
+    const frames: string[] = [];
+    for await (const f of fx.engine.streamLogs(id, { tail: 3 })) frames.push(f.data.toString());
+    assert.equal(frames.join(''), 'first\nsh: message\nlast\n');
+    assert.equal((await fx.engine.outputTail(id, 4096)).toString(), 'first\nsh: message\nlast\n', 'interleaved in the order written');
+    assert.equal((await fx.engine.outputTail(id, 5)).toString(), 'last\n');
+  });
+
   test('errors are translated: missing container, missing image; removing a missing container is fine', async () => {
     await assert.rejects(fx.engine.inspect('ozy-no-such-container'), ContainerNotFoundError);
     await assert.rejects(fx.engine.start('ozy-no-such-container'), ContainerNotFoundError);

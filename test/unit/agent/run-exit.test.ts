@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { runningInstances } from '../../../src/agent/instance-view';
 import { deadlineBeforeStartExit, runExit, startFailureExit, utf8Tail, type ExitedContainer } from '../../../src/agent/run-exit';
 import { OUTPUT_TAIL_BYTES } from '../../../src/model/cron';
-import { interleavedOutput } from '../../../src/runtime/facts';
+import { framesOf, lastBytes } from '../../../src/runtime/log-frames';
 import { podLabels } from '../../../src/runtime/translate';
 
 const AT = '2026-11-30T06:00:00.000Z';
@@ -55,9 +55,12 @@ describe('utf8Tail', () => {
     assert.equal(utf8Tail(Buffer.concat([Buffer.from('ok'), euro])), 'ok€');
   });
 
-  test('interleavedOutput keeps stdout and stderr in the order written', () => {
+  test('the output tail keeps stdout and stderr in the order written, whole frames back to at least the bytes asked', () => {
     const buf = Buffer.concat([frame(1, 'one\n'), frame(2, 'two\n'), frame(1, 'three\n'), frame(2, 'trunc').subarray(0, 10)]);
-    assert.equal(interleavedOutput(buf).toString(), 'one\ntwo\nthree\n');
+    const tail = (bytes: number): string => Buffer.concat(lastBytes(framesOf(buf), bytes).map((f) => f.data)).toString();
+    assert.equal(tail(4096), 'one\ntwo\nthree\n');
+    assert.equal(tail(7), 'two\nthree\n');
+    assert.equal(tail(6), 'three\n');
   });
 });
 

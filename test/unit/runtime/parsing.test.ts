@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { formatImageRef, parseImageRef } from '../../../src/runtime/image-ref';
 import { authFor, normalizeRegistry, parseRegistryAuth } from '../../../src/runtime/registry-auth';
 import { LineSplitter, parseProgressLine } from '../../../src/runtime/progress';
-import { compareEngineTimes, cpuMillicores, demuxStream, engineTime, normalizeState } from '../../../src/runtime/facts';
+import { compareEngineTimes, cpuMillicores, engineTime, normalizeState } from '../../../src/runtime/facts';
+import { framesOf, splitStreams } from '../../../src/runtime/log-frames';
 import { translateEngineError } from '../../../src/runtime/engine';
 import {
   ContainerHasDependentsError,
@@ -122,7 +123,7 @@ describe('container facts', () => {
       return Buffer.concat([h, Buffer.from(text)]);
     };
     const buf = Buffer.concat([frame(1, 'out1\n'), frame(2, 'err\n'), frame(1, 'out2\n'), frame(1, 'trunc').subarray(0, 10)]);
-    assert.deepEqual(demuxStream(buf), { stdout: 'out1\nout2\n', stderr: 'err\n' });
+    assert.deepEqual(splitStreams(framesOf(buf)), { stdout: 'out1\nout2\n', stderr: 'err\n' });
   });
 });
 
