@@ -26,7 +26,10 @@ describe('fault: container engine restarted', () => {
     c = await startFaultCluster();
     obs = new Observer(c);
     a = await c.startAgent({ name: 'a', memory: '100M' });
-    b = await c.startAgent({ name: 'b', memory: '100M' });
+    // b is restarted and must resume its lease: with the 2 s default, a new
+    // process that took over 2 s to start (loaded CI) found it expired, took its
+    // containers for leftovers and, rightly, waited for the engine to stop them.
+    b = await c.startAgent({ name: 'b', memory: '100M', leaseTtlS: 15 });
     await c.merge(jobFiles({ web: { instances: 4 } }), 'web');
     await obs.converged('initial rollout', jobs, 60_000);
   });

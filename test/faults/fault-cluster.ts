@@ -158,7 +158,10 @@ export async function startFaultCluster(opts: { etcdMembers?: 1 | 3 } = {}): Pro
       await waitFor(`agent ${node} running`, () => {
         if (exited) throw new Error(`agent ${node} exited:\n${log.slice(-3000)}`);
         return log.includes('"msg":"agent running"');
-      }, { timeoutMs: 30_000 });
+      }, { timeoutMs: 30_000 }).catch((err: Error) => {
+        // What it is waiting for is in its log (e.g. "stop containers of the expired lease failed; retrying").
+        throw new Error(`${err.message}; its log ends:\n${log.slice(-2000)}`);
+      });
     };
 
     const agent: FaultAgent = {
