@@ -154,8 +154,9 @@ describe('ContainerEngine on podman', () => {
   });
 
   test('a line written in pieces stays whole in a tail (podman 4.3\'s own tail returns only its newline)', async () => {
-    // Pauses between the writes make conmon log three partial entries.
-    const cmd = "echo first; printf 'sh: ' >&2; sleep 0.3; printf 'message' >&2; sleep 0.3; echo >&2; echo last";
+    // Pauses between the writes make conmon log three partial entries; the
+    // streams are separate pipes, so only writes apart in time keep their order.
+    const cmd = "echo first; sleep 0.3; printf 'sh: ' >&2; sleep 0.3; printf 'message' >&2; sleep 0.3; echo >&2; sleep 0.3; echo last";
     const id = await run(fx.podman.node('logs'), 'job-1', spec('pieces', { command: ['/bin/sh', '-c', cmd] }));
     await exited(fx.engine, id);
     assert.deepEqual(await fx.engine.logs(id, { tail: 2 }), { stdout: 'last\n', stderr: 'sh: message\n' });
