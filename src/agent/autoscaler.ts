@@ -8,7 +8,11 @@
 // new instances bin-packed, the highest ordinals removed. Nothing here
 // writes to etcd, so two agents that both believe they poll are as safe as
 // two brains (invariant 3); a new poller starts its windows afresh, which
-// only delays a scale-down.
+// only delays a scale-down. So does a change of the job's policy in git: the
+// recommendations in the window were clamped to the old min and max, and one
+// made before a raised min would let a lowered max drop the count straight
+// to the old wish (the integration test saw 3 → 1 instead of 3 → 2 when no
+// look fell between the two commits).
 import type { Logger } from 'pino';
 import type { AcceptedJob } from '../model/cluster';
 import type { InstanceCpu, NodeCpu } from '../model/autoscale';
@@ -52,7 +56,8 @@ const STALE_PERIODS = 3;
 export class Autoscaler {
   private cpu: CpuRecords | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly windows = new Map<string, ScaleDownWindow>();
+  /** Per job: its window, and the policy its recommendations were made under. */
+  private readonly windows = new Map<string, { window: ScaleDownWindow; policy: string }>();
   /** When each node's record last changed, by our clock (no other agent's clock is compared). */
   private readonly seen = new Map<string, { record: NodeCpu; at: number }>();
   private wantedNow: WantedCounts = { counts: new Map(), revision: 0 };
@@ -135,9 +140,10 @@ export class Autoscaler {
         return m && m.node === node ? m.cpu : undefined;
       });
       out.set(name, rec);
-      let window = this.windows.get(name);
-      if (!window) this.windows.set(name, (window = new ScaleDownWindow(now)));
-      const target = window.next(rec.count, rec.wanted, now, policy.scaleDownAfterMs, this.opts.scaleUpWindowMs ?? SCALE_UP_WINDOW_MS);
+      const key = `${policy.min}/${policy.max}/${policy.cpuPercent}/${policy.scaleDownAfterMs}`;
+      let held = this.windows.get(name);
+      if (held?.policy !== key) this.windows.set(name, (held = { window: new ScaleDownWindow(now), policy: key }));
+      const target = held.window.next(rec.count, rec.wanted, now, policy.scaleDownAfterMs, this.opts.scaleUpWindowMs ?? SCALE_UP_WINDOW_MS);
       if (target !== rec.count) counts.set(name, target);
     }
     for (const name of this.windows.keys()) if (!names.has(name)) this.windows.delete(name);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { NodeAgent } from '../../../src/agent/node-agent';
 import { BUSYBOX_IMAGE } from '../../../src/runtime';
+import { removeContainersOf } from '../../harness/podman';
 import { pushImage, removeLocalImage, startRegistry, type Registry } from '../../harness/registry';
 import { SLEEP, acceptedJob, container, startNode, startNodeFixture, statusWhere, type NodeFixture } from './fixtures';
 
@@ -21,8 +22,13 @@ before(async () => {
 });
 after(async () => {
   await Promise.all(agents.map((a) => a.close()));
+  // Untag the pulled image while the service's config still exists (stop() deletes it):
+  // after it, the rmi failed unseen and every run left an image behind. Its containers go first.
+  if (fx && pushed) {
+    await removeContainersOf(fx.podman.socketPath, fx.podman.prefix);
+    await removeLocalImage(fx.podman.env, pushed);
+  }
   await fx?.stop();
-  if (pushed) await removeLocalImage(fx.podman.env, pushed).catch(() => undefined);
   await registry?.stop();
 });
 

@@ -131,6 +131,37 @@ describe('Autoscaler', () => {
   });
 });
 
+describe('Autoscaler across a policy change in git', () => {
+  test('a lowered max after a raised min re-clamps to max and waits a whole window before going lower', async () => {
+    const jobs = [job(['a', 'b', 'a'])];
+    const f = fixture(jobs);
+    await f.a.attach();
+    const idle = () => records({ a: { 'web-0': 1, 'web-2': 1 }, b: { 'web-1': 1 } });
+    // Idle for a whole window under min 1: a count of 1 is wanted.
+    for (let t = 0; t <= 10_000; t += 1_000) {
+      f.at(t);
+      f.set(idle());
+      f.a.evaluate();
+    }
+    assert.deepEqual([...f.a.wanted().counts], [['web', 1]]);
+    // git: min 3 (the brain re-clamps the count to 3), then at once max 2 (re-clamped to 2),
+    // with no look of the autoscaler under min 3 in between.
+    jobs[0] = { ...jobs[0]!, spec: { ...jobs[0]!.spec, autoscale: { ...POLICY, min: 1, max: 2 } } };
+    jobs[0].instances = jobs[0].instances.slice(0, 2);
+    for (let t = 11_000; t < 21_000; t += 1_000) {
+      f.at(t);
+      f.set(records({ a: { 'web-0': 1 }, b: { 'web-1': 1 } }));
+      f.a.evaluate();
+      assert.equal(f.a.wanted().counts.size, 0, `the re-clamped 2 stays at ${t} ms`);
+    }
+    f.at(21_000);
+    f.set(records({ a: { 'web-0': 1 }, b: { 'web-1': 1 } }));
+    f.a.evaluate();
+    assert.deepEqual([...f.a.wanted().counts], [['web', 1]], 'a whole window under the new policy later');
+    await f.a.detach();
+  });
+});
+
 describe('Brain with wanted counts', () => {
   test('a new wish is decided and committed although git and etcd are quiet', async () => {
     const n = (name: string): NodeInfo => ({ name, address: '127.0.0.1', labels: {}, capacity: { memory: 4 * 1024 ** 3, disk: 10 * 1024 ** 3, cpu: 4000 }, agentId: name, leaseId: '1', startedAt: '' });
