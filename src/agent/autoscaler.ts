@@ -9,13 +9,14 @@
 // writes to etcd, so two agents that both believe they poll are as safe as
 // two brains (invariant 3); a new poller starts its windows afresh, which
 // only delays a scale-down. So does a change of the job's policy in git: the
-// recommendations in the window were clamped to the old min and max, and one
-// made before a raised min would let a lowered max drop the count straight
-// to the old wish (the integration test saw 3 → 1 instead of 3 → 2 when no
-// look fell between the two commits).
+// recommendations in the window were clamped to the old min and max. And a
+// wish made under another policy than the accepted one is not handed out: a
+// fulfilled wish of 1, still held when git raised min to 3 and then lowered
+// max to 2 within one evaluation period, made the brain scale 3 → 1 at once
+// (the integration test's flake) instead of re-clamping to 2.
 import type { Logger } from 'pino';
 import type { AcceptedJob } from '../model/cluster';
-import type { InstanceCpu, NodeCpu } from '../model/autoscale';
+import type { AutoscalePolicy, InstanceCpu, NodeCpu } from '../model/autoscale';
 import { recommend, type Recommendation } from '../autoscale/recommend';
 import { ScaleDownWindow } from '../autoscale/window';
 
@@ -61,6 +62,8 @@ export class Autoscaler {
   /** When each node's record last changed, by our clock (no other agent's clock is compared). */
   private readonly seen = new Map<string, { record: NodeCpu; at: number }>();
   private wantedNow: WantedCounts = { counts: new Map(), revision: 0 };
+  /** The policy (policyKey) each wish in wantedNow was made under. */
+  private wishPolicies = new Map<string, string>();
   private readonly monotonic: () => number;
   private attached = false;
   /** The last evaluation's figures, by job (the agent's metrics read them). */
@@ -70,7 +73,21 @@ export class Autoscaler {
     this.monotonic = opts.monotonic ?? (() => performance.now());
   }
 
+  /** The wishes of the last evaluation, less those made under a policy the accepted job no longer has. */
   wanted(): WantedCounts {
+    const { counts } = this.wantedNow;
+    if (counts.size === 0) return this.wantedNow;
+    let kept: Map<string, number> | undefined;
+    for (const job of this.opts.jobs()) {
+      const name = job.spec.name;
+      const made = this.wishPolicies.get(name);
+      if (made === undefined || !counts.has(name)) continue;
+      if (job.spec.autoscale && policyKey(job.spec.autoscale) === made) continue;
+      kept ??= new Map(counts);
+      kept.delete(name);
+      this.wishPolicies.delete(name);
+    }
+    if (kept) this.wantedNow = { counts: kept, revision: this.wantedNow.revision + 1 };
     return this.wantedNow;
   }
 
@@ -119,6 +136,7 @@ export class Autoscaler {
     this.windows.clear();
     this.seen.clear();
     if (this.wantedNow.counts.size > 0) this.wantedNow = { counts: new Map(), revision: this.wantedNow.revision + 1 };
+    this.wishPolicies = new Map();
     await cpu?.close();
   }
 
@@ -129,6 +147,7 @@ export class Autoscaler {
     const now = this.monotonic();
     const measured = this.freshMeasurements(now);
     const counts = new Map<string, number>();
+    const policies = new Map<string, string>();
     const names = new Set<string>();
     for (const job of this.opts.jobs()) {
       const policy = job.spec.autoscale;
@@ -140,14 +159,18 @@ export class Autoscaler {
         return m && m.node === node ? m.cpu : undefined;
       });
       out.set(name, rec);
-      const key = `${policy.min}/${policy.max}/${policy.cpuPercent}/${policy.scaleDownAfterMs}`;
+      const key = policyKey(policy);
       let held = this.windows.get(name);
       if (held?.policy !== key) this.windows.set(name, (held = { window: new ScaleDownWindow(now), policy: key }));
       const target = held.window.next(rec.count, rec.wanted, now, policy.scaleDownAfterMs, this.opts.scaleUpWindowMs ?? SCALE_UP_WINDOW_MS);
-      if (target !== rec.count) counts.set(name, target);
+      if (target !== rec.count) {
+        counts.set(name, target);
+        policies.set(name, key);
+      }
     }
     for (const name of this.windows.keys()) if (!names.has(name)) this.windows.delete(name);
     this.setWanted(counts, out);
+    this.wishPolicies = policies;
     this.lastRecommendations = out;
     return out;
   }
@@ -179,6 +202,11 @@ export class Autoscaler {
     this.wantedNow = { counts, revision: this.wantedNow.revision + (news ? 1 : 0) };
     if (news) this.opts.onWanted();
   }
+}
+
+/** What a recommendation depends on besides the CPU figures. */
+function policyKey(p: AutoscalePolicy): string {
+  return `${p.min}/${p.max}/${p.cpuPercent}/${p.scaleDownAfterMs}`;
 }
 
 function round1(x: number | undefined): number | undefined {

@@ -162,6 +162,28 @@ describe('Autoscaler across a policy change in git', () => {
   });
 });
 
+describe('Autoscaler wishes and the accepted policy', () => {
+  test('a wish made under another policy than the accepted one is not handed to the brain', async () => {
+    const jobs = [job(['a', 'b'])];
+    const f = fixture(jobs);
+    await f.a.attach();
+    for (let t = 0; t <= 10_000; t += 1_000) {
+      f.at(t);
+      f.set(records({ a: { 'web-0': 1 }, b: { 'web-1': 1 } }));
+      f.a.evaluate();
+    }
+    assert.deepEqual([...f.a.wanted().counts], [['web', 1]], 'idle a whole window: 1 wanted');
+    const rev = f.a.wanted().revision;
+    assert.equal(f.a.wanted().revision, rev, 'asking again changes nothing');
+    // git raised min to 3 and the brain accepted it (3 instances) before the next look:
+    jobs[0] = { ...job(['a', 'b', 'a']), spec: { ...spec(3), autoscale: { ...POLICY, min: 3, max: 8 } } };
+    const w = f.a.wanted();
+    assert.deepEqual([...w.counts], [], 'the wish of 1 was made under min 1: dropped');
+    assert.ok(w.revision > rev, 'a new revision: the brain sees the change');
+    await f.a.detach();
+  });
+});
+
 describe('Brain with wanted counts', () => {
   test('a new wish is decided and committed although git and etcd are quiet', async () => {
     const n = (name: string): NodeInfo => ({ name, address: '127.0.0.1', labels: {}, capacity: { memory: 4 * 1024 ** 3, disk: 10 * 1024 ** 3, cpu: 4000 }, agentId: name, leaseId: '1', startedAt: '' });
