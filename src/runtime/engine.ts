@@ -737,6 +737,10 @@ export function translateEngineError(
     if (ctx.kind === 'image' || (ctx.kind === 'create' && /image/i.test(message))) return new ImageNotFoundError(text, { cause: err });
     if (ctx.kind === 'container' || ctx.kind === 'create') return new ContainerNotFoundError(text, { cause: err });
   }
+  // podman answers 500 "container <id> does not exist in database: no such container" for a
+  // container removed between its name's lookup and its read (seen when a name conflict's
+  // holder was being removed): gone, like a 404.
+  if (ctx.kind === 'container' && /does not exist in database|no such container/i.test(message)) return new ContainerNotFoundError(text, { cause: err });
   if (status === 409 && ctx.kind === 'create') return new ContainerNameConflictError(text, { cause: err });
   if (ctx.kind === 'create' && /already in use|already exists/i.test(message) && /name/i.test(message)) {
     return new ContainerNameConflictError(text, { cause: err });

@@ -166,7 +166,7 @@ describe('cron jobs end to end (3 agents on podman)', () => {
     assert.ok(took < 15_000, `stopped soon after its 2 s deadline (took ${took} ms)`);
 
     const failed = await waitFor('fails: failed after its retry', async () => (await runs(c, 'fails')).runs.find((r) => r.result === 'failed'), { timeoutMs: 60_000 });
-    assert.deepEqual(failed.exitCodes, { app: 3 });
+    assert.deepEqual(failed.exitCodes, { app: 3 }, JSON.stringify(failed) + '\n' + c.agents.flatMap((a) => a.logs().split('\n').filter((l) => l.includes('"fails-'))).join('\n'));
     assert.match(failed.reason ?? '', /container "app": exit code 3 \(attempt 2 of 2\)/);
     assert.equal(failed.output.app, 'attempt 1\n', 'the output of the last attempt');
 
@@ -175,9 +175,16 @@ describe('cron jobs end to end (3 agents on podman)', () => {
       return r.runs.some((x) => secOf(x.scheduledAt) > Math.floor(Date.now() / 1000) - 60) && r.runs.filter((x) => x.result === 'succeeded').length >= 2;
     }, { timeoutMs: 60_000 });
     await new Promise((r) => setTimeout(r, 6_000));
-    const often = await runs(c, 'often');
-    assert.ok(often.runs.filter((x) => x.result === 'succeeded').length <= 2, 'at most history.succeeded succeeded records');
-    assert.ok(often.runs.filter((x) => x.result !== 'succeeded' && x.result !== 'running' && x.result !== 'pending').length <= 1);
+    // Records beyond the bounds are deleted right after the round that added them
+    // (cron-driver.ts trim), not in its transaction: a read between the two sees one
+    // too many (CI did once), so the bounds must hold again within a few seconds.
+    const ended = (x: { result: string }): boolean => x.result !== 'running' && x.result !== 'pending';
+    const often = await waitFor('often: history within its bounds', async () => {
+      const r = await runs(c, 'often');
+      return r.runs.filter((x) => x.result === 'succeeded').length <= 2 && r.runs.filter((x) => ended(x) && x.result !== 'succeeded').length <= 1 ? r : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 200 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify((await runs(c, 'often')).runs.map((x) => [x.scheduledAt, x.result, x.reason]))}`);
+    });
     assert.ok(often.nextRunAt && Date.parse(often.nextRunAt) > Date.now() - 2_000);
     assert.equal(often.runs[0]!.output.app ?? 'ok\n', 'ok\n');
     await merge(c.user, { 'jobs/slow.yaml': null, 'jobs/fails.yaml': null, 'jobs/often.yaml': null }, 'done');

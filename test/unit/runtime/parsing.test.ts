@@ -144,6 +144,12 @@ describe('translateEngineError', () => {
     assert.ok(translateEngineError(httpErr(404, 'failed to find image'), { what: 'x', kind: 'image' }) instanceof ImageNotFoundError);
   });
 
+  test("podman's 500 for a container removed between its name's lookup and its read is a missing container", () => {
+    const msg = 'container d3c6e7cbcb19 does not exist in database: no such container';
+    assert.ok(translateEngineError(httpErr(500, msg), { what: 'inspect container ozy-a-0-app', kind: 'container' }) instanceof ContainerNotFoundError);
+    assert.ok(!(translateEngineError(httpErr(500, 'something else'), { what: 'x', kind: 'container' }) instanceof ContainerNotFoundError));
+  });
+
   test("podman's refusal to remove a namespace owner gets its own class", () => {
     const e = translateEngineError(httpErr(500, 'container abc has dependent containers which must be removed before it: def'), {
       what: 'remove',
