@@ -85,7 +85,6 @@ export class Autoscaler {
       if (job.spec.autoscale && policyKey(job.spec.autoscale) === made) continue;
       kept ??= new Map(counts);
       kept.delete(name);
-      this.wishPolicies.delete(name);
     }
     if (kept) this.wantedNow = { counts: kept, revision: this.wantedNow.revision + 1 };
     return this.wantedNow;
@@ -136,7 +135,6 @@ export class Autoscaler {
     this.windows.clear();
     this.seen.clear();
     if (this.wantedNow.counts.size > 0) this.wantedNow = { counts: new Map(), revision: this.wantedNow.revision + 1 };
-    this.wishPolicies = new Map();
     await cpu?.close();
   }
 

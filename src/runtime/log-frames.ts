@@ -33,6 +33,8 @@ export class LogFrameSplitter {
   }
 }
 
+const NEWLINE = 0x0a;
+
 /** Every complete frame of a whole (non-follow) log response; a cut-off last frame is dropped. */
 export function framesOf(buf: Buffer): LogFrame[] {
   return new LogFrameSplitter().push(buf);
@@ -49,19 +51,14 @@ export function framesOf(buf: Buffer): LogFrame[] {
  */
 export function lastLines(frames: readonly LogFrame[], lines: number): LogFrame[] {
   if (lines <= 0) return [];
-  let seen = 0;
+  // Lines are counted at the newline that ends them; an unended last piece is one already.
+  const end = frames[frames.length - 1]?.data;
+  let seen = end !== undefined && end.length > 0 && end[end.length - 1] !== NEWLINE ? 1 : 0;
   for (let i = frames.length - 1; i >= 0; i--) {
-    const data = frames[i]!.data;
-    // A line is counted where it ends; the last frame's unended piece ends at the log's end.
-    let end = data.length;
-    if (i === frames.length - 1 && data.length > 0 && data[data.length - 1] !== 0x0a) {
-      seen++;
-      end = data.lastIndexOf(0x0a);
-      if (end < 0) continue;
-      end++;
-    }
-    for (let at = data.lastIndexOf(0x0a, end - 1); at >= 0; at = at === 0 ? -1 : data.lastIndexOf(0x0a, at - 1)) {
-      if (seen === lines) return [{ stream: frames[i]!.stream, data: data.subarray(at + 1) }, ...frames.slice(i + 1)].filter((f) => f.data.length > 0);
+    const { stream, data } = frames[i]!;
+    // (lastIndexOf with a negative offset counts from the end: stop at 0 instead.)
+    for (let at = data.lastIndexOf(NEWLINE); at >= 0; at = at > 0 ? data.lastIndexOf(NEWLINE, at - 1) : -1) {
+      if (seen === lines) return [{ stream, data: data.subarray(at + 1) }, ...frames.slice(i + 1)].filter((f) => f.data.length > 0);
       seen++;
     }
   }
